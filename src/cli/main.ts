@@ -1,0 +1,42 @@
+/** The `nin` command line: the same engine as the extension, for terminals and CI. */
+import { UsageError } from './args';
+import { shapesCommand, SHAPES_USAGE } from './shapes';
+
+type Command = (argv: string[]) => number | Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; usage: string }> = {
+  shapes: { run: shapesCommand, usage: SHAPES_USAGE },
+};
+
+function usage(): string {
+  return ['usage:', ...Object.values(COMMANDS).map((c) => `  ${c.usage}`)].join('\n') + '\n';
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  const cmd = name === undefined ? undefined : COMMANDS[name];
+  if (!cmd) {
+    process.stderr.write(name && name !== '--help' ? `unknown command "${name}"\n${usage()}` : usage());
+    return name === '--help' ? 0 : 2;
+  }
+  try {
+    return await cmd.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`${e.message}\nusage: ${cmd.usage}\n`);
+      return 2;
+    }
+    process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`fatal: ${String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,76 @@
+/**
+ * Picks the TensorFlow.js backend and says why. `auto` prefers the native tfjs-node
+ * (optional dependency; it cannot install everywhere), then wasm where it can run the
+ * training op set, then the pure-JS cpu backend.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+
+/** What the user may ask for. */
+export const BACKEND_PREFERENCES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+/** A backend preference (`auto` lets us choose). */
+export type BackendPreference = (typeof BACKEND_PREFERENCES)[number];
+/** A backend that actually runs. */
+export type BackendName = Exclude<BackendPreference, 'auto'>;
+
+/** The backend in use and a one-line reason a user can read. */
+export interface BackendChoice {
+  readonly name: BackendName;
+  readonly reason: string;
+}
+
+/** Kernels a backward pass of NiN needs beyond the forward ones. */
+export const TRAINING_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'AvgPoolGrad'] as const;
+
+/** True when `preference` is a valid backend preference. */
+export function isBackendPreference(v: unknown): v is BackendPreference {
+  return typeof v === 'string' && (BACKEND_PREFERENCES as readonly string[]).includes(v);
+}
+
+function firstLine(e: unknown): string {
+  return String(e instanceof Error ? e.message : e).split('\n')[0];
+}
+
+async function tryNative(): Promise<string | undefined> {
+  try {
+    // Optional native addon: loaded lazily so its absence costs nothing.
+    require('@tensorflow/tfjs-node');
+    return (await tf.setBackend('tensorflow')) ? undefined : 'tfjs-node loaded but its backend did not initialise';
+  } catch (e) {
+    return `@tensorflow/tfjs-node is not available (${firstLine(e)})`;
+  }
+}
+
+async function tryWasm(): Promise<string | undefined> {
+  try {
+    await import('@tensorflow/tfjs-backend-wasm');
+    if (!(await tf.setBackend('wasm'))) return 'the wasm backend did not initialise';
+  } catch (e) {
+    return `the wasm backend failed to load (${firstLine(e)})`;
+  }
+  const missing = TRAINING_KERNELS.filter((k) => !tf.getKernel(k, 'wasm'));
+  return missing.length ? `the wasm backend lacks training kernels: ${missing.join(', ')}` : undefined;
+}
+
+async function useCpu(): Promise<void> {
+  await tf.setBackend('cpu');
+}
+
+/** Select and initialise a backend; throws only when an explicitly requested one fails. */
+export async function selectBackend(preference: BackendPreference): Promise<BackendChoice> {
+  if (preference === 'cpu') {
+    await useCpu();
+    return { name: 'cpu', reason: 'requested (pure JavaScript, slow)' };
+  }
+  if (preference === 'tensorflow' || preference === 'wasm') {
+    const why = preference === 'tensorflow' ? await tryNative() : await tryWasm();
+    if (why) throw new Error(`backend "${preference}" was requested but ${why}`);
+    return { name: preference, reason: 'requested' };
+  }
+  const nativeWhy = await tryNative();
+  if (!nativeWhy) return { name: 'tensorflow', reason: 'native TensorFlow (tfjs-node) loaded' };
+  const wasmWhy = await tryWasm();
+  if (!wasmWhy) return { name: 'wasm', reason: `${nativeWhy}; using WebAssembly (XNNPACK)` };
+  await useCpu();
+  return { name: 'cpu', reason: `${nativeWhy}; ${wasmWhy}; using the pure-JavaScript cpu backend` };
+}

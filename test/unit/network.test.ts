@@ -1,0 +1,90 @@
+import * as assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { buildNetwork, crossEntropy } from '../../src/model/network';
+import { presetSpec, type PresetName } from '../../src/model/spec';
+
+/** NHWC layer output shape (batch dropped) as C x H x W, or [n] for vectors. */
+function chw(shape: tfl.Shape | tfl.Shape[]): number[] {
+  const s = (Array.isArray(shape[0]) ? shape[0] : shape) as (number | null)[];
+  const dims = s.slice(1) as number[];
+  return dims.length === 3 ? [dims[2], dims[0], dims[1]] : dims;
+}
+
+describe('tfjs network built from the spec', () => {
+  before(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  const cases: [PresetName, number][] = [
+    ['seed', 224],
+    ['seed', 96],
+    ['seed', 128],
+    ['compact', 28],
+    ['compact', 32],
+    ['compact', 56],
+  ];
+  for (const [preset, size] of cases) {
+    it(`${preset} at ${size}: every row's shape and the parameter count match the inference`, () => {
+      const { model, report, rowEnds } = buildNetwork(presetSpec(preset, size));
+      try {
+        assert.deepEqual(
+          rowEnds.map((n) => chw(model.getLayer(n).outputShape)),
+          report.layers.map((l) => [...l.output]),
+        );
+        assert.equal(model.countParams(), report.params);
+      } finally {
+        model.dispose();
+      }
+    });
+  }
+
+  it('initialises conv kernels Xavier-uniform and biases at zero', () => {
+    const { model } = buildNetwork(presetSpec('compact'));
+    try {
+      const [kernel, bias] = model.getLayer('nin_block_2_conv').getWeights();
+      // fan_in = 5*5*32, fan_out = 5*5*64: bound sqrt(6 / (fan_in + fan_out)).
+      const bound = Math.sqrt(6 / (5 * 5 * 32 + 5 * 5 * 64));
+      const max = Math.max(...Array.from(kernel.dataSync(), Math.abs));
+      assert.ok(max <= bound && max > 0.95 * bound, `max |w| ${max} vs bound ${bound}`);
+      assert.ok(bias.dataSync().every((v) => v === 0));
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('produces 10 logits per image and a finite cross-entropy near ln(10) at init', () => {
+    const { model } = buildNetwork(presetSpec('compact'));
+    try {
+      const loss = tf.tidy(() => {
+        const x = tf.randomUniform([4, 28, 28, 1], 0, 1, 'float32', 7);
+        const logits = model.predict(x) as tf.Tensor2D;
+        assert.deepEqual(logits.shape, [4, 10]);
+        return crossEntropy(tf.tensor1d([0, 1, 2, 3], 'int32'), logits).dataSync()[0];
+      });
+      assert.ok(Math.abs(loss - Math.log(10)) < 0.5, `loss ${loss}`);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('rejects a collapsing configuration with the layer name', () => {
+    assert.throws(() => buildNetwork(presetSpec('seed', 66)), /maxpool_3/);
+  });
+});
+
+describe('a 1x1 convolution is a dense layer applied at every pixel', () => {
+  it('matches x[h,w,:] . W + b at each position', () => {
+    tf.tidy(() => {
+      const x = tf.randomNormal<tf.Rank.R4>([2, 5, 7, 3], 0, 1, 'float32', 1);
+      const w = tf.randomNormal([3, 4], 0, 1, 'float32', 2);
+      const b = tf.randomNormal([4], 0, 1, 'float32', 3);
+      const conv = tf.add(tf.conv2d(x, tf.reshape(w, [1, 1, 3, 4]) as tf.Tensor4D, 1, 'valid'), b);
+      const dense = tf.reshape(tf.add(tf.matMul(tf.reshape(x, [2 * 5 * 7, 3]), w), b), [2, 5, 7, 4]);
+      assert.deepEqual(conv.shape, [2, 5, 7, 4]);
+      const err = tf.max(tf.abs(tf.sub(conv, dense))).dataSync()[0];
+      assert.ok(err < 1e-5, `max difference ${err}`);
+    });
+  });
+});
