@@ -5,13 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { registerConv2DBackpropFilter } from './wasm/conv2d-backprop-filter';
 
-/** What the user may ask for. */
-export const BACKEND_PREFERENCES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
-/** A backend preference (`auto` lets us choose). */
-export type BackendPreference = (typeof BACKEND_PREFERENCES)[number];
-/** A backend that actually runs. */
-export type BackendName = Exclude<BackendPreference, 'auto'>;
+import type { BackendName, BackendPreference } from './backend-names';
+export { BACKEND_PREFERENCES, isBackendPreference, type BackendName, type BackendPreference } from './backend-names';
 
 /** The backend in use and a one-line reason a user can read. */
 export interface BackendChoice {
@@ -22,13 +19,9 @@ export interface BackendChoice {
 /** Kernels a backward pass of NiN needs beyond the forward ones. */
 export const TRAINING_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'AvgPoolGrad'] as const;
 
-/** True when `preference` is a valid backend preference. */
-export function isBackendPreference(v: unknown): v is BackendPreference {
-  return typeof v === 'string' && (BACKEND_PREFERENCES as readonly string[]).includes(v);
-}
-
 function firstLine(e: unknown): string {
-  return String(e instanceof Error ? e.message : e).split('\n')[0];
+  // tfjs-node's message goes on to a long install hint; its first sentence says it all.
+  return String(e instanceof Error ? e.message : e).split(/\n|\. /)[0].replace(/ at path: \S+/, '');
 }
 
 async function tryNative(): Promise<string | undefined> {
@@ -44,6 +37,7 @@ async function tryNative(): Promise<string | undefined> {
 async function tryWasm(): Promise<string | undefined> {
   try {
     await import('@tensorflow/tfjs-backend-wasm');
+    registerConv2DBackpropFilter('wasm');
     if (!(await tf.setBackend('wasm'))) return 'the wasm backend did not initialise';
   } catch (e) {
     return `the wasm backend failed to load (${firstLine(e)})`;

@@ -1,0 +1,287 @@
+/**
+ * The one protocol between the training worker, the extension host and the webviews:
+ * discriminated unions on `type`, each with a validator for what arrives across a
+ * boundary (a worker, a webview, a JSON-lines log). No vscode, no tfjs: all three sides import it.
+ */
+import { BACKEND_PREFERENCES, type BackendName, type BackendPreference } from './backend-names';
+import { PRESET_NAMES, type PresetName } from './spec';
+
+// ---------------------------------------------------------------------------------------------
+// Training configuration
+// ---------------------------------------------------------------------------------------------
+
+/** Optimizers: the article's plain SGD, and cheaper recipes that learn visibly on small data. */
+export const OPTIMIZERS = ['sgd', 'momentum', 'adam'] as const;
+/** An optimizer name. */
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+
+/** Everything that defines a training run (stored as the run's config.json). */
+export interface TrainConfig {
+  readonly preset: PresetName;
+  /** Square input side the 28x28 images are resized to (224 in the article). */
+  readonly input: number;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly lr: number;
+  readonly optimizer: OptimizerName;
+  /** Use only the first N training / test images (after a seeded shuffle); 0 = all. */
+  readonly limitTrain: number;
+  readonly limitTest: number;
+  readonly backend: BackendPreference;
+  readonly seed: number;
+  /** Worker threads for the wasm engine; 0 = all cores. */
+  readonly threads: number;
+  /** A folder holding the four IDX files, or '' to search the default places. */
+  readonly dataDir: string;
+  /** Where run folders are created. */
+  readonly runsDir: string;
+}
+
+/** The article's recipe (d2l): SGD, lr 0.1, batch 128, 10 epochs, 224x224. */
+export const ARTICLE_RECIPE: Omit<TrainConfig, 'dataDir' | 'runsDir'> = {
+  preset: 'seed',
+  input: 224,
+  epochs: 10,
+  batchSize: 128,
+  lr: 0.1,
+  optimizer: 'sgd',
+  limitTrain: 0,
+  limitTest: 0,
+  backend: 'auto',
+  seed: 1,
+  threads: 0,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Worker -> host events (also the CLI's --json lines and the run's metrics.jsonl)
+// ---------------------------------------------------------------------------------------------
+
+/** One row of the architecture as the worker built it. */
+export interface LayerSummary {
+  readonly name: string;
+  readonly kind: string;
+  readonly output: readonly number[];
+  readonly params: number;
+  readonly flops: number;
+}
+
+/** Training started (or resumed). */
+export interface StartEvent {
+  readonly type: 'start';
+  readonly runId: string;
+  readonly runDir: string;
+  readonly config: TrainConfig;
+  readonly backend: BackendName;
+  readonly backendReason: string;
+  readonly layers: readonly LayerSummary[];
+  readonly params: number;
+  readonly flops: number;
+  readonly trainSize: number;
+  readonly testSize: number;
+  readonly batchesPerEpoch: number;
+  /** 1-based epoch the run starts at (> 1 when resumed). */
+  readonly startEpoch: number;
+}
+
+/** Progress within an epoch, at a bounded rate. */
+export interface BatchEvent {
+  readonly type: 'batch';
+  readonly epoch: number;
+  readonly batch: number;
+  readonly batchesPerEpoch: number;
+  readonly loss: number;
+  /** Running training accuracy within this epoch. */
+  readonly acc: number;
+  readonly imagesPerSecond: number;
+  readonly etaSeconds: number;
+}
+
+/** An epoch finished and was evaluated on the test set. */
+export interface EpochEvent {
+  readonly type: 'epoch';
+  readonly epoch: number;
+  readonly trainLoss: number;
+  readonly trainAcc: number;
+  readonly testAcc: number;
+  readonly seconds: number;
+  readonly imagesPerSecond: number;
+}
+
+/** A checkpoint was written atomically. */
+export interface CheckpointEvent {
+  readonly type: 'checkpoint';
+  readonly epoch: number;
+  readonly path: string;
+}
+
+/** The run finished all its epochs. */
+export interface DoneEvent {
+  readonly type: 'done';
+  readonly testAcc: number;
+  readonly runDir: string;
+  readonly modelDir: string;
+}
+
+/** The run was stopped by the user; it can resume from its last checkpoint. */
+export interface StoppedEvent {
+  readonly type: 'stopped';
+  readonly epoch: number;
+  readonly runDir: string;
+  readonly checkpoint?: string;
+}
+
+/** Something failed; the message names what. */
+export interface ErrorEvent {
+  readonly type: 'error';
+  readonly message: string;
+  readonly runDir?: string;
+}
+
+/** Long preparation (dataset download/verification) progress. */
+export interface PrepareEvent {
+  readonly type: 'prepare';
+  readonly message: string;
+  /** 0..1, or -1 when unknown. */
+  readonly fraction: number;
+}
+
+/** Everything the training engine emits. */
+export type TrainEvent =
+  | StartEvent
+  | BatchEvent
+  | EpochEvent
+  | CheckpointEvent
+  | DoneEvent
+  | StoppedEvent
+  | ErrorEvent
+  | PrepareEvent;
+
+// ---------------------------------------------------------------------------------------------
+// Host -> worker commands
+// ---------------------------------------------------------------------------------------------
+
+/** Start a run (or resume `resumeRunDir` from its last checkpoint). */
+export interface TrainCommand {
+  readonly type: 'train';
+  readonly config: TrainConfig;
+  readonly resumeRunDir?: string;
+}
+
+/** Stop the current run after the current batch, keeping the last checkpoint. */
+export interface StopCommand {
+  readonly type: 'stop';
+}
+
+/** Everything the host may send the worker. */
+export type WorkerCommand = TrainCommand | StopCommand;
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+// ---------------------------------------------------------------------------------------------
+
+/** The outcome of validating an unknown value. */
+export type Validated<T> = { ok: true; value: T } | { ok: false; error: string };
+
+type Rec = Record<string, unknown>;
+const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isInt = (v: unknown, min = 0): v is number => Number.isSafeInteger(v) && (v as number) >= min;
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const oneOf =
+  <T extends string>(list: readonly T[]) =>
+  (v: unknown): v is T =>
+    typeof v === 'string' && (list as readonly string[]).includes(v);
+
+/** Field checks: each returns true when the field is acceptable. */
+type Checks = Record<string, (v: unknown) => boolean>;
+
+function check<T>(v: unknown, what: string, checks: Checks): Validated<T> {
+  if (!isRec(v)) return { ok: false, error: `${what}: not an object` };
+  for (const [key, ok] of Object.entries(checks)) {
+    if (!ok(v[key])) return { ok: false, error: `${what}: bad or missing field "${key}" (${JSON.stringify(v[key])})` };
+  }
+  return { ok: true, value: v as T };
+}
+
+const optional =
+  (f: (v: unknown) => boolean) =>
+  (v: unknown): boolean =>
+    v === undefined || f(v);
+
+const CONFIG_CHECKS: Checks = {
+  preset: oneOf(PRESET_NAMES),
+  input: (v) => isInt(v, 1),
+  epochs: (v) => isInt(v, 1),
+  batchSize: (v) => isInt(v, 1),
+  lr: (v) => isNum(v) && v > 0,
+  optimizer: oneOf(OPTIMIZERS),
+  limitTrain: (v) => isInt(v, 0),
+  limitTest: (v) => isInt(v, 0),
+  backend: oneOf(BACKEND_PREFERENCES),
+  seed: (v) => isInt(v, 0),
+  threads: (v) => isInt(v, 0),
+  dataDir: isStr,
+  runsDir: isStr,
+};
+
+/** Validate a training config (from a command, a settings object or a run's config.json). */
+export function validateConfig(v: unknown): Validated<TrainConfig> {
+  return check<TrainConfig>(v, 'training config', CONFIG_CHECKS);
+}
+
+const isConfig = (v: unknown): boolean => validateConfig(v).ok;
+const isLayers = (v: unknown): boolean =>
+  Array.isArray(v) && v.every((l) => check(l, 'layer', { name: isStr, kind: isStr, output: Array.isArray, params: isNum, flops: isNum }).ok);
+
+const EVENT_CHECKS: { [K in TrainEvent['type']]: Checks } = {
+  start: {
+    runId: isStr,
+    runDir: isStr,
+    config: isConfig,
+    backend: oneOf(['tensorflow', 'wasm', 'cpu'] as const),
+    backendReason: isStr,
+    layers: isLayers,
+    params: isNum,
+    flops: isNum,
+    trainSize: (v) => isInt(v),
+    testSize: (v) => isInt(v),
+    batchesPerEpoch: (v) => isInt(v),
+    startEpoch: (v) => isInt(v, 1),
+  },
+  batch: {
+    epoch: (v) => isInt(v, 1),
+    batch: (v) => isInt(v),
+    batchesPerEpoch: (v) => isInt(v),
+    loss: isNum,
+    acc: isNum,
+    imagesPerSecond: isNum,
+    etaSeconds: isNum,
+  },
+  epoch: { epoch: (v) => isInt(v, 1), trainLoss: isNum, trainAcc: isNum, testAcc: isNum, seconds: isNum, imagesPerSecond: isNum },
+  checkpoint: { epoch: (v) => isInt(v, 0), path: isStr },
+  done: { testAcc: isNum, runDir: isStr, modelDir: isStr },
+  stopped: { epoch: (v) => isInt(v, 0), runDir: isStr, checkpoint: optional(isStr) },
+  error: { message: isStr, runDir: optional(isStr) },
+  prepare: { message: isStr, fraction: isNum },
+};
+
+/** Validate an event from the worker (or a line of a metrics log). */
+export function validateEvent(v: unknown): Validated<TrainEvent> {
+  if (!isRec(v) || !isStr(v.type) || !(v.type in EVENT_CHECKS)) {
+    return { ok: false, error: `unknown event type ${JSON.stringify(isRec(v) ? v.type : v)}` };
+  }
+  return check<TrainEvent>(v, `"${v.type}" event`, EVENT_CHECKS[v.type as TrainEvent['type']]);
+}
+
+const COMMAND_CHECKS: { [K in WorkerCommand['type']]: Checks } = {
+  train: { config: isConfig, resumeRunDir: optional(isStr) },
+  stop: {},
+};
+
+/** Validate a command arriving at the worker. */
+export function validateCommand(v: unknown): Validated<WorkerCommand> {
+  if (!isRec(v) || !isStr(v.type) || !(v.type in COMMAND_CHECKS)) {
+    return { ok: false, error: `unknown command type ${JSON.stringify(isRec(v) ? v.type : v)}` };
+  }
+  return check<WorkerCommand>(v, `"${v.type}" command`, COMMAND_CHECKS[v.type as WorkerCommand['type']]);
+}
