@@ -1,11 +1,14 @@
 /** The `nin` command line: the same engine as the extension, for terminals and CI. */
 import { UsageError } from './args';
+import { BENCH_USAGE, benchCommand, benchOneCommand } from './bench';
 import { shapesCommand, SHAPES_USAGE } from './shapes';
 
 type Command = (argv: string[]) => number | Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; usage: string }> = {
   shapes: { run: shapesCommand, usage: SHAPES_USAGE },
+  bench: { run: benchCommand, usage: BENCH_USAGE },
+  'bench-one': { run: benchOneCommand, usage: 'nin bench-one BACKEND PRESET@SIZE BATCH SECONDS (internal)' },
 };
 
 function usage(): string {

@@ -62,4 +62,20 @@ describe('wasm training kernels match the cpu reference kernels', () => {
       }
     });
   }
+
+  it('leaves no tensors behind (the kernel frees its intermediates)', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.randomNormal([2, 12, 12, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
+    const w = tf.variable(tf.randomNormal([5, 5, 3, 4], 0, 1, 'float32', 6) as tf.Tensor4D);
+    const f = () => tf.sum(tf.conv2d(tf.pad(x, [[0, 0], [2, 2], [2, 2], [0, 0]]) as tf.Tensor4D, w, 2, 'valid')) as tf.Scalar;
+    const once = () => {
+      const { value, grads } = tf.variableGrads(f);
+      tf.dispose([value, grads]);
+    };
+    once();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) once();
+    assert.equal(tf.memory().numTensors, before);
+    tf.dispose([x, w]);
+  });
 });

@@ -1,0 +1,141 @@
+/**
+ * `nin bench`: training images/s for each backend that loads here, beside PyTorch on the
+ * same machine in the same run. Each measurement runs in a fresh child process so that
+ * backends (global tfjs state, native addons) cannot disturb one another.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { measureTraining, type BenchResult } from '../model/bench/measure';
+import { isBackendPreference, type BackendPreference } from '../model/backend-names';
+import { isPresetName, type PresetName } from '../model/spec';
+import { intFlag, parseFlags, printJson, UsageError } from './args';
+
+/** Usage text for `bench`. */
+export const BENCH_USAGE =
+  'nin bench [--json] [--cases compact@28,seed@96] [--backends tensorflow,wasm,cpu] [--batch 128] [--seconds 10] [--cpu-batch 8] [--no-torch]';
+
+interface Case {
+  preset: PresetName;
+  input: number;
+}
+
+/** One row of the output, ours or PyTorch's. */
+interface Row {
+  engine: string;
+  preset: PresetName;
+  input: number;
+  batch: number;
+  imagesPerSecond: number;
+  note?: string;
+}
+
+const PYTHON = '/usr/bin/python3';
+const TORCH_SCRIPT = join(__dirname, '..', 'test', 'reference', 'bench_torch.py');
+
+function parseCases(text: string): Case[] {
+  return text.split(',').map((t) => {
+    const [p, s] = t.split('@');
+    const input = Number(s);
+    if (!isPresetName(p) || !Number.isInteger(input) || input < 1) throw new UsageError(`--cases: bad case "${t}" (want preset@size)`);
+    return { preset: p, input };
+  });
+}
+
+function parseBackends(text: string): BackendPreference[] {
+  const list = text.split(',');
+  for (const b of list) if (!isBackendPreference(b) || b === 'auto') throw new UsageError(`--backends: unknown backend "${b}"`);
+  return list as BackendPreference[];
+}
+
+function child(backend: BackendPreference, c: Case, batch: number, seconds: number): Row | string {
+  const args = [process.argv[1], 'bench-one', backend, `${c.preset}@${c.input}`, String(batch), String(seconds)];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: (seconds * 20 + 600) * 1000 });
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  if (r.status !== 0 || !line.startsWith('{')) return (r.stderr || r.error?.message || 'no output').trim().split('\n').pop() ?? '';
+  const res = JSON.parse(line) as BenchResult;
+  const note = res.leakedTensors ? `${res.leakedTensors} tensors leaked` : undefined;
+  return { engine: res.engine, preset: res.preset, input: res.input, batch: res.batch, imagesPerSecond: res.imagesPerSecond, note };
+}
+
+function torchRows(cases: Case[], batch: number, seconds: number): Row[] | string {
+  try {
+    execFileSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
+  } catch {
+    return `${PYTHON} has no torch (install Debian python3-torch)`;
+  }
+  const out = execFileSync(PYTHON, [TORCH_SCRIPT, '--threads', '2', '--batch', String(batch), '--seconds', String(seconds), ...cases.map((c) => `${c.preset}@${c.input}`)], {
+    encoding: 'utf8',
+  });
+  return out.trim().split('\n').map((l) => JSON.parse(l) as Row);
+}
+
+/** Best of ours divided by PyTorch, per "preset@input". */
+function ratios(rows: Row[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const t of rows.filter((r) => r.engine === 'pytorch')) {
+    const ours = rows.filter((r) => r.engine !== 'pytorch' && r.preset === t.preset && r.input === t.input);
+    if (ours.length) out[`${t.preset}@${t.input}`] = Math.max(...ours.map((r) => r.imagesPerSecond)) / t.imagesPerSecond;
+  }
+  return out;
+}
+
+/** Run `bench`; returns the process exit code. */
+export function benchCommand(argv: string[]): number {
+  const { values } = parseFlags(argv, {
+    json: { type: 'boolean', default: false },
+    cases: { type: 'string', default: 'compact@28,seed@96' },
+    backends: { type: 'string', default: 'tensorflow,wasm,cpu' },
+    batch: { type: 'string', default: '128' },
+    'cpu-batch': { type: 'string', default: '8' },
+    seconds: { type: 'string', default: '10' },
+    'no-torch': { type: 'boolean', default: false },
+  });
+  const cases = parseCases(values.cases);
+  const batch = intFlag('batch', values.batch) ?? 128;
+  const cpuBatch = intFlag('cpu-batch', values['cpu-batch']) ?? 8;
+  const seconds = intFlag('seconds', values.seconds) ?? 10;
+  const log = (s: string): void => {
+    if (!values.json) process.stdout.write(s + '\n');
+  };
+  const rows: Row[] = [];
+  const skipped: string[] = [];
+  const torch = values['no-torch'] ? 'skipped (--no-torch)' : torchRows(cases, batch, seconds);
+  if (typeof torch === 'string') skipped.push(`pytorch: ${torch}`);
+  else rows.push(...torch);
+  for (const backend of parseBackends(values.backends)) {
+    for (const c of cases) {
+      // The pure-JS cpu backend needs minutes per 128-image step: measure it on a smaller batch.
+      const b = backend === 'cpu' ? cpuBatch : batch;
+      const r = child(backend, c, b, seconds);
+      if (typeof r === 'string') {
+        skipped.push(`${backend} ${c.preset}@${c.input}: ${r}`);
+        break;
+      }
+      rows.push(r);
+      log(`${r.engine.padEnd(10)} ${`${r.preset}@${r.input}`.padEnd(12)} batch ${String(r.batch).padStart(4)}  ${r.imagesPerSecond.toFixed(1).padStart(9)} images/s${r.note ? `  (${r.note})` : ''}`);
+    }
+  }
+  const result = { results: rows.map(({ engine, preset, input, batch: b, imagesPerSecond }) => ({ engine, preset, input, batch: b, imagesPerSecond })), ratios: ratios(rows), skipped, conditions: conditions(seconds) };
+  if (values.json) printJson(result);
+  else {
+    for (const t of rows.filter((r) => r.engine === 'pytorch')) log(`pytorch    ${`${t.preset}@${t.input}`.padEnd(12)} batch ${String(t.batch).padStart(4)}  ${t.imagesPerSecond.toFixed(1).padStart(9)} images/s`);
+    for (const [k, v] of Object.entries(result.ratios)) log(`ratio best-ours / pytorch, ${k}: ${v.toFixed(3)}`);
+    for (const s of skipped) log(`skipped: ${s}`);
+  }
+  return 0;
+}
+
+function conditions(seconds: number): Record<string, unknown> {
+  const os = require('node:os') as typeof import('node:os');
+  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, secondsPerMeasurement: seconds, pytorchThreads: 2 };
+}
+
+/** Internal: measure one case in this process and print one JSON line (used by `bench`). */
+export async function benchOneCommand(argv: string[]): Promise<number> {
+  const [backend, c, batch, seconds] = argv;
+  if (!isBackendPreference(backend)) throw new UsageError(`unknown backend ${backend}`);
+  const [preset, input] = parseCases(c).map((x) => [x.preset, x.input] as const)[0];
+  const r = await measureTraining({ preset, input, batch: Number(batch), backend, seconds: Number(seconds), minSteps: 2, warmupSteps: 1 });
+  printJson(r);
+  return 0;
+}

@@ -1,0 +1,73 @@
+/**
+ * Training throughput of one engine on one network: forward + cross-entropy + backward + SGD
+ * update on a fixed random batch, timed in steady state after warm-up. Inputs are random
+ * because throughput does not depend on pixel values; the data pipeline is not timed here.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend, type BackendPreference } from '../backend';
+import { buildNetwork, crossEntropy } from '../network';
+import { presetSpec, type PresetName } from '../spec';
+
+/** What to measure. */
+export interface BenchCase {
+  readonly preset: PresetName;
+  readonly input: number;
+  readonly batch: number;
+  readonly backend: BackendPreference;
+  /** Keep stepping until this many seconds have passed (after at least `minSteps`). */
+  readonly seconds: number;
+  readonly minSteps: number;
+  readonly warmupSteps: number;
+}
+
+/** One measured row. */
+export interface BenchResult {
+  readonly engine: string;
+  readonly preset: PresetName;
+  readonly input: number;
+  readonly batch: number;
+  readonly imagesPerSecond: number;
+  readonly steps: number;
+  readonly backendReason: string;
+  /** Tensors alive after the timed steps minus before: 0 when nothing leaks. */
+  readonly leakedTensors: number;
+}
+
+/** Measure one case in this process (it selects the tfjs backend globally). */
+export async function measureTraining(c: BenchCase): Promise<BenchResult> {
+  const choice = await selectBackend(c.backend);
+  const { model } = buildNetwork(presetSpec(c.preset, c.input));
+  const optimizer = tf.train.sgd(0.1);
+  const x = tf.randomUniform([c.batch, c.input, c.input, 1], 0, 1, 'float32', 1);
+  const y = tf.tensor1d(Array.from({ length: c.batch }, (_, i) => i % 10), 'int32');
+  const step = (): void => {
+    const loss = optimizer.minimize(() => crossEntropy(y, model.apply(x, { training: true }) as tf.Tensor2D), true);
+    loss?.dataSync();
+    loss?.dispose();
+  };
+  try {
+    for (let i = 0; i < c.warmupSteps; i++) step();
+    const before = tf.memory().numTensors;
+    const t0 = performance.now();
+    let steps = 0;
+    while (steps < c.minSteps || performance.now() - t0 < c.seconds * 1000) {
+      step();
+      steps++;
+    }
+    const elapsed = (performance.now() - t0) / 1000;
+    return {
+      engine: choice.name,
+      preset: c.preset,
+      input: c.input,
+      batch: c.batch,
+      imagesPerSecond: (steps * c.batch) / elapsed,
+      steps,
+      backendReason: choice.reason,
+      leakedTensors: tf.memory().numTensors - before,
+    };
+  } finally {
+    tf.dispose([x, y]);
+    optimizer.dispose();
+    model.dispose();
+  }
+}
