@@ -1,4 +1,5 @@
 /** The `nin` command line: the same engine as the extension, for terminals and CI. */
+import { ANNOTATE_USAGE, annotateCommand } from './annotate';
 import { UsageError } from './args';
 import { BENCH_USAGE, benchCommand, benchOneCommand } from './bench';
 import { shapesCommand, SHAPES_USAGE } from './shapes';
@@ -7,6 +8,7 @@ type Command = (argv: string[]) => number | Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; usage: string }> = {
   shapes: { run: shapesCommand, usage: SHAPES_USAGE },
+  annotate: { run: annotateCommand, usage: ANNOTATE_USAGE },
   bench: { run: benchCommand, usage: BENCH_USAGE },
   'bench-one': { run: benchOneCommand, usage: 'nin bench-one BACKEND PRESET@SIZE BATCH SECONDS (internal)' },
 };

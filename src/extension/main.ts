@@ -3,11 +3,13 @@
  * training worker, panels and language providers are created on first use.
  */
 import * as vscode from 'vscode';
+import { registerLanguageFeatures } from './language';
 
 /** Called by VS Code on the first activation event. */
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('NiN', { log: true });
   context.subscriptions.push(log);
+  registerLanguageFeatures(context, log);
   log.info('NiN extension activated');
 }
 

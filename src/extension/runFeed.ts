@@ -26,6 +26,7 @@ export const COMMANDS = {
   showArchitecture: 'nin.showArchitecture',
   openRun: 'nin.openRun',
   revealBlock: 'nin.revealBlock',
+  setInputShape: 'nin.setInputShape',
 } as const;
 
 /** Setting keys under `nin.` (package.json `contributes.configuration`). */

@@ -1,0 +1,86 @@
+/** `nin annotate FILE`: the shape analyser on a Python file, as a table or one JSON object. */
+import { readFileSync } from 'node:fs';
+import { analysePython, type Analysis } from '../model/pyshape/analyse';
+import { parseShapeText } from '../model/pyshape/inputShape';
+import { loadPythonParser } from '../model/pyshape/parser';
+import { annotations, diagnosticEnglish } from '../model/pyshape/report';
+import { formatShape } from '../model/pyshape/values';
+import { parseFlags, printJson, UsageError } from './args';
+
+/** Usage text for `annotate`. */
+export const ANNOTATE_USAGE =
+  'nin annotate FILE [--input C,H,W] [--json]   (shapes of the PyTorch models in a Python file)';
+
+/** Run `annotate`; exit code 1 when a diagnostic is an error. */
+export async function annotateCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, {
+    input: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  });
+  if (positionals.length !== 1) throw new UsageError('annotate takes exactly one FILE');
+  const file = positionals[0];
+  let input: number[] | undefined;
+  try {
+    input = values.input === undefined ? undefined : parseShapeText(values.input);
+  } catch (e) {
+    throw new UsageError(`--input: ${(e as Error).message}`);
+  }
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const parser = await loadPythonParser();
+  const a = analysePython(parser, source, input ? { input, inputSource: 'override' } : {});
+  if (values.json) printJson(toJson(a, input));
+  else process.stdout.write(text(a, file));
+  return a.diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
+}
+
+function toJson(a: Analysis, input: number[] | undefined): unknown {
+  return {
+    input: a.models[0]?.input ?? input ?? null,
+    annotations: annotations(a),
+    diagnostics: a.diagnostics.map((d) => ({
+      line: d.span.line + 1,
+      severity: d.severity,
+      message: diagnosticEnglish(d),
+    })),
+    models: a.models.map((m) => ({
+      name: m.name,
+      line: m.span.line + 1,
+      input: m.input,
+      inputFrom: m.inputFrom,
+      output: m.output,
+      params: m.params,
+    })),
+  };
+}
+
+const num = (n: number | null): string => (n === null ? '?' : n.toLocaleString('en-US'));
+
+function text(a: Analysis, file: string): string {
+  const out: string[] = [];
+  if (a.models.length === 0) out.push(`${file}: no PyTorch model found`);
+  for (const m of a.models) {
+    out.push(
+      `${m.name} (line ${m.span.line + 1}): input ${formatShape(m.input)} (${m.inputFrom}) -> ${formatShape(m.output)}, ${num(m.params)} params`,
+    );
+    const rows = a.events
+      .filter((e) => e.root === m.index && e.depth === 0)
+      .map((e) => [
+        `${e.site.span.line + 1}`,
+        e.site.callee,
+        `${formatShape(e.input)} -> ${formatShape(e.output)}`,
+        num(e.params),
+      ]);
+    const widths = [0, 1, 2, 3].map((i) => Math.max(0, ...rows.map((r) => r[i].length)));
+    for (const r of rows)
+      out.push(
+        `  ${r[0].padStart(widths[0])}  ${r[1].padEnd(widths[1])}  ${r[2].padEnd(widths[2])}  ${r[3].padStart(widths[3])}`,
+      );
+  }
+  for (const d of a.diagnostics) out.push(`${file}:${d.span.line + 1}: ${d.severity}: ${diagnosticEnglish(d)}`);
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,321 @@
+/**
+ * Shape analysis of a Python file: finds the models it builds (nn.Sequential expressions,
+ * functions returning them, nn.Module subclasses), propagates an input shape through each,
+ * and returns events (for hovers and inlay hints), annotations and diagnostics.
+ */
+import { convertModule, type FuncDef, type Span, type Stmt } from './ast';
+import { Propagator, type ShapeEvent } from './forward';
+import { commentFor, DEFAULT_INPUT, findInputShapeComments } from './inputShape';
+import { BudgetExceeded, Interp, type InterpLimits } from './interp';
+import type { MessageArgs, MessageId } from './messages';
+import type { PythonParser, SyntaxTree } from './parser';
+import { asMod, type Mod, type Shape, type Site, type Value } from './values';
+
+/** Where a model's input shape came from. */
+export type InputSource = 'comment' | 'override' | 'setting' | 'first-layer';
+
+/** Options for one analysis. */
+export interface AnalyseOptions {
+  /** The input shape when no comment gives one. */
+  readonly input?: readonly number[];
+  /** `override` (per-file or CLI flag) is taken as given; `setting` adapts its channels to the first layer. */
+  readonly inputSource?: 'override' | 'setting';
+  readonly limits?: Partial<InterpLimits>;
+}
+
+/** One model found in the file. */
+export interface ModelReport {
+  readonly index: number;
+  readonly name: string;
+  readonly span: Span;
+  readonly input: Shape;
+  readonly inputFrom: InputSource;
+  readonly output: Shape | null;
+  readonly params: number | null;
+}
+
+/** A problem on a line (span is where the call starts). */
+export interface ShapeDiagnostic {
+  readonly span: Span;
+  readonly severity: 'error' | 'warning' | 'info';
+  readonly id: MessageId;
+  readonly args: MessageArgs;
+  /** Set when the problem is inside a helper or nested module: which call, on which (1-based) line. */
+  readonly via?: { readonly callee: string; readonly line: number };
+}
+
+/** Everything the analyser found in one file. */
+export interface Analysis {
+  readonly models: readonly ModelReport[];
+  readonly events: readonly ShapeEvent[];
+  readonly diagnostics: readonly ShapeDiagnostic[];
+  readonly steps: number;
+  readonly budgetExceeded: boolean;
+}
+
+/** Default limits: generous for real model files, small enough to stay fast on anything. */
+export const DEFAULT_LIMITS: InterpLimits = { maxSteps: 200_000, maxCallDepth: 40, maxLoopIterations: 10_000 };
+
+/** Parse and analyse Python source. */
+export function analysePython(parser: PythonParser, source: string, options: AnalyseOptions = {}): Analysis {
+  const tree = parser.parse(source);
+  try {
+    return analyseTree(tree, source, options);
+  } finally {
+    tree.delete();
+  }
+}
+
+interface Root {
+  readonly name: string;
+  readonly span: Span;
+  readonly mod: Mod;
+}
+
+/** Analyse an already parsed tree of `source`. */
+export function analyseTree(tree: SyntaxTree, source: string, options: AnalyseOptions = {}): Analysis {
+  const ip = new Interp(source, { ...DEFAULT_LIMITS, ...options.limits });
+  const stmts = convertModule(tree.rootNode);
+  let budgetExceeded = false;
+  const guard = <T>(f: () => T): T | undefined => {
+    if (budgetExceeded) return undefined;
+    try {
+      return f();
+    } catch (e) {
+      if (!(e instanceof BudgetExceeded)) throw e;
+      budgetExceeded = true;
+      return undefined;
+    }
+  };
+  guard(() => ip.exec(stmts, ip.globals));
+  const roots = guard(() => findRoots(ip, stmts, source)) ?? [];
+  const lines = source.split('\n');
+  const comments = findInputShapeComments(source);
+  const models: ModelReport[] = [];
+  const events: ShapeEvent[] = [];
+  roots.forEach((root, index) => {
+    const { input, from } = chooseInput(root, comments, lines, options);
+    const prop = new Propagator(ip, index);
+    const output = guard(() => prop.run(root.mod, input)) ?? null;
+    events.push(...prop.events);
+    const top = prop.events.find((e) => e.depth === -1);
+    models.push({
+      index,
+      name: root.name,
+      span: root.span,
+      input,
+      inputFrom: from,
+      output,
+      params: top?.params ?? null,
+    });
+  });
+  const diagnostics = collectDiagnostics(ip, events, roots);
+  if (budgetExceeded) {
+    const span = { start: 0, end: 0, line: 0, col: 0, endLine: 0, endCol: 0 };
+    diagnostics.push({ span, severity: 'info', id: 'budget', args: { steps: ip.limits.maxSteps } });
+  }
+  return { models, events, diagnostics, steps: ip.steps, budgetExceeded };
+}
+
+const isModValue = (v: Value | undefined): v is Value => v !== undefined && asMod(v) !== undefined;
+
+/** Models: module-valued globals, then uncalled functions and nn.Module classes that need no arguments. */
+function findRoots(ip: Interp, stmts: readonly Stmt[], source: string): Root[] {
+  const roots: Root[] = [];
+  const defs = stmts.filter((s): s is Extract<Stmt, { t: 'def' | 'class' }> => s.t === 'def' || s.t === 'class');
+  const defSpans = defs.map((d) => d.span);
+  // Where each name is called (by text): a def or class called from another one is a helper, not a model.
+  const calls = new Map<string, number[]>();
+  const re = /\b([A-Za-z_]\w*)\s*\(/g;
+  for (let m = re.exec(source); m; m = re.exec(source)) {
+    const list = calls.get(m[1]);
+    if (list) list.push(m.index);
+    else calls.set(m[1], [m.index]);
+  }
+  const usedInside = (name: string, own: Span): boolean =>
+    (calls.get(name) ?? []).some(
+      (i) => !(i >= own.start && i < own.end) && defSpans.some((s) => i >= s.start && i < s.end),
+    );
+  for (const s of stmts) {
+    if (s.t === 'assign') {
+      for (const t of s.targets) {
+        if (t.t !== 'name') continue;
+        const v = ip.globals.vars.get(t.id);
+        if (isModValue(v)) roots.push({ name: t.id, span: s.span, mod: asMod(v)! });
+      }
+    } else if (s.t === 'def') {
+      const fn = ip.globals.vars.get(s.fn.name);
+      if (
+        fn?.type !== 'func' ||
+        fn.def !== s.fn ||
+        ip.called.has(s.fn) ||
+        !noArgs(s.fn) ||
+        usedInside(s.fn.name, s.span)
+      )
+        continue;
+      const site: Site = { span: headerSpan(s.span, source), callee: s.fn.name };
+      const v = ip.callFunc(fn, [], [], site);
+      if (isModValue(v)) roots.push({ name: `${s.fn.name}()`, span: s.span, mod: asMod(v)! });
+    } else if (s.t === 'class') {
+      const c = ip.globals.vars.get(s.cls.name);
+      if (c?.type !== 'class' || ip.called.has(c.cls) || !ip.torchBase(c.cls) || usedInside(s.cls.name, s.span))
+        continue;
+      const init = ip.classAttr(c.cls, '__init__');
+      if (init?.type === 'func' && !noArgs(init.def, 1)) continue;
+      const site: Site = { span: headerSpan(s.span, source), callee: s.cls.name };
+      const v = ip.invoke(c, [], [], site);
+      if (isModValue(v)) roots.push({ name: `${s.cls.name}()`, span: s.span, mod: asMod(v)! });
+    }
+  }
+  return dropContained(roots);
+}
+
+/** True when a function can be called with no arguments (after `skip` bound ones like self). */
+function noArgs(def: FuncDef, skip = 0): boolean {
+  return def.params.slice(skip).every((p) => p.default !== undefined || p.kind === 'varargs' || p.kind === 'kwargs');
+}
+
+function headerSpan(span: Span, source: string): Span {
+  const nl = source.indexOf('\n', span.start);
+  const end = nl < 0 || nl > span.end ? span.end : nl;
+  return {
+    start: span.start,
+    end,
+    line: span.line,
+    col: span.col,
+    endLine: span.line,
+    endCol: span.col + (end - span.start),
+  };
+}
+
+/** Drop roots that are the same module as, or a part of, another root. */
+function dropContained(roots: Root[]): Root[] {
+  const reach = roots.map((r) => reachable(r.mod));
+  return roots.filter((r, i) => {
+    const own = unwrap(r.mod);
+    return !roots.some(
+      (_, j) => j !== i && (j < i ? reach[j].has(own) : reach[j].has(own) && unwrap(roots[j].mod) !== own),
+    );
+  });
+}
+
+function unwrap(m: Mod): Mod {
+  let x = m;
+  for (let i = 0; x.kind === 'helper' && i < 100; i++) x = x.inner;
+  return x;
+}
+
+function reachable(root: Mod): Set<Mod> {
+  const seen = new Set<Mod>();
+  const stack = [root];
+  while (stack.length && seen.size < 100_000) {
+    const m = stack.pop()!;
+    if (seen.has(m)) continue;
+    seen.add(m);
+    if (m.kind === 'sequential' || m.kind === 'modulelist') stack.push(...m.children);
+    else if (m.kind === 'helper') stack.push(m.inner);
+    else if (m.kind === 'custom')
+      for (const v of m.obj.attrs.values()) {
+        const c = asMod(v);
+        if (c) stack.push(c);
+      }
+  }
+  return seen;
+}
+
+function chooseInput(
+  root: Root,
+  comments: ReturnType<typeof findInputShapeComments>,
+  lines: readonly string[],
+  options: AnalyseOptions,
+): { input: Shape; from: InputSource } {
+  const c = commentFor(comments, root.span.line, root.span.endLine, lines);
+  if (c?.shape) return { input: c.shape, from: 'comment' };
+  const given = options.input ?? DEFAULT_INPUT;
+  if (options.inputSource === 'override') return { input: given, from: 'override' };
+  const adapted = adaptToFirstLayer(root.mod, given);
+  return adapted ? { input: adapted, from: 'first-layer' } : { input: given, from: 'setting' };
+}
+
+/** With only the setting to go by, take the channel count (or features) the first layer declares. */
+function adaptToFirstLayer(mod: Mod, given: readonly number[]): number[] | undefined {
+  const first = firstLayer(mod, 0);
+  if (!first || first.kind !== 'layer') return undefined;
+  const int = (name: string): number | undefined => {
+    const v = first.args.get(name);
+    return v?.type === 'int' ? v.v : undefined;
+  };
+  const spatial = given.slice(1);
+  const sq = spatial.length ? spatial[spatial.length - 1] : given[0];
+  switch (first.layer) {
+    case 'Conv2d':
+    case 'BatchNorm2d': {
+      const c = int(first.layer === 'Conv2d' ? 'in_channels' : 'num_features');
+      if (c === undefined) return undefined;
+      const hw = spatial.length === 2 ? spatial : [sq, sq];
+      return c === given[0] && given.length === 3 ? undefined : [c, hw[0], hw[1]];
+    }
+    case 'Conv1d': {
+      const c = int('in_channels');
+      return c === undefined ? undefined : [c, sq];
+    }
+    case 'Linear': {
+      const f = int('in_features');
+      return f === undefined || (given.length === 1 && given[0] === f) ? undefined : [f];
+    }
+    default:
+      return undefined;
+  }
+}
+
+function firstLayer(mod: Mod, depth: number): Mod | undefined {
+  if (depth > 50) return undefined;
+  switch (mod.kind) {
+    case 'layer':
+      return mod;
+    case 'sequential':
+      return mod.children[0] && firstLayer(mod.children[0], depth + 1);
+    case 'helper':
+      return firstLayer(mod.inner, depth + 1);
+    case 'custom': {
+      // The first module attribute set in __init__, the usual order of a forward().
+      for (const v of mod.obj.attrs.values()) {
+        const m = asMod(v);
+        if (m) return firstLayer(m, depth + 1);
+      }
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+function collectDiagnostics(ip: Interp, events: readonly ShapeEvent[], roots: readonly Root[]): ShapeDiagnostic[] {
+  const out: ShapeDiagnostic[] = [];
+  const seen = new Set<string>();
+  const push = (d: ShapeDiagnostic): void => {
+    const key = `${d.span.start}|${d.id}|${JSON.stringify(d.args)}|${d.via?.line}`;
+    if (seen.has(key) || out.length >= 500) return;
+    seen.add(key);
+    out.push(d);
+  };
+  for (const e of events) {
+    for (const p of e.problems) {
+      const inner = e.site !== e.top && e.site.span.start !== e.top.span.start;
+      push({
+        span: e.top.span,
+        severity: p.severity,
+        id: p.id,
+        args: p.args,
+        via: inner ? { callee: e.site.callee, line: e.site.span.line + 1 } : undefined,
+      });
+    }
+  }
+  // Evaluator notes matter where models are built: inside a model's source or a function it used.
+  const relevant: Span[] = roots.map((r) => r.span);
+  for (const e of events) relevant.push(e.site.span);
+  const near = (s: Span): boolean => relevant.some((r) => s.start >= r.start && s.end <= r.end);
+  for (const n of ip.notes)
+    if (n.severity === 'error' || near(n.span)) push({ span: n.span, severity: n.severity, id: n.id, args: n.args });
+  return out.sort((a, b) => a.span.start - b.span.start);
+}

@@ -1,0 +1,67 @@
+/**
+ * Loads tree-sitter (web-tree-sitter, wasm) with the Python grammar. Parsing only: the
+ * analyser never executes user code. The `.wasm` files are copied to out/wasm/ by the build;
+ * bundles find them next to themselves, tests and tools can pass another folder.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Language, Node, Parser, Tree } from 'web-tree-sitter';
+
+export type { Node as SyntaxNode, Tree as SyntaxTree } from 'web-tree-sitter';
+
+/** Parses Python source into tree-sitter trees. */
+export interface PythonParser {
+  /** Parse `text`; `oldTree` (already edited) makes it incremental. */
+  parse(text: string, oldTree?: Tree): Tree;
+}
+
+const GRAMMAR = 'tree-sitter-python.wasm';
+const RUNTIME = 'web-tree-sitter.wasm';
+
+/** Folders searched for the .wasm files when none is given, nearest the bundle first. */
+export function defaultWasmDirs(): string[] {
+  return [
+    join(__dirname, 'wasm'),
+    join(__dirname, '..', 'wasm'),
+    join(__dirname, '..', '..', 'wasm'),
+    join(__dirname, '..', '..', '..', 'out', 'wasm'),
+  ];
+}
+
+/** The folder holding the grammar's .wasm, or an error naming the places searched. */
+export function findWasmDir(dirs: readonly string[] = defaultWasmDirs()): string {
+  const dir = dirs.find((d) => existsSync(join(d, GRAMMAR)));
+  if (!dir) throw new Error(`${GRAMMAR} not found in ${dirs.join(', ')} (run npm run build)`);
+  return dir;
+}
+
+let loading: Promise<PythonParser> | undefined;
+
+/** Load the parser once per process; later calls share it. */
+export function loadPythonParser(wasmDir?: string): Promise<PythonParser> {
+  loading ??= load(wasmDir ?? findWasmDir()).catch((e: unknown) => {
+    loading = undefined;
+    throw e;
+  });
+  return loading;
+}
+
+async function load(dir: string): Promise<PythonParser> {
+  // Loaded lazily so activation and the CLI's other commands never pay for it.
+  const ts = require('web-tree-sitter') as typeof import('web-tree-sitter');
+  const runtime = join(dir, RUNTIME);
+  await ts.Parser.init(existsSync(runtime) ? { locateFile: () => runtime } : undefined);
+  const language: Language = await ts.Language.load(join(dir, GRAMMAR));
+  const parser: Parser = new ts.Parser();
+  parser.setLanguage(language);
+  return {
+    parse(text, oldTree) {
+      const tree = parser.parse(text, oldTree ?? null);
+      if (!tree) throw new Error('tree-sitter returned no tree');
+      return tree;
+    },
+  };
+}
+
+/** Re-exported so callers can name node types without importing web-tree-sitter. */
+export type PyNode = Node;

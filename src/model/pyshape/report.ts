@@ -1,0 +1,105 @@
+/**
+ * Views of an analysis for its consumers: the CLI's annotations, the editor's hover
+ * entries (all events at a position) and inlay hints (one label per line).
+ */
+import type { Analysis, ShapeDiagnostic } from './analyse';
+import type { Span } from './ast';
+import type { ShapeEvent } from './forward';
+import { formatMessage, MESSAGES, type MessageArgs } from './messages';
+import { formatShape, type Shape } from './values';
+
+/** One annotation of `nin annotate --json`. */
+export interface Annotation {
+  /** 1-based line where the call starts. */
+  readonly line: number;
+  readonly call: string;
+  readonly input: Shape | null;
+  readonly output: Shape | null;
+  readonly params: number | null;
+}
+
+/** The layers and calls written in each model's own expression (depth 0), in order. */
+export function annotations(a: Analysis): Annotation[] {
+  return a.events
+    .filter((e) => e.depth === 0)
+    .map((e) => ({
+      line: e.site.span.line + 1,
+      call: e.site.callee,
+      input: e.input,
+      output: e.output,
+      params: e.params,
+    }));
+}
+
+/** Format a diagnostic with `t` (identity for English; vscode.l10n.t in the extension). */
+export function diagnosticText(
+  d: ShapeDiagnostic,
+  t: (template: string, args: MessageArgs) => string = (tpl, args) => formatMessageTemplate(tpl, args),
+): string {
+  const message = t(MESSAGES[d.id], d.args);
+  return d.via ? t(MESSAGES.inner, { message, callee: d.via.callee, line: d.via.line }) : message;
+}
+
+function formatMessageTemplate(template: string, args: MessageArgs): string {
+  return template.replace(/\{(\w+)\}/g, (m, k: string) => (k in args ? String(args[k]) : m));
+}
+
+/** English text of a diagnostic. */
+export function diagnosticEnglish(d: ShapeDiagnostic): string {
+  const message = formatMessage(d.id, d.args);
+  return d.via ? formatMessage('inner', { message, callee: d.via.callee, line: d.via.line }) : message;
+}
+
+const contains = (s: Span, offset: number): boolean => offset >= s.start && offset < s.end;
+const size = (s: Span): number => s.end - s.start;
+
+/** Events of the innermost call containing `offset` (several when a helper ran more than once). */
+export function eventsAt(a: Analysis, offset: number): ShapeEvent[] {
+  let best: Span | undefined;
+  for (const e of a.events) {
+    for (const s of [e.site.span, e.use]) {
+      if (s && contains(s, offset) && (!best || size(s) < size(best))) best = s;
+    }
+  }
+  if (!best) return [];
+  const b = best;
+  return a.events.filter(
+    (e) =>
+      (e.site.span.start === b.start && e.site.span.end === b.end) ||
+      (e.use && e.use.start === b.start && e.use.end === b.end),
+  );
+}
+
+/** An inlay hint: after the end of a 0-based line. */
+export interface LineHint {
+  readonly line: number;
+  readonly label: string;
+  readonly outputs: readonly (Shape | null)[];
+}
+
+/** One `-> 96x54x54` hint per line, from the outermost, last call starting on it. */
+export function lineHints(a: Analysis, maxShapes = 3): LineHint[] {
+  const byLine = new Map<number, { span: Span; outputs: (Shape | null)[] }[]>();
+  const add = (s: Span, out: Shape | null): void => {
+    const list = byLine.get(s.line) ?? [];
+    let entry = list.find((x) => x.span.start === s.start && x.span.end === s.end);
+    if (!entry) list.push((entry = { span: s, outputs: [] }));
+    entry.outputs.push(out);
+    byLine.set(s.line, list);
+  };
+  for (const e of a.events) add(e.use ?? e.site.span, e.output);
+  const hints: LineHint[] = [];
+  for (const [line, list] of byLine) {
+    const outer = list.filter(
+      (x) =>
+        !list.some(
+          (y) => y !== x && y.span.start <= x.span.start && y.span.end >= x.span.end && size(y.span) > size(x.span),
+        ),
+    );
+    const last = outer.sort((p, q) => p.span.start - q.span.start).at(-1)!;
+    const distinct = [...new Map(last.outputs.map((o) => [formatShape(o), o])).values()];
+    const shown = distinct.slice(0, maxShapes).map(formatShape).join(' | ');
+    hints.push({ line, label: `-> ${shown}${distinct.length > maxShapes ? ' | …' : ''}`, outputs: distinct });
+  }
+  return hints.sort((p, q) => p.line - q.line);
+}
