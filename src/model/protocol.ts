@@ -172,8 +172,32 @@ export interface StopCommand {
   readonly type: 'stop';
 }
 
+/** Measure training images/s for a few seconds (for the recipes' time estimates). */
+export interface CalibrateCommand {
+  readonly type: 'calibrate';
+  readonly preset: PresetName;
+  readonly input: number;
+  readonly batchSize: number;
+  readonly backend: BackendPreference;
+  readonly threads: number;
+}
+
 /** Everything the host may send the worker. */
-export type WorkerCommand = TrainCommand | StopCommand;
+export type WorkerCommand = TrainCommand | StopCommand | CalibrateCommand;
+
+/** The answer to a calibrate command: measured steady-state training speed. */
+export interface CalibrationEvent {
+  readonly type: 'calibration';
+  readonly preset: PresetName;
+  readonly input: number;
+  readonly backend: BackendName;
+  readonly imagesPerSecond: number;
+  /** Forward FLOPs of one image for the measured network, to scale to other recipes. */
+  readonly flops: number;
+}
+
+/** Everything the worker may send the host: run events and calibration answers. */
+export type WorkerEvent = TrainEvent | CalibrationEvent;
 
 // ---------------------------------------------------------------------------------------------
 // Validation
@@ -276,7 +300,28 @@ export function validateEvent(v: unknown): Validated<TrainEvent> {
 const COMMAND_CHECKS: { [K in WorkerCommand['type']]: Checks } = {
   train: { config: isConfig, resumeRunDir: optional(isStr) },
   stop: {},
+  calibrate: {
+    preset: oneOf(PRESET_NAMES),
+    input: (v) => isInt(v, 1),
+    batchSize: (v) => isInt(v, 1),
+    backend: oneOf(BACKEND_PREFERENCES),
+    threads: (v) => isInt(v, 0),
+  },
 };
+
+const CALIBRATION_CHECKS: Checks = {
+  preset: oneOf(PRESET_NAMES),
+  input: (v) => isInt(v, 1),
+  backend: oneOf(['tensorflow', 'wasm', 'cpu'] as const),
+  imagesPerSecond: (v) => isNum(v) && v > 0,
+  flops: isNum,
+};
+
+/** Validate a message from the worker: a run event or a calibration answer. */
+export function validateWorkerEvent(v: unknown): Validated<WorkerEvent> {
+  if (isRec(v) && v.type === 'calibration') return check<CalibrationEvent>(v, '"calibration" event', CALIBRATION_CHECKS);
+  return validateEvent(v);
+}
 
 /** Validate a command arriving at the worker. */
 export function validateCommand(v: unknown): Validated<WorkerCommand> {
