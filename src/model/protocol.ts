@@ -145,8 +145,32 @@ export interface PrepareEvent {
   readonly fraction: number;
 }
 
+/** One test image with the model's answer (for the gallery of what the network learned). */
+export interface PredictionSample {
+  /** Index into the evaluated test set. */
+  readonly index: number;
+  readonly label: number;
+  readonly predicted: number;
+  /** Softmax probability of the predicted class. */
+  readonly confidence: number;
+  /** The 28x28 grayscale pixels, row-major, base64 of 784 bytes (0-255). */
+  readonly pixels: string;
+}
+
+/** The test set evaluated after an epoch (emitted after the epoch event; the last one is the run's result). */
+export interface EvaluationEvent {
+  readonly type: 'evaluation';
+  readonly epoch: number;
+  readonly testAcc: number;
+  /** confusion[true][predicted] counts over the evaluated test set (10x10). */
+  readonly confusion: readonly (readonly number[])[];
+  /** A bounded sample of test images (mistakes first, then correct ones), at most a few hundred. */
+  readonly samples: readonly PredictionSample[];
+}
+
 /** Everything the training engine emits. */
 export type TrainEvent =
+  | EvaluationEvent
   | StartEvent
   | BatchEvent
   | EpochEvent
@@ -287,6 +311,14 @@ const EVENT_CHECKS: { [K in TrainEvent['type']]: Checks } = {
   stopped: { epoch: (v) => isInt(v, 0), runDir: isStr, checkpoint: optional(isStr) },
   error: { message: isStr, runDir: optional(isStr) },
   prepare: { message: isStr, fraction: isNum },
+  evaluation: {
+    epoch: (v) => isInt(v, 0),
+    testAcc: isNum,
+    confusion: (v) => Array.isArray(v) && v.length === 10 && v.every((r) => Array.isArray(r) && r.length === 10 && r.every((c) => isInt(c))),
+    samples: (v) =>
+      Array.isArray(v) &&
+      v.every((x) => check(x, 'sample', { index: (i) => isInt(i), label: (i) => isInt(i), predicted: (i) => isInt(i), confidence: isNum, pixels: isStr }).ok),
+  },
 };
 
 /** Validate an event from the worker (or a line of a metrics log). */
