@@ -71,7 +71,8 @@ describe('pyshape: speed on a 2,000-line file (printed)', () => {
       );
     }
     const focusedWarm: number[] = [];
-    for (let i = 0; i < 20; i++) focusedWarm.push(time(() => analyseTree(trees.tree('doc', version, cur), cur, { focus })));
+    for (let i = 0; i < 20; i++)
+      focusedWarm.push(time(() => analyseTree(trees.tree('doc', version, cur), cur, { focus })));
     const fullWarm: number[] = [];
     for (let i = 0; i < 10; i++) fullWarm.push(time(() => analysePython(parser, text)));
     const parse: number[] = [];
@@ -117,6 +118,11 @@ function replaceChar(text: string, offset: number, ch: string): [string, TextCha
   const start = { line: before.length - 1, character: before[before.length - 1].length };
   return [
     text.slice(0, offset) + ch + text.slice(offset + 1),
-    { range: { start, end: { ...start, character: start.character + 1 } }, rangeOffset: offset, rangeLength: 1, text: ch },
+    {
+      range: { start, end: { ...start, character: start.character + 1 } },
+      rangeOffset: offset,
+      rangeLength: 1,
+      text: ch,
+    },
   ];
 }

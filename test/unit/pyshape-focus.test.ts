@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { analysePython, analyseTree, type Analysis } from '../../src/model/pyshape/analyse';
 import { DocumentTrees, type TextChange } from '../../src/model/pyshape/documents';
 import { loadPythonParser, type PythonParser } from '../../src/model/pyshape/parser';
-import { eventsAt } from '../../src/model/pyshape/report';
+import { eventsAt, lineHints } from '../../src/model/pyshape/report';
 import { generateLongFile } from '../fixtures/pyshape/generate';
 import { ROOT } from './helpers';
 
@@ -107,7 +107,12 @@ function change(text: string, offset: number, length: number, insert: string): [
   };
   return [
     text.slice(0, offset) + insert + text.slice(offset + length),
-    { range: { start: pos(offset), end: pos(offset + length) }, rangeOffset: offset, rangeLength: length, text: insert },
+    {
+      range: { start: pos(offset), end: pos(offset + length) },
+      rangeOffset: offset,
+      rangeLength: length,
+      text: insert,
+    },
   ];
 }
 
@@ -160,4 +165,54 @@ describe('pyshape: incremental reparsing after edits', () => {
     assert.equal(trees.stats.full, 3);
     trees.forget();
   });
+});
+
+describe('pyshape: pathological input stays bounded (times printed)', () => {
+  const deepIf = (n: number): string =>
+    Array.from({ length: n }, (_, i) => `${' '.repeat(i)}if True:`).join('\n') + `\n${' '.repeat(n)}net = 1\n`;
+  const deepDef = (n: number): string =>
+    Array.from({ length: n }, (_, i) => `${' '.repeat(i)}def f${i}(x=1):`).join('\n') + `\n${' '.repeat(n)}return x\n`;
+  const cases: [string, string][] = [
+    ['10k nested parentheses', 'x = ' + '('.repeat(10_000) + '1' + ')'.repeat(10_000)],
+    [
+      '10k nested brackets in a model',
+      'from torch import nn\nnet = nn.Sequential(*' + '['.repeat(10_000) + ']'.repeat(10_000) + ')',
+    ],
+    ['10k unclosed parentheses', 'net = nn.Sequential(' + '('.repeat(10_000)],
+    ['3k nested nn.Sequential', 'net = ' + 'nn.Sequential('.repeat(3000) + 'nn.ReLU()' + ')'.repeat(3000)],
+    ['500 nested if blocks', deepIf(500)],
+    ['300 nested defs', deepDef(300)],
+    ['a 20k-term sum', 'n = ' + Array(20_000).fill('1').join(' + ') + '\nnet = nn.Linear(n, 2)\n'],
+    ['a 20k-item list of layers', 'net = nn.Sequential(' + Array(20_000).fill('nn.ReLU()').join(', ') + ')\n'],
+    [
+      'nested huge loops',
+      'layers = []\nfor i in range(10**6):\n    for j in range(10**6):\n        layers.append(nn.ReLU())\nnet = nn.Sequential(*layers)\n',
+    ],
+    ['mutual recursion', 'def a(n):\n    return b(n)\ndef b(n):\n    return a(n)\nnet = nn.Sequential(a(1))\n'],
+    ['while True', 'while True:\n    x = [1] * 10000\n'],
+    ['a list doubling 60 times', 'x = [nn.ReLU()]\nfor i in range(60):\n    x = x + x\nnet = nn.Sequential(*x)\n'],
+    ['a string squaring itself', "s = 'ab'\nwhile True:\n    s = s * len(s)\n"],
+    [
+      'a lambda-free class that builds itself',
+      'class M(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.m = M()\n',
+    ],
+  ];
+  for (const [name, text] of cases) {
+    it(name, () => {
+      const times: string[] = [];
+      for (const focus of [undefined, { start: Math.floor(text.length / 2), end: Math.floor(text.length / 2) + 1 }]) {
+        const t0 = performance.now();
+        const a = analysePython(parser, text, { focus });
+        // Everything a hover or the inlay hints would compute on it.
+        eventsAt(a, Math.floor(text.length / 2));
+        lineHints(a);
+        const ms = performance.now() - t0;
+        times.push(`${focus ? 'focused' : 'whole'} ${ms.toFixed(1)} ms, ${a.steps} steps`);
+        assert.ok(a.steps <= 200_001, `${a.steps} steps`);
+        assert.ok(a.events.length <= 50_000);
+        assert.ok(ms < 20_000, `${ms} ms`);
+      }
+      console.log(`      ${name} (${text.length} chars): ${times.join('; ')}`);
+    });
+  }
 });

@@ -3,13 +3,22 @@
  * functions returning them, nn.Module subclasses), propagates an input shape through each,
  * and returns events (for hovers and inlay hints), annotations and diagnostics.
  */
-import { convertModule, convertTopLevel, topLevel, type Expr, type FuncDef, type Span, type Stmt, type TopLevel } from './ast';
+import {
+  convertModule,
+  convertTopLevel,
+  topLevel,
+  type Expr,
+  type FuncDef,
+  type Span,
+  type Stmt,
+  type TopLevel,
+} from './ast';
 import { Propagator, type ShapeEvent } from './forward';
 import { commentFor, DEFAULT_INPUT, findInputShapeComments } from './inputShape';
 import { BudgetExceeded, Interp, type InterpLimits } from './interp';
 import type { MessageArgs, MessageId } from './messages';
 import type { PythonParser, SyntaxTree } from './parser';
-import { asMod, type Mod, type Shape, type Site, type Value } from './values';
+import { asMod, pushAll, type Mod, type Shape, type Site, type Value } from './values';
 
 /** Where a model's input shape came from. */
 export type InputSource = 'comment' | 'override' | 'setting' | 'first-layer';
@@ -131,7 +140,7 @@ export function analyseTree(tree: SyntaxTree, source: string, options: AnalyseOp
     const { input, from } = chooseInput(root, comments, lines, options);
     const prop = new Propagator(ip, index);
     const output = guard(() => prop.run(root.mod, input)) ?? null;
-    events.push(...prop.events);
+    pushAll(events, prop.events);
     const top = prop.events.find((e) => e.depth === -1);
     models.push({
       index,
@@ -283,8 +292,7 @@ function planFocus(
     }
   }
   const byName = new Map<string, TopLevel[]>();
-  for (const t of tops)
-    if (t.kind !== 'other') for (const n of t.defines) byName.set(n, [...(byName.get(n) ?? []), t]);
+  for (const t of tops) if (t.kind !== 'other') for (const n of t.defines) byName.set(n, [...(byName.get(n) ?? []), t]);
   const needed = new Set<TopLevel>();
   const stack = [...roots, ...tops.filter((t) => t.kind === 'other')];
   while (stack.length) {
@@ -387,7 +395,7 @@ function reachable(root: Mod): Set<Mod> {
     const m = stack.pop()!;
     if (seen.has(m)) continue;
     seen.add(m);
-    if (m.kind === 'sequential' || m.kind === 'modulelist') stack.push(...m.children);
+    if (m.kind === 'sequential' || m.kind === 'modulelist') pushAll(stack, m.children);
     else if (m.kind === 'helper') stack.push(m.inner);
     else if (m.kind === 'custom')
       for (const v of m.obj.attrs.values()) {
