@@ -32,7 +32,9 @@ export function registerLanguageFeatures(
   const refresh = async (doc: vscode.TextDocument): Promise<void> => {
     if (doc.languageId !== 'python' || doc.isClosed) return;
     try {
-      const { analysis, ms } = await service.analyse(doc);
+      const done = await service.analyse(doc);
+      if (!done || doc.isClosed) return; // superseded by an edit: its own refresh follows
+      const { analysis, ms } = done;
       diagnostics.set(
         doc.uri,
         analysis.diagnostics.map((d) => toDiagnostic(doc, d)),

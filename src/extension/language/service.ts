@@ -6,7 +6,7 @@
  * waits for the whole file.
  */
 import * as vscode from 'vscode';
-import { analyseTree, type Analysis, type AnalyseOptions } from '../../model/pyshape/analyse';
+import { analyseSteps, analyseTree, type Analysis, type AnalyseOptions } from '../../model/pyshape/analyse';
 import { AnalysisCache } from '../../model/pyshape/cache';
 import { DocumentTrees, type TextChange } from '../../model/pyshape/documents';
 import { DEFAULT_INPUT, parseShapeText } from '../../model/pyshape/inputShape';
@@ -15,6 +15,8 @@ import { warmUp } from '../../model/pyshape/warmup';
 import { SETTINGS } from '../runFeed';
 
 const OVERRIDES_KEY = 'nin.inputShapeOverrides';
+/** Longest stretch of a whole-file analysis before it lets other requests run. */
+const SLICE_MS = 8;
 
 /** One analysis with the options it was made with. */
 export interface DocAnalysis {
@@ -29,6 +31,10 @@ export class ShapeService implements vscode.Disposable {
   private trees: DocumentTrees | undefined;
   private readonly cache = new AnalysisCache<DocAnalysis>();
   private readonly focused = new AnalysisCache<DocAnalysis>();
+  private readonly running = new Map<
+    string,
+    { version: number; key: string; result: Promise<DocAnalysis | undefined> }
+  >();
   private readonly changed = new vscode.EventEmitter<void>();
   /** Fires when settings or overrides change, so views refresh. */
   readonly onDidChange = this.changed.event;
@@ -76,14 +82,49 @@ export class ShapeService implements vscode.Disposable {
     }
   }
 
-  /** The whole-file analysis of a document's current version (cached): for diagnostics. */
-  async analyse(doc: vscode.TextDocument): Promise<DocAnalysis> {
+  /**
+   * The whole-file analysis of a document's current version (cached): for diagnostics. It runs
+   * in slices of a few ms, so hovers are answered in between; undefined when the document
+   * changed or closed before it finished (a newer request follows).
+   */
+  async analyse(doc: vscode.TextDocument): Promise<DocAnalysis | undefined> {
     const options = this.optionsFor(doc.uri);
     const key = JSON.stringify(options);
-    const hit = this.cache.peek(doc.uri.toString(), doc.version, key);
+    const uri = doc.uri.toString();
+    const hit = this.cache.peek(uri, doc.version, key);
     if (hit) return hit;
-    await this.loadParser();
-    return this.cache.get(doc.uri.toString(), doc.version, key, () => this.run(doc, options));
+    const running = this.running.get(uri);
+    if (running && running.version === doc.version && running.key === key) return running.result;
+    const result = this.loadParser().then(() => this.runSliced(doc, options));
+    this.running.set(uri, { version: doc.version, key, result });
+    try {
+      const r = await result;
+      if (r) this.cache.set(uri, doc.version, key, r);
+      return r;
+    } finally {
+      if (this.running.get(uri)?.result === result) this.running.delete(uri);
+    }
+  }
+
+  private async runSliced(doc: vscode.TextDocument, options: AnalyseOptions): Promise<DocAnalysis | undefined> {
+    const uri = doc.uri.toString();
+    const version = doc.version;
+    const text = doc.getText();
+    let slice = performance.now();
+    const tree = this.trees!.tree(uri, version, text);
+    const steps = analyseSteps(tree, text, options);
+    let busy = 0;
+    for (;;) {
+      const r = steps.next();
+      const now = performance.now();
+      if (r.done) return { analysis: r.value, options, ms: busy + now - slice };
+      if (now - slice < SLICE_MS) continue;
+      busy += now - slice;
+      await new Promise((resolve) => setImmediate(resolve));
+      // The tree is read lazily: stop if an edit (or another document) may have changed it.
+      if (doc.isClosed || doc.version !== version || !this.trees!.holds(uri, version, tree)) return undefined;
+      slice = performance.now();
+    }
   }
 
   /**
@@ -100,9 +141,7 @@ export class ShapeService implements vscode.Disposable {
     const again = this.cache.peek(uri, doc.version, key);
     if (again) return again;
     const focus = { start, end };
-    return this.focused.get(uri, doc.version, `${key}|${start}|${end}`, () =>
-      this.run(doc, { ...options, focus }),
-    );
+    return this.focused.get(uri, doc.version, `${key}|${start}|${end}`, () => this.run(doc, { ...options, focus }));
   }
 
   private run(doc: vscode.TextDocument, options: AnalyseOptions): DocAnalysis {

@@ -89,6 +89,24 @@ interface Root {
 
 /** Analyse an already parsed tree of `source`. */
 export function analyseTree(tree: SyntaxTree, source: string, options: AnalyseOptions = {}): Analysis {
+  const steps = analyseSteps(tree, source, options);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * The same analysis in slices: it pauses after running the file's top level, after each
+ * candidate model is built and after each model's shapes are propagated, so an editor can
+ * answer other requests between slices. The tree must stay unedited until it returns
+ * (abandon it when the document changes).
+ */
+export function* analyseSteps(
+  tree: SyntaxTree,
+  source: string,
+  options: AnalyseOptions = {},
+): Generator<void, Analysis, void> {
   const ip = new Interp(source, { ...DEFAULT_LIMITS, ...options.limits });
   let stmts: Stmt[];
   let wanted: Set<Stmt> | undefined;
@@ -129,14 +147,24 @@ export function analyseTree(tree: SyntaxTree, source: string, options: AnalyseOp
     }
   };
   guard(() => ip.exec(stmts, ip.globals));
+  yield;
   const usedInside = (name: string, own: Span): boolean =>
     calls(name).some((i) => !(i >= own.start && i < own.end) && defSpans.some((s) => i >= s.start && i < s.end));
-  const roots = guard(() => findRoots(ip, stmts, source, usedInside, wanted)) ?? [];
+  const found: Root[] = [];
+  for (const s of stmts) {
+    if (budgetExceeded) break;
+    if (wanted && !wanted.has(s)) continue;
+    const before = ip.steps;
+    const r = guard(() => rootsOf(ip, s, source, usedInside));
+    if (r) pushAll(found, r);
+    if (ip.steps !== before) yield;
+  }
+  const roots = dropContained(found);
   const lines = source.split('\n');
   const comments = findInputShapeComments(source);
   const models: ModelReport[] = [];
   const events: ShapeEvent[] = [];
-  roots.forEach((root, index) => {
+  for (const [index, root] of roots.entries()) {
     const { input, from } = chooseInput(root, comments, lines, options);
     const prop = new Propagator(ip, index);
     const output = guard(() => prop.run(root.mod, input)) ?? null;
@@ -151,7 +179,8 @@ export function analyseTree(tree: SyntaxTree, source: string, options: AnalyseOp
       output,
       params: top?.params ?? null,
     });
-  });
+    yield;
+  }
   const diagnostics = collectDiagnostics(ip, events, roots);
   if (budgetExceeded) {
     const span = { start: 0, end: 0, line: 0, col: 0, endLine: 0, endCol: 0 };
@@ -162,48 +191,40 @@ export function analyseTree(tree: SyntaxTree, source: string, options: AnalyseOp
 
 const isModValue = (v: Value | undefined): v is Value => v !== undefined && asMod(v) !== undefined;
 
-/** Models: module-valued globals, then uncalled functions and nn.Module classes that need no arguments. */
-function findRoots(
-  ip: Interp,
-  stmts: readonly Stmt[],
-  source: string,
-  usedInside: (name: string, own: Span) => boolean,
-  wanted?: ReadonlySet<Stmt>,
-): Root[] {
-  const roots: Root[] = [];
-  for (const s of stmts) {
-    if (wanted && !wanted.has(s)) continue;
-    if (s.t === 'assign') {
-      for (const t of s.targets) {
-        if (t.t !== 'name') continue;
-        const v = ip.globals.vars.get(t.id);
-        if (isModValue(v)) roots.push({ name: t.id, span: s.span, mod: asMod(v)! });
-      }
-    } else if (s.t === 'def') {
-      const fn = ip.globals.vars.get(s.fn.name);
-      if (
-        fn?.type !== 'func' ||
-        fn.def !== s.fn ||
-        ip.called.has(s.fn) ||
-        !noArgs(s.fn) ||
-        usedInside(s.fn.name, s.span)
-      )
-        continue;
-      const site: Site = { span: headerSpan(s.span, source), callee: s.fn.name };
-      const v = ip.callFunc(fn, [], [], site);
-      if (isModValue(v)) roots.push({ name: `${s.fn.name}()`, span: s.span, mod: asMod(v)! });
-    } else if (s.t === 'class') {
-      const c = ip.globals.vars.get(s.cls.name);
-      if (c?.type !== 'class' || ip.called.has(c.cls) || !ip.torchBase(c.cls) || usedInside(s.cls.name, s.span))
-        continue;
-      const init = ip.classAttr(c.cls, '__init__');
-      if (init?.type === 'func' && !noArgs(init.def, 1)) continue;
-      const site: Site = { span: headerSpan(s.span, source), callee: s.cls.name };
-      const v = ip.invoke(c, [], [], site);
-      if (isModValue(v)) roots.push({ name: `${s.cls.name}()`, span: s.span, mod: asMod(v)! });
+/**
+ * The models a top-level statement gives: module-valued globals it assigns; a function never
+ * called in the file that needs no arguments, or an nn.Module class never instantiated, whose
+ * call builds a module (it is called here).
+ */
+function rootsOf(ip: Interp, s: Stmt, source: string, usedInside: (name: string, own: Span) => boolean): Root[] {
+  if (s.t === 'assign') {
+    const roots: Root[] = [];
+    for (const t of s.targets) {
+      if (t.t !== 'name') continue;
+      const v = ip.globals.vars.get(t.id);
+      if (isModValue(v)) roots.push({ name: t.id, span: s.span, mod: asMod(v)! });
     }
+    return roots;
   }
-  return dropContained(roots);
+  if (s.t === 'def') {
+    const fn = ip.globals.vars.get(s.fn.name);
+    if (fn?.type !== 'func' || fn.def !== s.fn || ip.called.has(s.fn) || !noArgs(s.fn) || usedInside(s.fn.name, s.span))
+      return [];
+    const site: Site = { span: headerSpan(s.span, source), callee: s.fn.name };
+    const v = ip.callFunc(fn, [], [], site);
+    return isModValue(v) ? [{ name: `${s.fn.name}()`, span: s.span, mod: asMod(v)! }] : [];
+  }
+  if (s.t === 'class') {
+    const c = ip.globals.vars.get(s.cls.name);
+    if (c?.type !== 'class' || ip.called.has(c.cls) || !ip.torchBase(c.cls) || usedInside(s.cls.name, s.span))
+      return [];
+    const init = ip.classAttr(c.cls, '__init__');
+    if (init?.type === 'func' && !noArgs(init.def, 1)) return [];
+    const site: Site = { span: headerSpan(s.span, source), callee: s.cls.name };
+    const v = ip.invoke(c, [], [], site);
+    return isModValue(v) ? [{ name: `${s.cls.name}()`, span: s.span, mod: asMod(v)! }] : [];
+  }
+  return [];
 }
 
 /** Where a name is called (offsets of `name(`), by text. */

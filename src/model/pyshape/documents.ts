@@ -100,6 +100,12 @@ export class DocumentTrees {
     return tree;
   }
 
+  /** True while `tree` is this document's kept tree for `version`, unedited (safe to read). */
+  holds(doc: string, version: number, tree: SyntaxTree): boolean {
+    const e = this.entries.get(doc);
+    return !!e && e.version === version && e.tree === tree && !e.edited;
+  }
+
   /** Drop one document's tree (closed), or all. */
   forget(doc?: string): void {
     for (const [k, e] of this.entries)
