@@ -141,7 +141,8 @@ export function* analyseSteps(
     try {
       return f();
     } catch (e) {
-      if (!(e instanceof BudgetExceeded)) throw e;
+      // A stack overflow should not happen (nesting is bounded); if it does, stop like the budget.
+      if (!(e instanceof BudgetExceeded) && !(e instanceof RangeError && /call stack/i.test(e.message))) throw e;
       budgetExceeded = true;
       return undefined;
     }
