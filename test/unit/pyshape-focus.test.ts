@@ -119,29 +119,34 @@ function change(text: string, offset: number, length: number, insert: string): [
 }
 
 describe('pyshape: incremental reparsing after edits', () => {
-  it('gives the analysis of a fresh parse after each of many edits (also beyond ASCII)', () => {
-    const trees = new DocumentTrees(parser);
-    let text = readFileSync(join(FIXTURES, 'article_nin.py'), 'utf8') + '\n# 中文 😀 é\n';
-    let version = 1;
-    trees.tree('doc', version, text);
-    // A fixed pseudo-random sequence: typing, deleting, new lines, brackets, non-ASCII.
-    let seed = 7;
-    const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
-    const inserts = ['x', '\n', '😀', '(', ')', 'nn.ReLU(),\n    ', '', '中', '  '];
-    for (let i = 0; i < 60; i++) {
-      const off = rand(text.length);
-      const [next, c] = change(text, off, rand(4), inserts[i % inserts.length]);
-      text = next;
-      trees.edit('doc', ++version, [c]);
-      const tree = trees.tree('doc', version, text);
-      assert.equal(
-        JSON.stringify(analyseTree(tree, text)),
-        JSON.stringify(analysePython(parser, text)),
-        `edit ${i} at ${off}`,
-      );
-    }
-    assert.deepEqual(trees.stats, { full: 1, incremental: 60 });
-  });
+  for (const eol of ['\n', '\r\n']) {
+    it(`gives the analysis of a fresh parse after each of many edits (also beyond ASCII; ${JSON.stringify(eol)} line ends)`, () => {
+      const trees = new DocumentTrees(parser);
+      let text = (readFileSync(join(FIXTURES, 'article_nin.py'), 'utf8') + '\n# 中文 😀 é\n').replace(/\n/g, eol);
+      let version = 1;
+      trees.tree('doc', version, text);
+      // A fixed pseudo-random sequence: typing, deleting, new lines, brackets, non-ASCII.
+      let seed = 7;
+      const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+      const inserts = ['x', eol, '😀', '(', ')', `nn.ReLU(),${eol}    `, '', '中', '  '];
+      for (let i = 0; i < 60; i++) {
+        let off = rand(text.length);
+        if (text[off - 1] === '\r') off--; // editors never split a line end
+        let len = rand(4);
+        if (text[off + len - 1] === '\r') len++;
+        const [next, c] = change(text, off, len, inserts[i % inserts.length]);
+        text = next;
+        trees.edit('doc', ++version, [c]);
+        const tree = trees.tree('doc', version, text);
+        assert.equal(
+          JSON.stringify(analyseTree(tree, text)),
+          JSON.stringify(analysePython(parser, text)),
+          `edit ${i} at ${off}`,
+        );
+      }
+      assert.deepEqual(trees.stats, { full: 1, incremental: 60 });
+    });
+  }
 
   it('several changes in one event, a missed version and a wrong edit fall back safely', () => {
     const trees = new DocumentTrees(parser);
