@@ -74,11 +74,11 @@ describe('pyshape: speed on a 2,000-line file (printed)', () => {
     for (let i = 0; i < 20; i++)
       focusedWarm.push(time(() => analyseTree(trees.tree('doc', version, cur), cur, { focus })));
     const fullWarm: number[] = [];
-    for (let i = 0; i < 10; i++) fullWarm.push(time(() => analysePython(parser, text)));
+    for (let i = 0; i < 5; i++) fullWarm.push(time(() => analysePython(parser, text)));
     // Sliced (as the editor runs it for diagnostics): how long each stretch between pauses is.
     const slices: number[] = [];
     const firstSlice: number[] = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 3; i++) {
       const tree = parser.parse(text);
       const steps = analyseSteps(tree, text);
       for (let s = performance.now(), first = true; ; s = performance.now(), first = false) {
@@ -90,7 +90,7 @@ describe('pyshape: speed on a 2,000-line file (printed)', () => {
     }
     const p95 = [...slices].sort((a, b) => a - b)[Math.floor(slices.length * 0.95)];
     const parse: number[] = [];
-    for (let i = 0; i < 10; i++) parse.push(time(() => parser.parse(text).delete()));
+    for (let i = 0; i < 5; i++) parse.push(time(() => parser.parse(text).delete()));
     const cache = new AnalysisCache();
     cache.get('doc', 1, '', () => analysePython(parser, text));
     const cached =
@@ -99,10 +99,10 @@ describe('pyshape: speed on a 2,000-line file (printed)', () => {
       }) / 1000;
     const article = readFileSync(join(ROOT, 'test', 'fixtures', 'pyshape', 'article_nin.py'), 'utf8');
     const small: number[] = [];
-    for (let i = 0; i < 20; i++) small.push(time(() => analysePython(parser, article)));
+    for (let i = 0; i < 10; i++) small.push(time(() => analysePython(parser, article)));
     const realistic = generateMostlyOtherCode(2000, article);
     const real: number[] = [];
-    for (let i = 0; i < 10; i++) real.push(time(() => analysePython(parser, realistic)));
+    for (let i = 0; i < 5; i++) real.push(time(() => analysePython(parser, realistic)));
     const lines = [
       `conditions: ${conditions}`,
       `parser load ${load.toFixed(1)} ms; warm-up sample ${warmUpMs.toFixed(1)} ms`,
@@ -111,7 +111,7 @@ describe('pyshape: speed on a 2,000-line file (printed)', () => {
       `  hover after an edit (incremental reparse + focused analysis): ${spread(afterEdit)}; reparse alone ${spread(reparse)}`,
       `  hover, focused analysis on a current tree: ${spread(focusedWarm)}`,
       `  whole file (diagnostics): first after warm-up ${coldFull.toFixed(1)} ms; then ${spread(fullWarm)}, full parse ${spread(parse)}`,
-      `  whole file in slices: ${Math.round(slices.length / 5)} pauses; first slice (convert + run the top level) ${spread(firstSlice)}; ` +
+      `  whole file in slices: ${Math.round(slices.length / 3)} pauses; first slice (convert + run the top level) ${spread(firstSlice)}; ` +
         `others median ${median(slices).toFixed(2)} ms, 95th percentile ${p95.toFixed(1)} ms, max ${Math.max(...slices).toFixed(1)} ms`,
       `  cached answer ${(cached * 1000).toFixed(2)} µs`,
       `article file (36 lines): ${spread(small)}`,
