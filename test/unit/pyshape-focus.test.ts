@@ -51,6 +51,20 @@ describe('pyshape: focused analysis answers a hover like the whole file does', (
     });
   }
 
+  it('inlay hints for a range of lines (the visible ones) match the whole file, on every fixture', () => {
+    for (const f of files) {
+      const text = readFileSync(join(FIXTURES, f), 'utf8');
+      const lineStarts = [0, ...[...text.matchAll(/\n/g)].map((m) => m.index + 1)];
+      const full = lineHints(analysePython(parser, text));
+      for (let first = 0; first < lineStarts.length; first += 7) {
+        const last = Math.min(first + 10, lineStarts.length - 1);
+        const a = analysePython(parser, text, { focus: { start: lineStarts[first], end: lineStarts[last] } });
+        const inRange = (h: { line: number }): boolean => h.line >= first && h.line < last;
+        assert.deepEqual(lineHints(a).filter(inRange), full.filter(inRange), `${f} lines ${first + 1}-${last}`);
+      }
+    }
+  });
+
   it('on a 2,000-line file: one model is run (the one hovered, or the one using the hovered helper)', () => {
     const text = generateLongFile(2000);
     const full = analysePython(parser, text);
