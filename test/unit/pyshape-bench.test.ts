@@ -48,6 +48,14 @@ describe('pyshape: speed on a 2,000-line file (printed)', () => {
       hovered = eventsAt(analyseTree(trees.tree('doc', 1, text), text, { focus }), hoverAt);
     });
     const warmUpMs = warmUp(parser);
+    // A document opened after the warm-up (as in the editor): its first hover parses it whole.
+    const other = generateLongFile(2000).replace(/nin_/g, 'nim_');
+    const otherAt = other.indexOf('nin_block_20(96, 256'.replace('nin_', 'nim_')) + 2;
+    const firstHover = time(() => {
+      const a = analyseTree(trees.tree('other', 1, other), other, { focus: { start: otherAt, end: otherAt + 1 } });
+      assert.equal(eventsAt(a, otherAt).length, 1);
+    });
+    trees.forget('other');
     let models = 0;
     const coldFull = time(() => (models = analyseTree(trees.tree('doc', 1, text), text).models.length));
 
@@ -108,6 +116,7 @@ describe('pyshape: speed on a 2,000-line file (printed)', () => {
       `parser load ${load.toFixed(1)} ms; warm-up sample ${warmUpMs.toFixed(1)} ms`,
       `${lineCount} lines, ${models} models:`,
       `  hover, cold (first call, full parse + focused analysis): ${coldHover.toFixed(1)} ms`,
+      `  hover on a newly opened document after the warm-up (full parse + focused analysis): ${firstHover.toFixed(1)} ms`,
       `  hover after an edit (incremental reparse + focused analysis): ${spread(afterEdit)}; reparse alone ${spread(reparse)}`,
       `  hover, focused analysis on a current tree: ${spread(focusedWarm)}`,
       `  whole file (diagnostics): first after warm-up ${coldFull.toFixed(1)} ms; then ${spread(fullWarm)}, full parse ${spread(parse)}`,
