@@ -8,7 +8,9 @@ import { readIdxFile } from '../../src/model/data/idx';
 
 describe('batch pipeline', () => {
   let test: Split;
-  before(() => {
+  before(async () => {
+    // The tfjs engine is global to the mocha process: other suites leave other backends selected.
+    await tf.setBackend('cpu');
     const images = readIdxFile(join(DEBIAN_DIR, `${FILES.testImages.name}.gz`)).data;
     const labels = readIdxFile(join(DEBIAN_DIR, `${FILES.testLabels.name}.gz`)).data;
     test = { images, labels, count: 10000 };
