@@ -127,7 +127,8 @@ export function benchCommand(argv: string[]): number {
 
 function conditions(seconds: number): Record<string, unknown> {
   const os = require('node:os') as typeof import('node:os');
-  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, secondsPerMeasurement: seconds, pytorchThreads: 2 };
+  // The machine may be shared: the 1-minute load average at the end says how much.
+  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, secondsPerMeasurement: seconds, pytorchThreads: 2, loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100) };
 }
 
 /** Internal: measure one case in this process and print one JSON line (used by `bench`). */
