@@ -7,12 +7,13 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { measureTraining, type BenchResult } from '../model/bench/measure';
 import { isBackendPreference, type BackendPreference } from '../model/backend-names';
+import { resolveThreads } from '../model/parallel/dataParallel';
 import { isPresetName, type PresetName } from '../model/spec';
 import { intFlag, parseFlags, printJson, UsageError } from './args';
 
 /** Usage text for `bench`. */
 export const BENCH_USAGE =
-  'nin bench [--json] [--cases compact@28,seed@96] [--backends tensorflow,wasm,cpu] [--batch 128] [--seconds 10] [--cpu-batch 8] [--no-torch]';
+  'nin bench [--json] [--cases compact@28,seed@96] [--backends tensorflow,wasm,cpu] [--threads 1,0] [--batch 128] [--seconds 10] [--cpu-batch 8] [--no-torch]';
 
 interface Case {
   preset: PresetName;
@@ -25,6 +26,7 @@ interface Row {
   preset: PresetName;
   input: number;
   batch: number;
+  threads?: number;
   imagesPerSecond: number;
   note?: string;
 }
@@ -47,14 +49,23 @@ function parseBackends(text: string): BackendPreference[] {
   return list as BackendPreference[];
 }
 
-function child(backend: BackendPreference, c: Case, batch: number, seconds: number): Row | string {
-  const args = [process.argv[1], 'bench-one', backend, `${c.preset}@${c.input}`, String(batch), String(seconds)];
+function parseThreads(text: string): number[] {
+  const list = text.split(',').map((t) => {
+    const v = Number(t);
+    if (!Number.isInteger(v) || v < 0) throw new UsageError(`--threads: bad count "${t}" (0 = all cores)`);
+    return resolveThreads(v);
+  });
+  return [...new Set(list)];
+}
+
+function child(backend: BackendPreference, c: Case, batch: number, seconds: number, threads: number): Row | string {
+  const args = [process.argv[1], 'bench-one', backend, `${c.preset}@${c.input}`, String(batch), String(seconds), String(threads)];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: (seconds * 20 + 600) * 1000 });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   if (r.status !== 0 || !line.startsWith('{')) return (r.stderr || r.error?.message || 'no output').trim().split('\n').pop() ?? '';
   const res = JSON.parse(line) as BenchResult;
   const note = res.leakedTensors ? `${res.leakedTensors} tensors leaked` : undefined;
-  return { engine: res.engine, preset: res.preset, input: res.input, batch: res.batch, imagesPerSecond: res.imagesPerSecond, note };
+  return { engine: res.engine, preset: res.preset, input: res.input, batch: res.batch, threads: res.threads, imagesPerSecond: res.imagesPerSecond, note };
 }
 
 function torchRows(cases: Case[], batch: number, seconds: number): Row[] | string {
@@ -88,12 +99,14 @@ export function benchCommand(argv: string[]): number {
     batch: { type: 'string', default: '128' },
     'cpu-batch': { type: 'string', default: '8' },
     seconds: { type: 'string', default: '10' },
+    threads: { type: 'string', default: '1,0' },
     'no-torch': { type: 'boolean', default: false },
   });
   const cases = parseCases(values.cases);
   const batch = intFlag('batch', values.batch) ?? 128;
   const cpuBatch = intFlag('cpu-batch', values['cpu-batch']) ?? 8;
   const seconds = intFlag('seconds', values.seconds) ?? 10;
+  const threadCounts = parseThreads(values.threads);
   const log = (s: string): void => {
     if (!values.json) process.stdout.write(s + '\n');
   };
@@ -102,23 +115,31 @@ export function benchCommand(argv: string[]): number {
   const torch = values['no-torch'] ? 'skipped (--no-torch)' : torchRows(cases, batch, seconds);
   if (typeof torch === 'string') skipped.push(`pytorch: ${torch}`);
   else rows.push(...torch);
-  for (const backend of parseBackends(values.backends)) {
+  backends: for (const backend of parseBackends(values.backends)) {
     for (const c of cases) {
-      // The pure-JS cpu backend needs minutes per 128-image step: measure it on a smaller batch.
+      // The pure-JS cpu backend needs minutes per 128-image step: measure it on a smaller batch,
+      // one thread. Native TensorFlow threads its own kernels: one training thread.
       const b = backend === 'cpu' ? cpuBatch : batch;
-      const r = child(backend, c, b, seconds);
-      if (typeof r === 'string') {
-        skipped.push(`${backend} ${c.preset}@${c.input}: ${r}`);
-        break;
+      for (const t of backend === 'wasm' ? threadCounts : [1]) {
+        const r = child(backend, c, b, seconds, t);
+        if (typeof r === 'string') {
+          skipped.push(`${backend} ${c.preset}@${c.input} ${t} thread(s): ${r}`);
+          continue backends;
+        }
+        rows.push(r);
+        log(`${r.engine.padEnd(10)} ${`${r.preset}@${r.input}`.padEnd(12)} batch ${String(r.batch).padStart(4)}  threads ${r.threads ?? 1}  ${r.imagesPerSecond.toFixed(1).padStart(9)} images/s${r.note ? `  (${r.note})` : ''}`);
       }
-      rows.push(r);
-      log(`${r.engine.padEnd(10)} ${`${r.preset}@${r.input}`.padEnd(12)} batch ${String(r.batch).padStart(4)}  ${r.imagesPerSecond.toFixed(1).padStart(9)} images/s${r.note ? `  (${r.note})` : ''}`);
     }
   }
-  const result = { results: rows.map(({ engine, preset, input, batch: b, imagesPerSecond }) => ({ engine, preset, input, batch: b, imagesPerSecond })), ratios: ratios(rows), skipped, conditions: conditions(seconds) };
+  const result = {
+    results: rows.map(({ engine, preset, input, batch: b, threads, imagesPerSecond }) => ({ engine, preset, input, batch: b, threads, imagesPerSecond })),
+    ratios: ratios(rows),
+    skipped,
+    conditions: conditions(seconds),
+  };
   if (values.json) printJson(result);
   else {
-    for (const t of rows.filter((r) => r.engine === 'pytorch')) log(`pytorch    ${`${t.preset}@${t.input}`.padEnd(12)} batch ${String(t.batch).padStart(4)}  ${t.imagesPerSecond.toFixed(1).padStart(9)} images/s`);
+    for (const t of rows.filter((r) => r.engine === 'pytorch')) log(`pytorch    ${`${t.preset}@${t.input}`.padEnd(12)} batch ${String(t.batch).padStart(4)}  threads ${t.threads ?? 2}  ${t.imagesPerSecond.toFixed(1).padStart(9)} images/s`);
     for (const [k, v] of Object.entries(result.ratios)) log(`ratio best-ours / pytorch, ${k}: ${v.toFixed(3)}`);
     for (const s of skipped) log(`skipped: ${s}`);
   }
@@ -133,10 +154,10 @@ function conditions(seconds: number): Record<string, unknown> {
 
 /** Internal: measure one case in this process and print one JSON line (used by `bench`). */
 export async function benchOneCommand(argv: string[]): Promise<number> {
-  const [backend, c, batch, seconds] = argv;
+  const [backend, c, batch, seconds, threads] = argv;
   if (!isBackendPreference(backend)) throw new UsageError(`unknown backend ${backend}`);
   const [preset, input] = parseCases(c).map((x) => [x.preset, x.input] as const)[0];
-  const r = await measureTraining({ preset, input, batch: Number(batch), backend, seconds: Number(seconds), minSteps: 2, warmupSteps: 1 });
+  const r = await measureTraining({ preset, input, batch: Number(batch), backend, seconds: Number(seconds), minSteps: 2, warmupSteps: 1, threads: Number(threads ?? 1) });
   printJson(r);
   return 0;
 }
