@@ -28,6 +28,7 @@ interface Row {
   batch: number;
   threads?: number;
   imagesPerSecond: number;
+  imagesPerCpuSecond?: number;
   note?: string;
 }
 
@@ -65,7 +66,7 @@ function child(backend: BackendPreference, c: Case, batch: number, seconds: numb
   if (r.status !== 0 || !line.startsWith('{')) return (r.stderr || r.error?.message || 'no output').trim().split('\n').pop() ?? '';
   const res = JSON.parse(line) as BenchResult;
   const note = res.leakedTensors ? `${res.leakedTensors} tensors leaked` : undefined;
-  return { engine: res.engine, preset: res.preset, input: res.input, batch: res.batch, threads: res.threads, imagesPerSecond: res.imagesPerSecond, note };
+  return { engine: res.engine, preset: res.preset, input: res.input, batch: res.batch, threads: res.threads, imagesPerSecond: res.imagesPerSecond, imagesPerCpuSecond: res.imagesPerCpuSecond, note };
 }
 
 function torchRows(cases: Case[], batch: number, seconds: number): Row[] | string {
@@ -80,12 +81,18 @@ function torchRows(cases: Case[], batch: number, seconds: number): Row[] | strin
   return out.trim().split('\n').map((l) => JSON.parse(l) as Row);
 }
 
-/** Best of ours divided by PyTorch, per "preset@input". */
-function ratios(rows: Row[]): Record<string, number> {
+function cpuText(r: Row): string {
+  return r.imagesPerCpuSecond === undefined ? '' : `(${r.imagesPerCpuSecond.toFixed(1)} per CPU-second)`;
+}
+
+/** Best of ours divided by PyTorch, per "preset@input", on `metric`. */
+function ratios(rows: Row[], metric: 'imagesPerSecond' | 'imagesPerCpuSecond' = 'imagesPerSecond'): Record<string, number> {
   const out: Record<string, number> = {};
   for (const t of rows.filter((r) => r.engine === 'pytorch')) {
     const ours = rows.filter((r) => r.engine !== 'pytorch' && r.preset === t.preset && r.input === t.input);
-    if (ours.length) out[`${t.preset}@${t.input}`] = Math.max(...ours.map((r) => r.imagesPerSecond)) / t.imagesPerSecond;
+    const ref = t[metric];
+    const best = Math.max(...ours.map((r) => r[metric] ?? 0));
+    if (ours.length && ref && best) out[`${t.preset}@${t.input}`] = best / ref;
   }
   return out;
 }
@@ -127,26 +134,29 @@ export function benchCommand(argv: string[]): number {
           continue backends;
         }
         rows.push(r);
-        log(`${r.engine.padEnd(10)} ${`${r.preset}@${r.input}`.padEnd(12)} batch ${String(r.batch).padStart(4)}  threads ${r.threads ?? 1}  ${r.imagesPerSecond.toFixed(1).padStart(9)} images/s${r.note ? `  (${r.note})` : ''}`);
+        log(`${r.engine.padEnd(10)} ${`${r.preset}@${r.input}`.padEnd(12)} batch ${String(r.batch).padStart(4)}  threads ${r.threads ?? 1}  ${r.imagesPerSecond.toFixed(1).padStart(9)} images/s  ${cpuText(r)}${r.note ? `  (${r.note})` : ''}`);
       }
     }
   }
   const result = {
-    results: rows.map(({ engine, preset, input, batch: b, threads, imagesPerSecond }) => ({ engine, preset, input, batch: b, threads, imagesPerSecond })),
+    results: rows.map(({ engine, preset, input, batch: b, threads, imagesPerSecond, imagesPerCpuSecond }) => ({ engine, preset, input, batch: b, threads, imagesPerSecond, imagesPerCpuSecond })),
     ratios: ratios(rows),
+    // The same per CPU-second of the process (all threads): less sensitive to a shared machine's load.
+    cpuRatios: ratios(rows, 'imagesPerCpuSecond'),
     skipped,
     conditions: conditions(seconds),
   };
   if (values.json) printJson(result);
   else {
-    for (const t of rows.filter((r) => r.engine === 'pytorch')) log(`pytorch    ${`${t.preset}@${t.input}`.padEnd(12)} batch ${String(t.batch).padStart(4)}  threads ${t.threads ?? 2}  ${t.imagesPerSecond.toFixed(1).padStart(9)} images/s`);
-    for (const [k, v] of Object.entries(result.ratios)) log(`ratio best-ours / pytorch, ${k}: ${v.toFixed(3)}`);
+    for (const t of rows.filter((r) => r.engine === 'pytorch')) log(`pytorch    ${`${t.preset}@${t.input}`.padEnd(12)} batch ${String(t.batch).padStart(4)}  threads ${t.threads ?? 2}  ${t.imagesPerSecond.toFixed(1).padStart(9)} images/s  ${cpuText(t)}`);
+    for (const [k, v] of Object.entries(result.ratios)) log(`ratio best-ours / pytorch, ${k}: ${v.toFixed(3)} (per CPU-second: ${result.cpuRatios[k]?.toFixed(3) ?? '-'})`);
+    log(`load average (1, 5, 15 min): ${result.conditions.loadAverage.join(', ')} on ${result.conditions.cpus} cores`);
     for (const s of skipped) log(`skipped: ${s}`);
   }
   return 0;
 }
 
-function conditions(seconds: number): Record<string, unknown> {
+function conditions(seconds: number): { cpus: number; loadAverage: number[] } & Record<string, unknown> {
   const os = require('node:os') as typeof import('node:os');
   // The machine may be shared: the 1-minute load average at the end says how much.
   return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, secondsPerMeasurement: seconds, pytorchThreads: 2, loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100) };

@@ -31,6 +31,11 @@ export interface BenchResult {
   readonly batch: number;
   readonly threads: number;
   readonly imagesPerSecond: number;
+  /**
+   * Images per second of CPU time used by this process (all its threads): on a shared machine
+   * this stays near what one idle core would give, where wall-clock throughput follows the load.
+   */
+  readonly imagesPerCpuSecond: number;
   readonly steps: number;
   readonly backendReason: string;
   /** Tensors alive after the timed steps minus before: 0 when nothing leaks. */
@@ -61,6 +66,7 @@ export async function measureTraining(c: BenchCase): Promise<BenchResult> {
   try {
     for (let i = 0; i < c.warmupSteps; i++) await step();
     const before = tf.memory().numTensors;
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     let steps = 0;
     while (steps < c.minSteps || performance.now() - t0 < c.seconds * 1000) {
@@ -68,6 +74,8 @@ export async function measureTraining(c: BenchCase): Promise<BenchResult> {
       steps++;
     }
     const elapsed = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     return {
       engine: choice.name,
       preset: c.preset,
@@ -75,6 +83,7 @@ export async function measureTraining(c: BenchCase): Promise<BenchResult> {
       batch: c.batch,
       threads,
       imagesPerSecond: (steps * c.batch) / elapsed,
+      imagesPerCpuSecond: (steps * c.batch) / cpuSeconds,
       steps,
       backendReason: choice.reason,
       leakedTensors: tf.memory().numTensors - before,
