@@ -125,13 +125,13 @@ function titleOf(l: LayerSpec, ordinal: number, t: Translate): string {
 function noteOf(l: LayerSpec, t: Translate): string {
   switch (l.kind) {
     case 'nin_block':
-      return t('{k}×{k} conv, then two 1×1 convs (a per-pixel fully connected layer)', { k: l.kernel });
+      return t('{k}×{k} conv + two 1×1 convs (fully connected per pixel)', { k: l.kernel });
     case 'maxpool':
       return t('keeps channels, shrinks height and width; no parameters', {});
     case 'dropout':
       return t('active only while training; no parameters', {});
     case 'gap':
-      return t('averages each channel to one class score: replaces the fully connected layers', {});
+      return t('one channel per class, averaged: replaces FC layers', {});
     case 'flatten':
       return t('one score per class', {});
   }
