@@ -86,7 +86,8 @@ function render(s: SideViewState): void {
   frag.append(list);
 
   const total = el('footer', 'total');
-  total.append(el('div', '', `${s.strings.total}: ${count(s.params)} ${s.strings.params} · ${flops(s.flops)} ${s.strings.flops}`));
+  // totals of a network that collapses would count only the rows before the break: leave them out
+  if (!s.error) total.append(el('div', '', `${s.strings.total}: ${count(s.params)} ${s.strings.params} · ${flops(s.flops)} ${s.strings.flops}`));
   if (!s.running) {
     const train = el('button', 'primary', s.strings.train);
     train.type = 'button';
