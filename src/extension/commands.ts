@@ -8,10 +8,14 @@ import { pickRecipe } from './recipesPick';
 import { COMMANDS } from './runFeed';
 import type { TrainingSession } from './session';
 import { percent } from './sessionFormat';
-import { listRuns, readRunConfig, type RunSummary } from './sessionRuns';
+import { exportModel, findRunModel, modelReadme, readModelFiles } from './commandsModel';
+import { listRuns, readRunConfig, readRunEvents, summarizeEvents, type RunSummary } from './sessionRuns';
 import { readHostSettings, reportSettingIssues } from './settingsHost';
 
 type Log = Pick<vscode.LogOutputChannel, 'info' | 'warn' | 'error'>;
+
+/** Commands of the after-training views (package.json `contributes.commands`). */
+export const MODEL_COMMANDS = { exportModel: 'nin.exportModel', classifyImage: 'nin.classifyImage' } as const;
 
 /** View ID of the architecture side view (package.json `contributes.views`). */
 export const ARCHITECTURE_VIEW = 'nin.architecture';
@@ -24,6 +28,7 @@ export function registerCommands(context: vscode.ExtensionContext, session: Trai
     vscode.commands.registerCommand(COMMANDS.resume, (runDir?: unknown) => resume(context, session, log, typeof runDir === 'string' ? runDir : undefined)),
     vscode.commands.registerCommand(COMMANDS.openRun, () => openRun(context, session, log)),
     vscode.commands.registerCommand(COMMANDS.showArchitecture, () => vscode.commands.executeCommand(`${ARCHITECTURE_VIEW}.focus`)),
+    vscode.commands.registerCommand(MODEL_COMMANDS.exportModel, (runDir?: unknown) => exportModelCommand(context, session, log, typeof runDir === 'string' ? runDir : undefined)),
   );
 }
 
@@ -132,4 +137,61 @@ async function openRun(context: vscode.ExtensionContext, session: TrainingSessio
   log.info(`opened run ${item.run.dir}: ${events} events${badLines ? `, ${badLines} unreadable lines skipped` : ''}`);
   if (badLines) void vscode.window.showWarningMessage(vscode.l10n.t('{0} lines of the metrics log of {1} could not be read and were skipped.', badLines, item.run.name));
   await vscode.commands.executeCommand(COMMANDS.showPanel);
+}
+
+/** A finished run with a model: the given one, the current one, or one picked from the runs folder. */
+export async function pickModelRun(context: vscode.ExtensionContext, session: TrainingSession, title: string, runDir?: string): Promise<{ runDir: string; modelDir: string } | undefined> {
+  for (const dir of [runDir, session.running ? undefined : session.currentRunDir]) {
+    const modelDir = dir ? findRunModel(dir) : undefined;
+    if (dir && modelDir) return { runDir: dir, modelDir };
+  }
+  const { runsDir } = readHostSettings(context);
+  const runs = listRuns(runsDir)
+    .map((r) => ({ r, modelDir: findRunModel(r.dir) }))
+    .filter((x): x is { r: RunSummary; modelDir: string } => x.modelDir !== undefined);
+  if (!runs.length) {
+    void vscode.window.showInformationMessage(vscode.l10n.t('No trained model in {0} yet: finish a run with NiN: Train first.', runsDir));
+    return undefined;
+  }
+  const item = await vscode.window.showQuickPick(
+    runs.map((x) => ({ ...runItem(x.r), modelDir: x.modelDir })),
+    { title, matchOnDescription: true },
+  );
+  return item && { runDir: item.run.dir, modelDir: item.modelDir };
+}
+
+/** NiN: Export Model... — copy a run's model (TensorFlow.js layers format) with a README where the user chooses. */
+async function exportModelCommand(context: vscode.ExtensionContext, session: TrainingSession, log: Log, runDir?: string): Promise<void> {
+  const picked = await pickModelRun(context, session, vscode.l10n.t('NiN: Export Model'), runDir);
+  if (!picked) return;
+  let model;
+  try {
+    model = readModelFiles(picked.modelDir);
+  } catch (e) {
+    log.error(`export: ${(e as Error).message}`);
+    void vscode.window.showErrorMessage(vscode.l10n.t('Cannot export the model: {0}', (e as Error).message));
+    return;
+  }
+  const target = await vscode.window.showOpenDialog({
+    title: vscode.l10n.t('Export the NiN model to this folder'),
+    canSelectFolders: true,
+    canSelectFiles: false,
+    canSelectMany: false,
+    openLabel: vscode.l10n.t('Export Here'),
+    defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+  });
+  if (!target?.[0]) return;
+  try {
+    const config = readRunConfig(picked.runDir);
+    const testAcc = summarizeEvents(readRunEvents(picked.runDir).events).testAcc;
+    const files = exportModel(model, target[0].fsPath, modelReadme(model, config, testAcc));
+    log.info(`exported ${picked.modelDir} to ${target[0].fsPath}: ${files.length} files, ${model.bytes} bytes of weights`);
+    const reveal = vscode.l10n.t('Reveal');
+    if ((await vscode.window.showInformationMessage(vscode.l10n.t('Model exported to {0} (model.json, weights, README.md).', target[0].fsPath), reveal)) === reveal) {
+      await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(files[files.length - 1]));
+    }
+  } catch (e) {
+    log.error(`export: ${(e as Error).message}`);
+    void vscode.window.showErrorMessage(vscode.l10n.t('Cannot export the model: {0}', (e as Error).message));
+  }
 }

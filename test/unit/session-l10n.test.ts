@@ -13,6 +13,7 @@ const FILES = [
   'sessionFormat.ts',
   'recipesPick.ts',
   'commands.ts',
+  'commandsModel.ts',
   'engineFactory.ts',
   'sideView/state.ts',
   'sideView/provider.ts',
