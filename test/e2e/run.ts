@@ -218,7 +218,11 @@ async function main(): Promise<number> {
       },
       SUITE_TIMEOUT_MS,
       500,
-    );
+    ).catch((e: unknown) => {
+      throw new E2EError(
+        `${e instanceof Error ? e.message : e}: the suite hung or is slower than NIN_E2E_SUITE_TIMEOUT_S=${SUITE_TIMEOUT_MS / 1000}`,
+      );
+    });
     printResults(results);
     if (results.failed > 0 || results.passed === 0) fail(`integration suite: ${results.failed} failed, ${results.passed} passed`);
     await suitePage.close();

@@ -179,7 +179,7 @@ export async function uiChecks(page: Page, opts: UiOptions): Promise<UiCheck[]> 
     await page.screenshot({ path: path.join(opts.resultsDir, 'hover.png') });
     if (process.env.NIN_E2E_DEBUG) require('node:fs').writeFileSync(path.join(opts.resultsDir, 'hover.html'), await page.content());
     if (!/96x26x26\s*→\s*256x26x26/.test(text)) throw new Error(`hover text lacks "96x26x26 → 256x26x26": ${JSON.stringify(text.slice(0, 300))}`);
-    return `${text.split('\n')[0]} (test-results/hover.png)`;
+    return `${text.split('\n').find((l) => l.includes('→'))?.trim()} (test-results/hover.png)`;
   });
 
   await check(out, 'inlay hint "-> 256x26x26" at the end of that line', async () => {
