@@ -6,6 +6,9 @@ import { buildNetwork, crossEntropy } from '../../src/model/network';
 import { DataParallelStepper, resolveThreads, splitBatch } from '../../src/model/parallel/dataParallel';
 import { parseFromReplica, parseToReplica } from '../../src/model/parallel/messages';
 import type { NinSpec } from '../../src/model/spec';
+import { ParallelTrainer } from '../../src/model/parallel/parallelTrainer';
+import { TfjsTrainer } from '../../src/model/train/tfjsTrainer';
+import type { TrainerOptions } from '../../src/model/train/batchTrainer';
 
 /** A small NiN without dropout, so that one step is deterministic. */
 const SPEC: NinSpec = {
@@ -94,5 +97,59 @@ describe('data-parallel training over worker threads (wasm)', () => {
       a.dispose();
       b.dispose();
     }
+  });
+
+  describe('ParallelTrainer (the BatchTrainer the engine can use)', () => {
+    const options = (threads: number): TrainerOptions => ({ spec: SPEC, optimizer: 'adam', lr: 0.01, backend: 'wasm', threads, seed: 5 });
+    const batch = () => {
+      const n = 9;
+      const x = Float32Array.from({ length: n * 144 }, (_, i) => ((i * 7919) % 256) / 255);
+      const labels = Int32Array.from({ length: n }, (_, i) => (i * 3) % 10);
+      return { x, labels, n };
+    };
+
+    it('is the plain TfjsTrainer for one thread', async () => {
+      const t = await ParallelTrainer.create(options(1));
+      try {
+        assert.ok(t instanceof TfjsTrainer);
+      } finally {
+        await t.dispose();
+      }
+    });
+
+    it('with 2 threads: says so, matches the in-thread trainer step for step (Adam), and keeps tensors flat', async function () {
+      this.timeout(60_000);
+      const { x, labels, n } = batch();
+      const one = await TfjsTrainer.create(options(1));
+      const two = await ParallelTrainer.create(options(2));
+      try {
+        assert.equal(two.backend, 'wasm');
+        assert.match(two.backendReason, /data-parallel over 2 threads/);
+        const losses: number[][] = [[], []];
+        let live = 0;
+        for (let s = 0; s < 3; s++) {
+          losses[0].push((await one.step(x, labels, n)).loss);
+          losses[1].push((await two.step(x, labels, n)).loss);
+          if (s === 1) live = two.liveTensors();
+        }
+        assert.equal(two.liveTensors(), live);
+        losses[0].forEach((l, i) => assert.ok(Math.abs(l - losses[1][i]) < 1e-4 * l, `step ${i}: loss ${l} vs ${losses[1][i]}`));
+        assert.ok(losses[1][2] < losses[1][0], `loss did not fall: ${losses[1].join(', ')}`);
+        const [a, b] = [await one.getState(), await two.getState()];
+        assert.equal(b.optimizer.length, a.optimizer.length);
+        a.weights.forEach((w, i) => {
+          const e = relErr(b.weights[i].values, w.values);
+          assert.ok(e < 1e-4, `${w.name}: ${e}`);
+        });
+        // A checkpoint of one restores into the other.
+        await two.setState(a);
+        const after = await two.step(x, labels, n);
+        const ref = await one.step(x, labels, n);
+        assert.ok(Math.abs(after.loss - ref.loss) < 1e-4 * ref.loss);
+      } finally {
+        await one.dispose();
+        await two.dispose();
+      }
+    });
   });
 });
