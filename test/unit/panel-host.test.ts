@@ -242,6 +242,25 @@ describe('training panel host (fake vscode)', function () {
     assert.ok(bundles.length < rest.length / 2, `${bundles.length} messages for ${rest.length} events`);
   });
 
+  it('a new run replaces a run shown from its log, even before the session history holds its start', async () => {
+    feed.currentRunDir = runDir;
+    const p = await open();
+    await say(p, { type: 'ready' });
+    const { events } = parseMetrics(readFileSync(join(FIXTURE, 'metrics.jsonl'), 'utf8'), 'fixture');
+    emitter.fire(events[5]);
+    await tick(80);
+    assert.equal(p.webview.posted.filter((m) => m.type === 'events').length, 0, 'a log run does not take live events');
+    const start = { ...events[0], runId: 'new-run' } as TrainEvent;
+    feed.running = true;
+    emitter.fire(start);
+    await tick(20);
+    const reset = p.webview.posted.at(-1);
+    assert.ok(reset?.type === 'reset' && reset.source === 'live' && reset.events.length === 1, JSON.stringify(reset)?.slice(0, 200));
+    emitter.fire(events[1]);
+    await tick(80);
+    assert.deepEqual(p.webview.posted.at(-1), { type: 'events', events: [events[1]] });
+  });
+
   it('malformed or unknown webview messages are logged and ignored; commands go through executeCommand', async () => {
     const p = await open();
     await say(p, { type: 'ready' });
