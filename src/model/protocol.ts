@@ -572,3 +572,105 @@ export function validatePanelHostMessage(v: unknown): Validated<PanelHostMessage
   }
   return check<PanelHostMessage>(v, `"${v.type}" host message`, PANEL_HOST_CHECKS[v.type as PanelHostMessage['type']]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// --- Side view <-> host ---
+// The architecture side view (webview view): the host sends the current settings' network,
+// already localized; the view asks for it when ready and reports clicks. Both directions are
+// validated on arrival.
+// ---------------------------------------------------------------------------------------------
+
+/** One row of the side view: a layer with its shapes, or where the shapes break. */
+export interface SideViewRow {
+  readonly index: number;
+  /** Stable layer name (`nin_block_1`, `maxpool_2`, ...), also what nin.revealBlock receives. */
+  readonly name: string;
+  readonly kind: string;
+  /** Localized title, e.g. "NiN block 1" / "NiN块 1". */
+  readonly label: string;
+  /** Localized structure, e.g. "11×11 conv, stride 4 → 1×1 conv → 1×1 conv". */
+  readonly detail: string;
+  /** C x H x W in, out; empty when the layer is not reached (after a collapse). */
+  readonly input: readonly number[];
+  readonly output: readonly number[];
+  readonly params: number;
+  readonly flops: number;
+  /** 'ok', 'error' (shapes break here) or 'unreached' (after the break). */
+  readonly status: 'ok' | 'error' | 'unreached';
+  /** Localized reason when status is 'error'. */
+  readonly error?: string;
+}
+
+/** Everything the side view draws. */
+export interface SideViewState {
+  readonly preset: string;
+  readonly input: readonly number[];
+  readonly rows: readonly SideViewRow[];
+  readonly params: number;
+  readonly flops: number;
+  /** Localized summary of the collapse, if any. */
+  readonly error?: string;
+  /** Localized messages about invalid settings (defaults used). */
+  readonly issues: readonly string[];
+  readonly running: boolean;
+  /** Localized UI texts, by key. */
+  readonly strings: Readonly<Record<string, string>>;
+}
+
+/** Host -> side view. */
+export type HostToSideView = { readonly type: 'sideView/state'; readonly state: SideViewState };
+
+/** Side view -> host. */
+export type SideViewToHost =
+  | { readonly type: 'sideView/ready' }
+  | { readonly type: 'sideView/reveal'; readonly index: number; readonly name: string }
+  | { readonly type: 'sideView/openSettings'; readonly setting?: string }
+  | { readonly type: 'sideView/train' };
+
+const SIDE_VIEW_TO_HOST_CHECKS: { [K in SideViewToHost['type']]: Checks } = {
+  'sideView/ready': {},
+  'sideView/reveal': { index: (v) => isInt(v), name: (v) => isStr(v) && /^[a-z_]+(_\d+)?$/.test(v) },
+  'sideView/openSettings': { setting: optional((v) => isStr(v) && /^nin\.[\w.]+$/.test(v)) },
+  'sideView/train': {},
+};
+
+/** Validate a message from the side view webview. */
+export function validateSideViewMessage(v: unknown): Validated<SideViewToHost> {
+  if (!isRec(v) || !isStr(v.type) || !(v.type in SIDE_VIEW_TO_HOST_CHECKS)) {
+    return { ok: false, error: `unknown side view message type ${JSON.stringify(isRec(v) ? v.type : v)}` };
+  }
+  return check<SideViewToHost>(v, `"${v.type}" side view message`, SIDE_VIEW_TO_HOST_CHECKS[v.type as SideViewToHost['type']]);
+}
+
+const isNums = (v: unknown): boolean => Array.isArray(v) && v.every((x) => isInt(x));
+const isRow = (v: unknown): boolean =>
+  check(v, 'row', {
+    index: (x) => isInt(x),
+    name: isStr,
+    kind: isStr,
+    label: isStr,
+    detail: isStr,
+    input: isNums,
+    output: isNums,
+    params: (x) => isInt(x),
+    flops: (x) => isInt(x),
+    status: oneOf(['ok', 'error', 'unreached'] as const),
+    error: optional(isStr),
+  }).ok;
+
+/** Validate a message from the host, in the side view. */
+export function validateHostToSideView(v: unknown): Validated<HostToSideView> {
+  if (!isRec(v) || v.type !== 'sideView/state') return { ok: false, error: `unknown host message type ${JSON.stringify(isRec(v) ? v.type : v)}` };
+  const s = check<SideViewState>(v.state, 'side view state', {
+    preset: isStr,
+    input: isNums,
+    rows: (x) => Array.isArray(x) && x.every(isRow),
+    params: (x) => isInt(x),
+    flops: (x) => isInt(x),
+    error: optional(isStr),
+    issues: (x) => Array.isArray(x) && x.every(isStr),
+    running: (x) => typeof x === 'boolean',
+    strings: (x) => isRec(x) && Object.values(x).every(isStr),
+  });
+  return s.ok ? { ok: true, value: { type: 'sideView/state', state: s.value } } : s;
+}
