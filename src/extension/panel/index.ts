@@ -158,7 +158,7 @@ class PanelController implements vscode.Disposable {
     if (e.type === 'start') {
       // A new (or resumed) run replaces whatever the panel shows.
       this.coalescer.clear();
-      void this.showLive();
+      void this.showLive(e);
       return;
     }
     if (this.showing.kind === 'live') this.coalescer.push(e);
@@ -231,8 +231,13 @@ class PanelController implements vscode.Disposable {
     return !!this.feed.currentRunDir && path.resolve(dir) === path.resolve(this.feed.currentRunDir);
   }
 
-  private async showLive(): Promise<void> {
+  /** Show the session's run; `start`: the start event just received (history may not hold it yet). */
+  private async showLive(start?: TrainEvent): Promise<void> {
     let events: TrainEvent[] = [...this.feed.history];
+    if (start) {
+      const at = events.lastIndexOf(start);
+      events = at >= 0 ? events.slice(at) : [start];
+    }
     let skipped = 0;
     const first = events[0];
     if (first?.type === 'start' && first.startEpoch > 1 && this.feed.currentRunDir) {
