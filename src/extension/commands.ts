@@ -34,22 +34,6 @@ export function registerCommands(context: vscode.ExtensionContext, session: Trai
   );
 }
 
-/**
- * Until the training panel is registered (it owns nin.showPanel and nin.revealBlock), say so
- * instead of "command not found". Registered after the panel: an existing command is kept.
- */
-export function registerPanelFallbacks(context: vscode.ExtensionContext): void {
-  for (const id of [COMMANDS.showPanel, COMMANDS.revealBlock]) {
-    try {
-      context.subscriptions.push(
-        vscode.commands.registerCommand(id, () => vscode.window.showInformationMessage(vscode.l10n.t('The NiN training panel is not available in this build.'))),
-      );
-    } catch {
-      // the panel registered it: keep the real one
-    }
-  }
-}
-
 async function busy(session: TrainingSession): Promise<boolean> {
   if (!session.running) return false;
   const show = vscode.l10n.t('Show Panel');
