@@ -161,6 +161,14 @@ describe('training panel host (fake vscode)', function () {
     p.webview.received.fire(m);
     await tick(20);
   };
+  /** The first posted message of a type, waiting for it (file reads answer later under load). */
+  const posted = async (p: FakePanel, type: string, timeoutMs = 5000): Promise<(typeof p.webview.posted)[number] | undefined> => {
+    for (const end = Date.now() + timeoutMs; Date.now() < end; await tick(10)) {
+      const m = p.webview.posted.find((x) => x.type === type);
+      if (m) return m;
+    }
+    return undefined;
+  };
   const open = async (): Promise<FakePanel> => {
     await fake.commands.get('nin.showPanel')!();
     return fake.panels.at(-1)!;
@@ -281,10 +289,10 @@ describe('training panel host (fake vscode)', function () {
     const p = await open();
     await say(p, { type: 'ready' });
     await say(p, { type: 'listRuns' });
-    const runs = p.webview.posted.find((m) => m.type === 'runs');
+    const runs = await posted(p, 'runs');
     assert.deepEqual(runs?.type === 'runs' && runs.runs.map((r) => [r.name, r.finalTestAcc, r.status]), [['synthetic-run', 0.861, 'done']]);
     await say(p, { type: 'requestOverlay', runDirs: [runDir, '/etc/passwd-dir'] });
-    const overlay = p.webview.posted.find((m) => m.type === 'overlay');
+    const overlay = await posted(p, 'overlay');
     assert.deepEqual(overlay?.type === 'overlay' && overlay.curves.map((c) => [c.name, c.epochs.length]), [['synthetic-run', 3]]);
     assert.ok(logLines.some((l) => /overlay ignored 1 unknown/.test(l)));
   });
