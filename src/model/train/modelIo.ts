@@ -1,0 +1,101 @@
+/**
+ * The TensorFlow.js layers format on disk (model.json + weights.bin) without tfjs-node's
+ * `file://` handler, which is unavailable where tfjs-node cannot install. Writes are atomic:
+ * the folder is written beside the target and renamed into place.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+/** The weights file name inside an exported model folder. */
+export const WEIGHTS_FILE = 'weights.bin';
+
+/** How to load an exported model, written beside it. */
+export const MODEL_README = `# NiN model (TensorFlow.js layers format)
+
+\`model.json\` holds the architecture and the weights manifest, \`${WEIGHTS_FILE}\` the float32 weights.
+Input: NHWC float32 \`[batch, H, W, 1]\`, pixels scaled to [0, 1] and resized (bilinear) to the
+run's input size (see ../config.json). Output: 10 logits (apply softmax for probabilities), in
+Fashion-MNIST label order: T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker,
+Bag, Ankle boot.
+
+\`\`\`js
+// Node with @tensorflow/tfjs-node:
+const tf = require('@tensorflow/tfjs-node');
+const model = await tf.loadLayersModel('file:///absolute/path/to/model/model.json');
+// Browser: serve this folder and use tf.loadLayersModel('https://.../model.json').
+// Pure JS without a file handler: read both files and use tf.io.fromMemory (see
+// src/model/train/modelIo.ts, loadLayersModelFrom).
+const probs = tf.softmax(model.predict(x));
+\`\`\`
+`;
+
+/** Write an atomically-replaced folder: fill a sibling temp folder, then swap it in. */
+export function writeFolderAtomically(dir: string, files: Record<string, string | Uint8Array>): void {
+  const parent = dirname(dir);
+  mkdirSync(parent, { recursive: true });
+  const tmp = join(parent, `.${basename(dir)}.tmp-${process.pid}-${Date.now()}`);
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp);
+  for (const [name, data] of Object.entries(files)) writeFileSync(join(tmp, name), data);
+  // rename() cannot replace a non-empty folder: move the old one aside first.
+  const old = existsSync(dir) ? `${tmp}.old` : undefined;
+  if (old) renameSync(dir, old);
+  renameSync(tmp, dir);
+  if (old) rmSync(old, { recursive: true, force: true });
+}
+
+/** Save a layers model to `dir` (model.json, weights.bin, README.md), atomically. */
+export async function saveLayersModel(model: tfl.LayersModel, dir: string): Promise<void> {
+  let artifacts: tf.io.ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  if (!artifacts?.weightData || !artifacts.weightSpecs) throw new Error('model.save produced no weights');
+  const data = Array.isArray(artifacts.weightData) ? tf.io.concatenateArrayBuffers(artifacts.weightData) : artifacts.weightData;
+  const modelJson = {
+    format: 'layers-model',
+    generatedBy: `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
+    convertedBy: null,
+    modelTopology: artifacts.modelTopology,
+    weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs }],
+  };
+  writeFolderAtomically(dir, {
+    'model.json': JSON.stringify(modelJson),
+    [WEIGHTS_FILE]: new Uint8Array(data),
+    'README.md': MODEL_README,
+  });
+}
+
+/** Load a model saved by `saveLayersModel`; errors name the file and what is wrong. */
+export async function loadLayersModelFrom(dir: string): Promise<tfl.LayersModel> {
+  const jsonPath = join(dir, 'model.json');
+  if (!existsSync(jsonPath)) throw new Error(`${jsonPath}: missing (no exported model in ${dir})`);
+  let json: { modelTopology?: unknown; weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
+  try {
+    json = JSON.parse(readFileSync(jsonPath, 'utf8'));
+  } catch (e) {
+    throw new Error(`${jsonPath}: not valid JSON (${(e as Error).message})`);
+  }
+  const manifest = json.weightsManifest;
+  if (!json.modelTopology || !Array.isArray(manifest) || manifest.length === 0) throw new Error(`${jsonPath}: not a TensorFlow.js layers model (no topology or weights manifest)`);
+  const weightSpecs = manifest.flatMap((g) => g.weights);
+  const buffers = manifest.flatMap((g) =>
+    g.paths.map((p) => {
+      const file = join(dir, p);
+      if (!existsSync(file)) throw new Error(`${file}: missing weights file`);
+      const b = readFileSync(file);
+      return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+    }),
+  );
+  const weightData = tf.io.concatenateArrayBuffers(buffers);
+  const expected = weightSpecs.reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1) * 4, 0);
+  if (weightData.byteLength !== expected) {
+    throw new Error(`${join(dir, manifest[0].paths[0])}: ${weightData.byteLength} bytes of weights, the manifest needs ${expected} (truncated or corrupt)`);
+  }
+  return tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology as object, weightSpecs, weightData }));
+}
