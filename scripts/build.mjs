@@ -41,6 +41,7 @@ const builds = [
       ),
       ...Object.fromEntries(existing(['src/model/worker/main.ts']).map((f) => ['worker', f])),
       ...Object.fromEntries(existing(['src/model/worker/replica.ts']).map((f) => ['replica', f])),
+      ...Object.fromEntries(existing(['src/model/parallel/replica.ts']).map((f) => ['parallel-replica', f])),
       cli: 'src/cli/main.ts',
     },
     outdir: out,

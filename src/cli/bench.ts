@@ -7,12 +7,13 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { measureTraining, type BenchResult } from '../model/bench/measure';
 import { isBackendPreference, type BackendPreference } from '../model/backend-names';
+import { resolveThreads } from '../model/parallel/dataParallel';
 import { isPresetName, type PresetName } from '../model/spec';
 import { intFlag, parseFlags, printJson, UsageError } from './args';
 
 /** Usage text for `bench`. */
 export const BENCH_USAGE =
-  'nin bench [--json] [--cases compact@28,seed@96] [--backends tensorflow,wasm,cpu] [--batch 128] [--seconds 10] [--cpu-batch 8] [--no-torch]';
+  'nin bench [--json] [--cases compact@28,seed@96] [--backends tensorflow,wasm,cpu] [--threads 1,0] [--batch 128] [--seconds 10] [--cpu-batch 8] [--no-torch]';
 
 interface Case {
   preset: PresetName;
@@ -25,7 +26,9 @@ interface Row {
   preset: PresetName;
   input: number;
   batch: number;
+  threads?: number;
   imagesPerSecond: number;
+  imagesPerCpuSecond?: number;
   note?: string;
 }
 
@@ -47,14 +50,23 @@ function parseBackends(text: string): BackendPreference[] {
   return list as BackendPreference[];
 }
 
-function child(backend: BackendPreference, c: Case, batch: number, seconds: number): Row | string {
-  const args = [process.argv[1], 'bench-one', backend, `${c.preset}@${c.input}`, String(batch), String(seconds)];
+function parseThreads(text: string): number[] {
+  const list = text.split(',').map((t) => {
+    const v = Number(t);
+    if (!Number.isInteger(v) || v < 0) throw new UsageError(`--threads: bad count "${t}" (0 = all cores)`);
+    return resolveThreads(v);
+  });
+  return [...new Set(list)];
+}
+
+function child(backend: BackendPreference, c: Case, batch: number, seconds: number, threads: number): Row | string {
+  const args = [process.argv[1], 'bench-one', backend, `${c.preset}@${c.input}`, String(batch), String(seconds), String(threads)];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: (seconds * 20 + 600) * 1000 });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   if (r.status !== 0 || !line.startsWith('{')) return (r.stderr || r.error?.message || 'no output').trim().split('\n').pop() ?? '';
   const res = JSON.parse(line) as BenchResult;
   const note = res.leakedTensors ? `${res.leakedTensors} tensors leaked` : undefined;
-  return { engine: res.engine, preset: res.preset, input: res.input, batch: res.batch, imagesPerSecond: res.imagesPerSecond, note };
+  return { engine: res.engine, preset: res.preset, input: res.input, batch: res.batch, threads: res.threads, imagesPerSecond: res.imagesPerSecond, imagesPerCpuSecond: res.imagesPerCpuSecond, note };
 }
 
 function torchRows(cases: Case[], batch: number, seconds: number): Row[] | string {
@@ -69,12 +81,18 @@ function torchRows(cases: Case[], batch: number, seconds: number): Row[] | strin
   return out.trim().split('\n').map((l) => JSON.parse(l) as Row);
 }
 
-/** Best of ours divided by PyTorch, per "preset@input". */
-function ratios(rows: Row[]): Record<string, number> {
+function cpuText(r: Row): string {
+  return r.imagesPerCpuSecond === undefined ? '' : `(${r.imagesPerCpuSecond.toFixed(1)} per CPU-second)`;
+}
+
+/** Best of ours divided by PyTorch, per "preset@input", on `metric`. */
+function ratios(rows: Row[], metric: 'imagesPerSecond' | 'imagesPerCpuSecond' = 'imagesPerSecond'): Record<string, number> {
   const out: Record<string, number> = {};
   for (const t of rows.filter((r) => r.engine === 'pytorch')) {
     const ours = rows.filter((r) => r.engine !== 'pytorch' && r.preset === t.preset && r.input === t.input);
-    if (ours.length) out[`${t.preset}@${t.input}`] = Math.max(...ours.map((r) => r.imagesPerSecond)) / t.imagesPerSecond;
+    const ref = t[metric];
+    const best = Math.max(...ours.map((r) => r[metric] ?? 0));
+    if (ours.length && ref && best) out[`${t.preset}@${t.input}`] = best / ref;
   }
   return out;
 }
@@ -88,12 +106,14 @@ export function benchCommand(argv: string[]): number {
     batch: { type: 'string', default: '128' },
     'cpu-batch': { type: 'string', default: '8' },
     seconds: { type: 'string', default: '10' },
+    threads: { type: 'string', default: '1,0' },
     'no-torch': { type: 'boolean', default: false },
   });
   const cases = parseCases(values.cases);
   const batch = intFlag('batch', values.batch) ?? 128;
   const cpuBatch = intFlag('cpu-batch', values['cpu-batch']) ?? 8;
   const seconds = intFlag('seconds', values.seconds) ?? 10;
+  const threadCounts = parseThreads(values.threads);
   const log = (s: string): void => {
     if (!values.json) process.stdout.write(s + '\n');
   };
@@ -102,40 +122,52 @@ export function benchCommand(argv: string[]): number {
   const torch = values['no-torch'] ? 'skipped (--no-torch)' : torchRows(cases, batch, seconds);
   if (typeof torch === 'string') skipped.push(`pytorch: ${torch}`);
   else rows.push(...torch);
-  for (const backend of parseBackends(values.backends)) {
+  backends: for (const backend of parseBackends(values.backends)) {
     for (const c of cases) {
-      // The pure-JS cpu backend needs minutes per 128-image step: measure it on a smaller batch.
+      // The pure-JS cpu backend needs minutes per 128-image step: measure it on a smaller batch,
+      // one thread. Native TensorFlow threads its own kernels: one training thread.
       const b = backend === 'cpu' ? cpuBatch : batch;
-      const r = child(backend, c, b, seconds);
-      if (typeof r === 'string') {
-        skipped.push(`${backend} ${c.preset}@${c.input}: ${r}`);
-        break;
+      for (const t of backend === 'wasm' ? threadCounts : [1]) {
+        const r = child(backend, c, b, seconds, t);
+        if (typeof r === 'string') {
+          skipped.push(`${backend} ${c.preset}@${c.input} ${t} thread(s): ${r}`);
+          continue backends;
+        }
+        rows.push(r);
+        log(`${r.engine.padEnd(10)} ${`${r.preset}@${r.input}`.padEnd(12)} batch ${String(r.batch).padStart(4)}  threads ${r.threads ?? 1}  ${r.imagesPerSecond.toFixed(1).padStart(9)} images/s  ${cpuText(r)}${r.note ? `  (${r.note})` : ''}`);
       }
-      rows.push(r);
-      log(`${r.engine.padEnd(10)} ${`${r.preset}@${r.input}`.padEnd(12)} batch ${String(r.batch).padStart(4)}  ${r.imagesPerSecond.toFixed(1).padStart(9)} images/s${r.note ? `  (${r.note})` : ''}`);
     }
   }
-  const result = { results: rows.map(({ engine, preset, input, batch: b, imagesPerSecond }) => ({ engine, preset, input, batch: b, imagesPerSecond })), ratios: ratios(rows), skipped, conditions: conditions(seconds) };
+  const result = {
+    results: rows.map(({ engine, preset, input, batch: b, threads, imagesPerSecond, imagesPerCpuSecond }) => ({ engine, preset, input, batch: b, threads, imagesPerSecond, imagesPerCpuSecond })),
+    ratios: ratios(rows),
+    // The same per CPU-second of the process (all threads): less sensitive to a shared machine's load.
+    cpuRatios: ratios(rows, 'imagesPerCpuSecond'),
+    skipped,
+    conditions: conditions(seconds),
+  };
   if (values.json) printJson(result);
   else {
-    for (const t of rows.filter((r) => r.engine === 'pytorch')) log(`pytorch    ${`${t.preset}@${t.input}`.padEnd(12)} batch ${String(t.batch).padStart(4)}  ${t.imagesPerSecond.toFixed(1).padStart(9)} images/s`);
-    for (const [k, v] of Object.entries(result.ratios)) log(`ratio best-ours / pytorch, ${k}: ${v.toFixed(3)}`);
+    for (const t of rows.filter((r) => r.engine === 'pytorch')) log(`pytorch    ${`${t.preset}@${t.input}`.padEnd(12)} batch ${String(t.batch).padStart(4)}  threads ${t.threads ?? 2}  ${t.imagesPerSecond.toFixed(1).padStart(9)} images/s  ${cpuText(t)}`);
+    for (const [k, v] of Object.entries(result.ratios)) log(`ratio best-ours / pytorch, ${k}: ${v.toFixed(3)} (per CPU-second: ${result.cpuRatios[k]?.toFixed(3) ?? '-'})`);
+    log(`load average (1, 5, 15 min): ${result.conditions.loadAverage.join(', ')} on ${result.conditions.cpus} cores`);
     for (const s of skipped) log(`skipped: ${s}`);
   }
   return 0;
 }
 
-function conditions(seconds: number): Record<string, unknown> {
+function conditions(seconds: number): { cpus: number; loadAverage: number[] } & Record<string, unknown> {
   const os = require('node:os') as typeof import('node:os');
-  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, secondsPerMeasurement: seconds, pytorchThreads: 2 };
+  // The machine may be shared: the 1-minute load average at the end says how much.
+  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, secondsPerMeasurement: seconds, pytorchThreads: 2, loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100) };
 }
 
 /** Internal: measure one case in this process and print one JSON line (used by `bench`). */
 export async function benchOneCommand(argv: string[]): Promise<number> {
-  const [backend, c, batch, seconds] = argv;
+  const [backend, c, batch, seconds, threads] = argv;
   if (!isBackendPreference(backend)) throw new UsageError(`unknown backend ${backend}`);
   const [preset, input] = parseCases(c).map((x) => [x.preset, x.input] as const)[0];
-  const r = await measureTraining({ preset, input, batch: Number(batch), backend, seconds: Number(seconds), minSteps: 2, warmupSteps: 1 });
+  const r = await measureTraining({ preset, input, batch: Number(batch), backend, seconds: Number(seconds), minSteps: 2, warmupSteps: 1, threads: Number(threads ?? 1) });
   printJson(r);
   return 0;
 }

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { registerConv2DBackpropFilter } from './wasm/conv2d-backprop-filter';
+import { registerWasmTrainingKernels } from './wasm';
 
 import type { BackendName, BackendPreference } from './backend-names';
 export { BACKEND_PREFERENCES, isBackendPreference, type BackendName, type BackendPreference } from './backend-names';
@@ -37,7 +37,7 @@ async function tryNative(): Promise<string | undefined> {
 async function tryWasm(): Promise<string | undefined> {
   try {
     await import('@tensorflow/tfjs-backend-wasm');
-    registerConv2DBackpropFilter('wasm');
+    registerWasmTrainingKernels('wasm');
     if (!(await tf.setBackend('wasm'))) return 'the wasm backend did not initialise';
   } catch (e) {
     return `the wasm backend failed to load (${firstLine(e)})`;

@@ -2,7 +2,9 @@ import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerConv2DBackpropFilter } from '../../src/model/wasm/conv2d-backprop-filter';
+// tfjs-core's node bundle registers no gradients; tfjs-layers' bundle registers them all (as in the app).
+import '@tensorflow/tfjs-layers';
+import { registerWasmTrainingKernels } from '../../src/model/wasm';
 
 /** max |ours - ref| / max |ref|: per-element relative error is dominated by summation order. */
 function relErr(ours: Float32Array, ref: Float32Array): number {
@@ -39,7 +41,7 @@ async function grads(backend: string, c: Case): Promise<Float32Array[]> {
 }
 
 describe('wasm training kernels match the cpu reference kernels', () => {
-  before(() => registerConv2DBackpropFilter('wasm'));
+  before(() => registerWasmTrainingKernels('wasm'));
   after(async () => {
     await tf.setBackend('cpu');
   });

@@ -9,31 +9,7 @@
  *     [oh, ow, N, co], dilation = stride, then crop to kh x kw and transpose to [kh, kw, ci, co].
  */
 import * as tf from '@tensorflow/tfjs-core';
-
-type Info = tf.TensorInfo;
-type Attrs = Record<string, unknown>;
-
-/** Runs registered kernels of one backend and frees the intermediates it made. */
-class KernelRunner {
-  private readonly temps: Info[] = [];
-  constructor(
-    private readonly backendName: string,
-    private readonly backend: tf.KernelBackend,
-  ) {}
-
-  run(name: string, inputs: Record<string, Info>, attrs: Attrs = {}): Info {
-    const k = tf.getKernel(name, this.backendName);
-    if (!k) throw new Error(`kernel ${name} is not registered for ${this.backendName}`);
-    const out = k.kernelFunc({ inputs, backend: this.backend, attrs: attrs as tf.NamedAttrMap }) as Info;
-    this.temps.push(out);
-    return out;
-  }
-
-  /** Free every intermediate except `keep`. */
-  release(keep: Info): void {
-    for (const t of this.temps) if (t !== keep) this.backend.disposeData(t.dataId);
-  }
-}
+import { KernelRunner, type Info } from './runner';
 
 /** The filter gradient computed with `backend`'s own kernels. */
 export function filterGradientInfo(
@@ -58,10 +34,10 @@ export function filterGradientInfo(
   const k = new KernelRunner(backendName, backend);
   let out: Info;
   if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && p.top + p.bottom + p.left + p.right === 0) {
-    const x2 = k.run('Reshape', { x }, { shape: [1, -1, ci] });
-    const dy2 = k.run('Reshape', { x: dy }, { shape: [1, -1, co] });
-    const dw = k.run('BatchMatMul', { a: x2, b: dy2 }, { transposeA: true, transposeB: false });
-    out = k.run('Reshape', { x: dw }, { shape: [1, 1, ci, co] });
+    const m = x.shape[0] * x.shape[1] * x.shape[2];
+    // Through the BatchMatMul override (when installed), which reaches XNNPACK.
+    const dw = k.run('BatchMatMul', { a: k.reshape(x, [1, m, ci]), b: k.reshape(dy, [1, m, co]) }, { transposeA: true, transposeB: false });
+    out = k.reshape(dw, [1, 1, ci, co]);
   } else {
     const xt = k.run('Transpose', { x }, { perm: [3, 1, 2, 0] });
     const f = k.run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
@@ -71,8 +47,7 @@ export function filterGradientInfo(
     const cropped = k.run('Slice', { x: g }, { begin: [0, 0, 0, 0], size: [ci, kh, kw, co] });
     out = k.run('Transpose', { x: cropped }, { perm: [1, 2, 0, 3] });
   }
-  k.release(out);
-  return out;
+  return k.release(out);
 }
 
 /** Register the kernel for `backendName` (idempotent). */
