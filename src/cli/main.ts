@@ -4,6 +4,7 @@ import { UsageError } from './args';
 import { BENCH_USAGE, benchCommand, benchOneCommand } from './bench';
 import { shapesCommand, SHAPES_USAGE } from './shapes';
 import { trainCommand, TRAIN_USAGE } from './train';
+import { evalCommand, EVAL_USAGE } from './eval';
 
 type Command = (argv: string[]) => number | Promise<number>;
 
@@ -12,6 +13,7 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   annotate: { run: annotateCommand, usage: ANNOTATE_USAGE },
   bench: { run: benchCommand, usage: BENCH_USAGE },
   train: { run: trainCommand, usage: TRAIN_USAGE },
+  eval: { run: evalCommand, usage: EVAL_USAGE },
   'bench-one': { run: benchOneCommand, usage: 'nin bench-one BACKEND PRESET@SIZE BATCH SECONDS (internal)' },
 };
 
