@@ -7,6 +7,7 @@ import '@tensorflow/tfjs-layers';
 import { registerWasmTrainingKernels } from '../../src/model/wasm';
 import { buildNetwork, crossEntropy } from '../../src/model/network';
 import type { NinSpec } from '../../src/model/spec';
+import { selectBackend } from '../../src/model/backend';
 
 /** max |ours - ref| / max |ref|: per-element relative error is dominated by summation order. */
 function relErr(ours: ArrayLike<number>, ref: ArrayLike<number>): number {
@@ -44,6 +45,14 @@ describe('wasm fast training kernels match the cpu reference kernels', () => {
   before(() => registerWasmTrainingKernels('wasm'));
   after(async () => {
     await tf.setBackend('cpu');
+  });
+
+  it('auto picks wasm here (no tfjs-node) and says why, in one line', async () => {
+    const choice = await selectBackend('auto');
+    assert.equal(choice.name, 'wasm');
+    assert.match(choice.reason, /tfjs-node is not available.*XNNPACK SIMD.*fastest backend that loads here/);
+    assert.ok(!choice.reason.includes('\n'));
+    assert.ok(tf.getKernel('Conv2DBackpropFilter', 'wasm'));
   });
 
   describe('BatchMatMul (transposed operands go through XNNPACK)', () => {
