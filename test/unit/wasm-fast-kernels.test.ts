@@ -101,6 +101,22 @@ describe('wasm fast training kernels match the cpu reference kernels', () => {
     });
   });
 
+  it('Identity shares the buffer: a clone outlives its source, and the buffer is freed with the last one', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const buffers = tf.engine().backend.numDataIds();
+    const x = tf.tensor([1, 2, 3, 4], [2, 2]);
+    const c = tf.clone(x);
+    x.dispose();
+    assert.deepEqual(Array.from(await c.data()), [1, 2, 3, 4]);
+    const d = tf.add(c, 1);
+    c.dispose();
+    assert.deepEqual(Array.from(await d.data()), [2, 3, 4, 5]);
+    d.dispose();
+    assert.equal(tf.memory().numTensors, before);
+    assert.equal(tf.engine().backend.numDataIds(), buffers);
+  });
+
   describe('MaxPoolGrad', () => {
     for (const [k, s, pad] of [
       [3, 2, 'valid'],
