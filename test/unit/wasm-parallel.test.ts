@@ -9,6 +9,12 @@ import type { NinSpec } from '../../src/model/spec';
 import { ParallelTrainer } from '../../src/model/parallel/parallelTrainer';
 import { TfjsTrainer } from '../../src/model/train/tfjsTrainer';
 import type { TrainerOptions } from '../../src/model/train/batchTrainer';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runTraining } from '../../src/model/train/engine';
+import { createParallelTrainer } from '../../src/model/parallel/parallelTrainer';
+import type { TrainEvent } from '../../src/model/protocol';
 
 /** A small NiN without dropout, so that one step is deterministic. */
 const SPEC: NinSpec = {
@@ -151,5 +157,29 @@ describe('data-parallel training over worker threads (wasm)', () => {
         await two.dispose();
       }
     });
+  });
+
+  it('the training engine runs on real Fashion-MNIST with 2 threads (64 images, batch 16, Adam 0.002): says so, the loss falls', async function () {
+    this.timeout(120_000);
+    const runs = mkdtempSync(join(tmpdir(), 'nin-par-'));
+    const events: TrainEvent[] = [];
+    try {
+      const outcome = await runTraining(
+        { preset: 'compact', input: 16, epochs: 8, batchSize: 16, lr: 0.002, optimizer: 'adam', limitTrain: 64, limitTest: 64, backend: 'wasm', seed: 1, threads: 2, dataDir: '', runsDir: runs },
+        undefined,
+        { emit: (e) => events.push(e), shouldStop: () => false, createTrainer: createParallelTrainer, data: { download: false } },
+      );
+      const err = events.find((e): e is Extract<TrainEvent, { type: 'error' }> => e.type === 'error');
+      assert.equal(outcome, 'done', err?.message);
+      const start = events.find((e): e is Extract<TrainEvent, { type: 'start' }> => e.type === 'start');
+      assert.match(start?.backendReason ?? '', /data-parallel over 2 threads/);
+      const epochs = events.filter((e): e is Extract<TrainEvent, { type: 'epoch' }> => e.type === 'epoch');
+      assert.equal(epochs.length, 8);
+      // 64 images: the network memorises them (accuracy on the full data is the engine's real-data check).
+      const late = (epochs[5].trainLoss + epochs[6].trainLoss + epochs[7].trainLoss) / 3;
+      assert.ok(late < epochs[0].trainLoss - 0.05, `train loss ${epochs.map((e) => e.trainLoss.toFixed(3)).join(', ')}`);
+    } finally {
+      rmSync(runs, { recursive: true, force: true });
+    }
   });
 });
