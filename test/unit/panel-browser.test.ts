@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { makeNonce, panelHtml } from '../../src/extension/panel/html';
 import { forDisplay, parseMetrics } from '../../src/extension/panel/runLog';
-import { diagramLayout } from '../../src/model/diagram';
+import { diagramLayout, english } from '../../src/model/diagram';
 import type { PanelHostMessage, TrainEvent } from '../../src/model/protocol';
 import { inferShapes } from '../../src/model/shapes';
 import { presetSpec } from '../../src/model/spec';
@@ -384,6 +384,22 @@ describe('training panel webview in Chromium (SYNTHETIC run)', function () {
     await tab(page, 'evaluation');
     const tiles = await page.$$eval('.gallery .tile', (t) => t.length);
     assert.ok(tiles > 0 && tiles < 48, `class filter restored: ${tiles} tiles`);
+    await page.close();
+  });
+
+  it('zh-cn: the host-supplied strings label the panel and the diagram', async () => {
+    const zh = JSON.parse(readFileSync(join(ROOT, 'l10n', 'bundle.l10n.zh-cn.json'), 'utf8')) as Record<string, string>;
+    const page = await open('dark');
+    const zhDiagram = diagramLayout(inferShapes(presetSpec('seed')), (m, a) => english(zh[m] ?? m, a));
+    await send(page, { type: 'init', strings: zh, locale: 'zh-cn', diagram: zhDiagram });
+    await send(page, { type: 'reset', runDir, running: false, source: 'log', events: run.events, skipped: 0 });
+    await settle(page);
+    assert.equal(await page.textContent('#tab-architecture'), '网络结构');
+    assert.equal(await page.textContent('.stat-epoch dt'), '迭代周期');
+    assert.equal(await page.textContent('#block-nin_block_1 text.title'), 'NiN基础块 1');
+    assert.equal(await page.textContent('#block-global_avg_pool text.title'), '全局平均池化层');
+    assert.match((await page.textContent('#block-nin_block_2')) ?? '', /1×1卷积层，256 个通道/);
+    assert.equal(await page.getAttribute('html', 'lang'), 'zh-cn');
     await page.close();
   });
 
