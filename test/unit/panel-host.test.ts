@@ -250,8 +250,12 @@ describe('training panel host (fake vscode)', function () {
     emitter.fire(events[5]);
     await tick(80);
     assert.equal(p.webview.posted.filter((m) => m.type === 'events').length, 0, 'a log run does not take live events');
-    const start = { ...events[0], runId: 'new-run' } as TrainEvent;
     feed.running = true;
+    emitter.fire({ type: 'prepare', message: 'verifying the dataset', fraction: 0.5 });
+    await tick(20);
+    const prep = p.webview.posted.at(-1);
+    assert.ok(prep?.type === 'reset' && prep.source === 'live' && prep.events[0].type === 'prepare', JSON.stringify(prep)?.slice(0, 200));
+    const start = { ...events[0], runId: 'new-run' } as TrainEvent;
     emitter.fire(start);
     await tick(20);
     const reset = p.webview.posted.at(-1);

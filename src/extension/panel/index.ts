@@ -63,7 +63,7 @@ class PanelController implements vscode.Disposable {
       feed.onEvent((e) => this.onRunEvent(e)),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (this.showing.kind === 'none' && (e.affectsConfiguration(`nin.${SETTINGS.preset}`) || e.affectsConfiguration(`nin.${SETTINGS.inputSize}`))) {
-          this.postDiagram(undefined);
+          this.post({ type: 'diagram', diagram: this.diagramFor(undefined) });
         }
       }),
     );
@@ -155,8 +155,9 @@ class PanelController implements vscode.Disposable {
 
   private onRunEvent(e: TrainEvent): void {
     if (!this.panel || !this.ready) return;
-    if (e.type === 'start') {
-      // A new (or resumed) run replaces whatever the panel shows.
+    // A new (or resumed) run replaces whatever the panel shows; so does the dataset preparation
+    // that comes before its start (the user just asked for a run).
+    if (e.type === 'start' || (e.type === 'prepare' && this.showing.kind !== 'live')) {
       this.coalescer.clear();
       void this.showLive(e);
       return;
@@ -271,10 +272,12 @@ class PanelController implements vscode.Disposable {
     return this.showing.kind === 'live' ? this.configOf(this.feed.history) : undefined;
   }
 
+  /** Draw the run's recipe (a run whose start is not known yet keeps the current drawing). */
   private postDiagram(config: Pick<TrainConfig, 'preset' | 'input'> | undefined): void {
+    if (!config) return;
     const layout = this.diagramFor(config);
     const key = `${layout.preset}:${layout.input}`;
-    if (config && key === this.shownRecipe) return;
+    if (key === this.shownRecipe) return;
     this.shownRecipe = key;
     this.post({ type: 'diagram', diagram: layout });
   }
