@@ -445,7 +445,8 @@ describe('training panel webview in Chromium (SYNTHETIC run)', function () {
   it('keeps up with 60,000 batch points: decimated to about two points per pixel', async () => {
     const page = await open('dark');
     await send(page, { type: 'init', strings: {}, locale: 'en', diagram });
-    const start = run.events[0];
+    const first = run.events[0];
+    const start = first.type === 'start' ? { ...first, config: { ...first.config, epochs: 10, limitTrain: 0 }, batchesPerEpoch: 6000, trainSize: 60_000 } : first;
     await send(page, { type: 'reset', runDir, running: true, source: 'live', events: [start], skipped: 0 });
     // 60,000 points in 120 coalesced messages of 500, as the host would send them.
     const stats = await page.evaluate(async (startEvent) => {
