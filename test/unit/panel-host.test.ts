@@ -265,6 +265,34 @@ describe('training panel host (fake vscode)', function () {
     assert.deepEqual(p.webview.posted.at(-1), { type: 'events', events: [events[1]] });
   });
 
+  it('like the session: a start fired before currentRunDir moves to it; Open Run replays a log without re-sending it', async () => {
+    const { events } = parseMetrics(readFileSync(join(FIXTURE, 'metrics.jsonl'), 'utf8'), 'fixture');
+    feed.currentRunDir = '/old/run';
+    const p = await open();
+    await say(p, { type: 'ready' });
+    // A live run: the session records and fires the start, then updates currentRunDir.
+    feed.running = true;
+    const start = { ...events[0], runDir } as TrainEvent;
+    feed.history = [start];
+    emitter.fire(start);
+    feed.currentRunDir = runDir;
+    await tick(20);
+    const reset = p.webview.posted.at(-1);
+    assert.ok(reset?.type === 'reset' && reset.runDir === runDir, `reset names the new run: ${JSON.stringify(reset)?.slice(0, 120)}`);
+    // Open Run: history is the log, running is false, every event is fired again.
+    feed.running = false;
+    feed.history = events;
+    p.webview.posted = [];
+    for (const e of events) emitter.fire(e);
+    await tick(120);
+    assert.deepEqual(
+      p.webview.posted.map((m) => m.type),
+      ['reset'],
+    );
+    const replay = p.webview.posted[0];
+    assert.ok(replay.type === 'reset' && replay.events.filter((e) => e.type === 'batch').length === 141 && !replay.running);
+  });
+
   it('malformed or unknown webview messages are logged and ignored; commands go through executeCommand', async () => {
     const p = await open();
     await say(p, { type: 'ready' });

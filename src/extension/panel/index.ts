@@ -155,9 +155,17 @@ class PanelController implements vscode.Disposable {
 
   private onRunEvent(e: TrainEvent): void {
     if (!this.panel || !this.ready) return;
-    // A new (or resumed) run replaces whatever the panel shows; so does the dataset preparation
-    // that comes before its start (the user just asked for a run).
-    if (e.type === 'start' || (e.type === 'prepare' && this.showing.kind !== 'live')) {
+    // A new (or resumed) run replaces whatever the panel shows. (NiN: Open Run replays a log
+    // through the feed: its start event brings the whole history, so the rest of the replay,
+    // which arrives while no run is in progress, is not sent again.)
+    if (e.type === 'start') {
+      this.coalescer.clear();
+      void this.showLive(e);
+      return;
+    }
+    if (!this.feed.running) return;
+    // The dataset preparation before a new run's start: the user just asked for that run.
+    if (e.type === 'prepare' && this.showing.kind !== 'live') {
       this.coalescer.clear();
       void this.showLive(e);
       return;
@@ -236,8 +244,10 @@ class PanelController implements vscode.Disposable {
   private async showLive(start?: TrainEvent): Promise<void> {
     let events: TrainEvent[] = [...this.feed.history];
     if (start) {
+      // The session may fire an event before recording it; a fresh run's history starts at its
+      // start (a resumed run's history begins with the epochs before its checkpoint: keep them).
       const at = events.lastIndexOf(start);
-      events = at >= 0 ? events.slice(at) : [start];
+      events = at < 0 ? [start] : start.type === 'start' && start.startEpoch > 1 ? events : events.slice(at);
     }
     let skipped = 0;
     const first = events[0];
@@ -248,7 +258,10 @@ class PanelController implements vscode.Disposable {
     }
     this.showing = { kind: 'live' };
     this.coalescer.clear();
-    this.post({ type: 'reset', runDir: this.feed.currentRunDir, running: this.feed.running, source: 'live', events: forDisplay(events), skipped });
+    // The run's folder is in its start event (the session may update currentRunDir only after it).
+    const runStart = events.findLast((x) => x.type === 'start');
+    const runDir = runStart?.type === 'start' ? runStart.runDir : this.feed.currentRunDir;
+    this.post({ type: 'reset', runDir, running: this.feed.running, source: 'live', events: forDisplay(events), skipped });
     this.postDiagram(this.configOf(events));
   }
 
