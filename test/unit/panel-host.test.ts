@@ -258,8 +258,12 @@ describe('training panel host (fake vscode)', function () {
     emitter.fire(events[5]);
     await tick(80);
     assert.equal(p.webview.posted.filter((m) => m.type === 'events').length, 0, 'a log run does not take live events');
-    const start = { ...events[0], runId: 'new-run' } as TrainEvent;
     feed.running = true;
+    emitter.fire({ type: 'prepare', message: 'verifying the dataset', fraction: 0.5 });
+    await tick(20);
+    const prep = p.webview.posted.at(-1);
+    assert.ok(prep?.type === 'reset' && prep.source === 'live' && prep.events[0].type === 'prepare', JSON.stringify(prep)?.slice(0, 200));
+    const start = { ...events[0], runId: 'new-run' } as TrainEvent;
     emitter.fire(start);
     await tick(20);
     const reset = p.webview.posted.at(-1);
@@ -267,6 +271,34 @@ describe('training panel host (fake vscode)', function () {
     emitter.fire(events[1]);
     await tick(80);
     assert.deepEqual(p.webview.posted.at(-1), { type: 'events', events: [events[1]] });
+  });
+
+  it('like the session: a start fired before currentRunDir moves to it; Open Run replays a log without re-sending it', async () => {
+    const { events } = parseMetrics(readFileSync(join(FIXTURE, 'metrics.jsonl'), 'utf8'), 'fixture');
+    feed.currentRunDir = '/old/run';
+    const p = await open();
+    await say(p, { type: 'ready' });
+    // A live run: the session records and fires the start, then updates currentRunDir.
+    feed.running = true;
+    const start = { ...events[0], runDir } as TrainEvent;
+    feed.history = [start];
+    emitter.fire(start);
+    feed.currentRunDir = runDir;
+    await tick(20);
+    const reset = p.webview.posted.at(-1);
+    assert.ok(reset?.type === 'reset' && reset.runDir === runDir, `reset names the new run: ${JSON.stringify(reset)?.slice(0, 120)}`);
+    // Open Run: history is the log, running is false, every event is fired again.
+    feed.running = false;
+    feed.history = events;
+    p.webview.posted = [];
+    for (const e of events) emitter.fire(e);
+    await tick(120);
+    assert.deepEqual(
+      p.webview.posted.map((m) => m.type),
+      ['reset'],
+    );
+    const replay = p.webview.posted[0];
+    assert.ok(replay.type === 'reset' && replay.events.filter((e) => e.type === 'batch').length === 141 && !replay.running);
   });
 
   it('malformed or unknown webview messages are logged and ignored; commands go through executeCommand', async () => {

@@ -133,3 +133,30 @@ describe('panel strings: the host sends every webview string', () => {
     for (const c of ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']) assert.ok(sent.includes(c), c);
   });
 });
+
+describe('panel strings: Simplified Chinese', () => {
+  const zh = JSON.parse(readFileSync(join(ROOT, 'l10n', 'bundle.l10n.zh-cn.json'), 'utf8')) as Record<string, string>;
+  const dir = join(ROOT, 'src', 'extension', 'panel');
+  const keys = readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .flatMap((f) => [...readFileSync(join(dir, f), 'utf8').matchAll(/vscode\.l10n\.t\('((?:\\.|[^'\\])*)'/g)].map((m) => m[1].replace(/\\'/g, "'").replace(/\\\\/g, '\\')));
+  const placeholders = (t: string): string[] => [...t.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+
+  it('every panel string has a translation with the same placeholders', () => {
+    assert.ok(keys.length > 100, String(keys.length));
+    for (const k of keys) {
+      assert.ok(k in zh, `missing zh-cn for "${k}"`);
+      assert.deepEqual(placeholders(zh[k]), placeholders(k), k);
+    }
+  });
+
+  it("uses the article's terms: 池化, Dropout, 全局平均池化, 1×1卷积, NiN基础块", () => {
+    assert.match(zh['Max pooling {k}×{k}, stride {s}'], /池化/);
+    assert.match(zh['Dropout {rate}'], /^Dropout/);
+    assert.match(zh['Global average pooling'], /全局平均池化/);
+    assert.match(zh['1×1 conv, {c} channels + ReLU'], /1×1卷积/);
+    assert.match(zh['NiN block {n}'], /NiN基础块/);
+    assert.match(zh['NiN (global average pooling)'], /全局平均池化/);
+  });
+});
+

@@ -43,7 +43,6 @@ export function webviewStrings(): Record<string, string> {
     t('predicted: {c} ({conf})', vscode.l10n.t('predicted: {c} ({conf})')),
     t('Test image {i}', vscode.l10n.t('Test image {i}')),
     t('mistake', vscode.l10n.t('mistake')),
-    t('...', vscode.l10n.t('...')),
     t('Train', vscode.l10n.t('Train')),
     t('Stop', vscode.l10n.t('Stop')),
     t('Resume', vscode.l10n.t('Resume')),

@@ -249,7 +249,7 @@ function build(): Ui {
         yFormat: (v) => num(v),
         height: 240,
         lines: [
-          { label: s('loss'), color: 0, width: 1, alpha: 0.5, format: (v) => num(v, 4) },
+          { label: s('loss'), color: -1, width: 1, alpha: 0.3, format: (v) => num(v, 4) },
           { label: s('smoothed'), color: 0, width: 2, format: (v) => num(v, 4) },
         ],
       },
