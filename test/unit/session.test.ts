@@ -137,6 +137,7 @@ describe('training session', () => {
     assert.equal(session.running, false);
     assert.ok(ui.progress[0].ended, 'the notification closes');
     assert.deepEqual(session.lastStopped, { runDir: join(dir, 'r'), checkpoint: join(dir, 'r', 'checkpoint'), epoch: 1 });
+    assert.ok(ui.messages.some((m) => m.text === 'NiN training stopped in epoch 1; its last checkpoint is kept.'));
     assert.ok(ui.messages.some((m) => m.buttons.includes('Resume')));
     assert.deepEqual(ui.commands.filter((c) => c[1] === 'nin.canResume').at(-1), ['setContext', 'nin.canResume', true]);
     // after the run, a new one may start
@@ -183,18 +184,29 @@ describe('training session', () => {
     await assert.rejects(session.calibrate({ preset: 'compact', input: 28, batchSize: 32, backend: 'cpu', threads: 0 }), /in progress/);
   });
 
-  it('a resumed run starts its history with the earlier epochs from its log', async () => {
-    const runDir = join(dir, 'run');
-    mkdirSync(runDir);
-    const earlier: TrainEvent[] = [startEvent(runDir), batch(1, 10), { type: 'epoch', epoch: 1, trainLoss: 1, trainAcc: 0.5, testAcc: 0.6, seconds: 1, imagesPerSecond: 100 }];
-    const restart = startEvent(runDir, 2);
-    writeFileSync(join(runDir, 'metrics.jsonl'), [...earlier, restart].map((e) => JSON.stringify(e)).join('\n') + '\n');
-    const { session, engine } = make();
-    await session.start(config, runDir);
-    assert.deepEqual(engine.trains[0].resume, runDir);
-    engine.emit(restart);
-    assert.deepEqual(session.history, [...earlier, restart]);
-  });
+  for (const startEpoch of [2, 1]) {
+    it(`a resumed run (restarting at epoch ${startEpoch}) starts its history with the log as it was before the resume`, async () => {
+      const runDir = join(dir, 'run');
+      mkdirSync(runDir);
+      const earlier: TrainEvent[] = [startEvent(runDir), batch(1, 3), { type: 'stopped', epoch: 1, runDir, checkpoint: join(runDir, 'ck') }];
+      if (startEpoch === 2) earlier.splice(2, 0, { type: 'epoch', epoch: 1, trainLoss: 1, trainAcc: 0.5, testAcc: 0.6, seconds: 1, imagesPerSecond: 100 });
+      writeFileSync(join(runDir, 'metrics.jsonl'), earlier.map((e) => JSON.stringify(e)).join('\n') + '\n');
+      const { session, engine } = make();
+      await session.start(config, runDir);
+      assert.deepEqual(engine.trains[0].resume, runDir);
+      // the engine appends the restart to the log before the host hears it
+      const restart = startEvent(runDir, startEpoch);
+      writeFileSync(join(runDir, 'metrics.jsonl'), [...earlier, restart].map((e) => JSON.stringify(e)).join('\n') + '\n');
+      engine.emit(restart);
+      engine.emit(batch(startEpoch, 4));
+      assert.deepEqual(session.history, [...earlier, restart, batch(startEpoch, 4)]);
+      // a fresh run afterwards starts empty
+      engine.emit({ type: 'done', testAcc: 0.5, runDir, modelDir: runDir });
+      await session.start(config);
+      engine.emit(startEvent(join(dir, 'other')));
+      assert.equal(session.history.length, 1);
+    });
+  }
 
   it('opening a run replays its log and skips unreadable lines', () => {
     const runDir = join(dir, 'old');
