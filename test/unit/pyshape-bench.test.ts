@@ -85,6 +85,29 @@ describe('pyshape: speed on a 2,000-line file (printed)', () => {
     const focusedWarm: number[] = [];
     for (let i = 0; i < 20; i++)
       focusedWarm.push(time(() => analyseTree(trees.tree('doc', version, cur), cur, { focus })));
+    // The worst case for a hover: a helper every model uses (the hover counts all its runs).
+    const shared = text.replace(/(?<!def )nin_block_\d+\(/g, 'nin_block_0(');
+    const sharedAt = shared.indexOf('nn.Conv2d(in_channels') + 3;
+    const sharedTree = parser.parse(shared);
+    const sharedHover: number[] = [];
+    const sharedCapped: number[] = [];
+    let sharedRuns = 0;
+    let cappedRuns = 0;
+    for (let i = 0; i < 3; i++) {
+      sharedHover.push(
+        time(() => {
+          const a = analyseTree(sharedTree, shared, { focus: { start: sharedAt, end: sharedAt + 1 } });
+          sharedRuns = eventsAt(a, sharedAt).length;
+        }),
+      );
+      sharedCapped.push(
+        time(() => {
+          const a = analyseTree(sharedTree, shared, { focus: { start: sharedAt, end: sharedAt + 1 }, maxCallers: 8 });
+          cappedRuns = eventsAt(a, sharedAt).length;
+        }),
+      );
+    }
+    sharedTree.delete();
     const fullWarm: number[] = [];
     const cpu1 = process.cpuUsage();
     for (let i = 0; i < 5; i++) fullWarm.push(time(() => analysePython(parser, text)));
@@ -125,6 +148,8 @@ describe('pyshape: speed on a 2,000-line file (printed)', () => {
       `  hover on a newly opened document after the warm-up (full parse + focused analysis): ${firstHover.toFixed(1)} ms`,
       `  hover after an edit (incremental reparse + focused analysis): ${spread(afterEdit)}; CPU time ${cpuAfterEdit.toFixed(1)} ms on average; reparse alone ${spread(reparse)}`,
       `  hover, focused analysis on a current tree: ${spread(focusedWarm)}`,
+      `  hover inside a helper that all models use: all ${sharedRuns} runs ${spread(sharedHover)}; ` +
+        `the editor's answer (8 models, ${cappedRuns} runs, then the whole file in slices) ${spread(sharedCapped)}`,
       `  whole file (diagnostics): first after warm-up ${coldFull.toFixed(1)} ms; then ${spread(fullWarm)}, CPU time ${cpuFull.toFixed(1)} ms on average; full parse ${spread(parse)}`,
       `  whole file in slices: ${Math.round(slices.length / 3)} pauses; first slice (convert + run the top level) ${spread(firstSlice)}; ` +
         `others median ${median(slices).toFixed(2)} ms, 95th percentile ${p95.toFixed(1)} ms, max ${Math.max(...slices).toFixed(1)} ms`,

@@ -92,6 +92,26 @@ describe('pyshape: focused analysis answers a hover like the whole file does', (
     assert.ok(c.steps < full.steps / 20, `${c.steps} steps vs ${full.steps}`);
   });
 
+  it('a helper every model uses: with maxCallers, a few of its runs and `partial`; exact without', () => {
+    const text = generateLongFile(2000).replace(/(?<!def )nin_block_\d+\(/g, 'nin_block_0(');
+    const at = text.indexOf('nn.Conv2d(in_channels') + 3;
+    const full = analysePython(parser, text);
+    const all = eventsAt(full, at);
+    assert.equal(all.length, 4 * full.models.filter((m) => m.name.startsWith('nin_')).length);
+    const capped = analysePython(parser, text, { focus: { start: at, end: at + 1 }, maxCallers: 8 });
+    assert.deepEqual(capped.partial, { models: 8 });
+    const runs = eventsAt(capped, at);
+    assert.equal(runs.length, 32);
+    const shapes = (es: typeof runs): string[] => es.map((e) => JSON.stringify([e.input, e.output, e.params]));
+    for (const r of shapes(runs)) assert.ok(shapes(all).includes(r), r);
+    assert.equal(analysePython(parser, text, { focus: { start: at, end: at + 1 } }).partial, undefined);
+    // A model's own lines: it is in the range, never left out; nothing else is needed.
+    const own = text.indexOf('nin_block_0(96, 256', text.indexOf('def nin_7(')) + 3;
+    const a = analysePython(parser, text, { focus: { start: own, end: own + 1 }, maxCallers: 0 });
+    assert.equal(a.partial, undefined);
+    assert.equal(hoverAt(a, own), hoverAt(full, own));
+  });
+
   it('a global model built from helpers and a loop elsewhere in the file', () => {
     const text = [
       'from torch import nn',

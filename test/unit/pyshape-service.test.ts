@@ -111,6 +111,22 @@ describe('pyshape: the editor service', () => {
     service.forget(doc.uri as unknown as vscode.Uri);
   });
 
+  it('a hover in a helper that every model uses: 8 models at once, exact once the whole file is done', async () => {
+    const text = generateLongFile(2000).replace(/(?<!def )nin_block_\d+\(/g, 'nin_block_0(');
+    const doc = new FakeDoc(fileUri('/virtual/shared.py'), text);
+    const at = text.indexOf('nn.Conv2d(in_channels') + 3;
+    const first = await service.analyseRange(doc.asDocument, at, at + 1);
+    assert.deepEqual(first.analysis.partial, { models: 8 });
+    assert.equal(eventsAt(first.analysis, at).length, 32);
+    // The service started the whole-file run; once it is done, the hover is exact.
+    const whole = await service.analyse(doc.asDocument);
+    assert.ok(whole && !whole.analysis.partial);
+    const next = await service.analyseRange(doc.asDocument, at, at + 1);
+    assert.equal(next.analysis, whole.analysis);
+    assert.equal(eventsAt(next.analysis, at).length, 176);
+    service.forget(doc.uri as unknown as vscode.Uri);
+  });
+
   it("the article's code: hover, inlay-hint range and diagnostics through the service", async () => {
     const text = readFileSync(join(ROOT, 'test', 'fixtures', 'pyshape', 'article_nin.py'), 'utf8');
     const doc = new FakeDoc(fileUri('/virtual/article.py'), text);

@@ -15,6 +15,8 @@ import { warmUp } from '../../model/pyshape/warmup';
 import { SETTINGS } from '../runFeed';
 
 const OVERRIDES_KEY = 'nin.inputShapeOverrides';
+/** Models run for a focused answer beyond those in its range (a helper used by every model). */
+const MAX_CALLERS = 8;
 /** Longest stretch of a whole-file analysis before it lets other requests run. */
 const SLICE_MS = 8;
 
@@ -146,7 +148,12 @@ export class ShapeService implements vscode.Disposable {
     const again = this.cache.peek(uri, doc.version, key);
     if (again) return again;
     const focus = { start, end };
-    return this.focused.get(uri, doc.version, `${key}|${start}|${end}`, () => this.run(doc, { ...options, focus }));
+    const r = this.focused.get(uri, doc.version, `${key}|${start}|${end}`, () =>
+      this.run(doc, { ...options, focus, maxCallers: MAX_CALLERS }),
+    );
+    // Some models were left out: the whole-file run (in slices) makes the next answer exact.
+    if (r.analysis.partial) void this.analyse(doc).catch(() => undefined);
+    return r;
   }
 
   private run(doc: vscode.TextDocument, options: AnalyseOptions): DocAnalysis {
