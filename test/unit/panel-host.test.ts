@@ -25,9 +25,10 @@ class FakeEmitter<T> {
 
 interface FakeUri {
   fsPath: string;
+  scheme: string;
   toString(): string;
 }
-const uri = (p: string): FakeUri => ({ fsPath: p, toString: () => `file://${p}` });
+const uri = (p: string): FakeUri => ({ fsPath: p, scheme: 'file', toString: () => `file://${p}` });
 
 class FakeWebview {
   html = '';

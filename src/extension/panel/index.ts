@@ -19,6 +19,8 @@ import {
 import { inferShapes } from '../../model/shapes';
 import { isPresetName, presetSpec, type PresetName } from '../../model/spec';
 import { COMMANDS, SETTINGS, type RunFeed } from '../runFeed';
+import { resolveRunsDir } from '../settings';
+import { workspaceDir } from '../settingsHost';
 import { EventCoalescer } from './coalesce';
 import { makeNonce, panelHtml } from './html';
 import { forDisplay, isKnownRunDir, listRuns, mergeResumed, readCurves, readMetrics } from './runLog';
@@ -314,14 +316,11 @@ class PanelController implements vscode.Disposable {
     return layout;
   }
 
-  /** Where run folders live: the setting, else the workspace's .nin/runs, and global storage. */
+  /** Where run folders live: the runs folder as the session resolves it, global storage, the current run's. */
   private runsRoots(): string[] {
-    const configured = (vscode.workspace.getConfiguration('nin').get<string>(SETTINGS.runsFolder) ?? '').trim();
-    const ws = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    const roots: string[] = [];
-    if (configured) roots.push(path.isAbsolute(configured) || !ws ? configured : path.join(ws, configured));
-    else if (ws) roots.push(path.join(ws, '.nin', 'runs'));
-    roots.push(path.join(this.context.globalStorageUri.fsPath, 'runs'));
+    const configured = vscode.workspace.getConfiguration('nin').get<unknown>(SETTINGS.runsFolder);
+    const global = this.context.globalStorageUri.fsPath;
+    const roots = [resolveRunsDir(typeof configured === 'string' ? configured.trim() : '', workspaceDir(), global), path.join(global, 'runs')];
     if (this.feed.currentRunDir) roots.push(path.dirname(this.feed.currentRunDir));
     return [...new Set(roots.map((r) => path.resolve(r)))];
   }
