@@ -8,6 +8,7 @@ import { pickRecipe } from './recipesPick';
 import { COMMANDS } from './runFeed';
 import type { TrainingSession } from './session';
 import { percent } from './sessionFormat';
+import { classifyImage } from './commandsClassify';
 import { exportModel, findRunModel, modelReadme, readModelFiles } from './commandsModel';
 import { listRuns, readRunConfig, readRunEvents, summarizeEvents, type RunSummary } from './sessionRuns';
 import { readHostSettings, reportSettingIssues } from './settingsHost';
@@ -28,6 +29,7 @@ export function registerCommands(context: vscode.ExtensionContext, session: Trai
     vscode.commands.registerCommand(COMMANDS.resume, (runDir?: unknown) => resume(context, session, log, typeof runDir === 'string' ? runDir : undefined)),
     vscode.commands.registerCommand(COMMANDS.openRun, () => openRun(context, session, log)),
     vscode.commands.registerCommand(COMMANDS.showArchitecture, () => vscode.commands.executeCommand(`${ARCHITECTURE_VIEW}.focus`)),
+    vscode.commands.registerCommand(MODEL_COMMANDS.classifyImage, (arg?: unknown) => classifyImage(context, log, (title) => pickModelRun(context, session, title), arg)),
     vscode.commands.registerCommand(MODEL_COMMANDS.exportModel, (runDir?: unknown) => exportModelCommand(context, session, log, typeof runDir === 'string' ? runDir : undefined)),
   );
 }
