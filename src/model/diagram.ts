@@ -16,7 +16,8 @@ export type DiagramKind = 'input' | 'nin_block' | 'maxpool' | 'dropout' | 'gap' 
 export type Translate = (message: string, args: Record<string, string | number>) => string;
 
 /** The English translator: substitutes `{name}` placeholders. */
-export const english: Translate = (message, args) => message.replace(/\{(\w+)\}/g, (m, k: string) => (k in args ? String(args[k]) : m));
+export const english: Translate = (message, args) =>
+  message.replace(/\{(\w+)\}/g, (m, k: string) => (k in args ? String(args[k]) : m));
 
 /** One convolution inside a nin_block (drawn as a row inside the block). */
 export interface DiagramPart {
@@ -74,7 +75,12 @@ export interface DiagramLayout {
   readonly height: number;
   /** Geometry of the columns (same for every row). */
   /** shapeX: the x of the arrows between rows (the tensor shape is written beside them); statsX: the parameters/FLOPs column. */
-  readonly columns: { readonly shapeX: number; readonly boxX: number; readonly boxWidth: number; readonly statsX: number };
+  readonly columns: {
+    readonly shapeX: number;
+    readonly boxX: number;
+    readonly boxWidth: number;
+    readonly statsX: number;
+  };
 }
 
 /** Geometry constants (SVG user units). */
@@ -181,7 +187,12 @@ export function diagramLayout(report: ShapeReport, t: Translate = english): Diag
           kind: oneByOne ? 'conv1x1' : 'conv',
           label: oneByOne
             ? t('1×1 conv, {c} channels + ReLU', { c: c.outChannels })
-            : t('{k}×{k} conv, {c} channels, stride {s}, pad {p} + ReLU', { k: c.kernel, c: c.outChannels, s: c.stride, p: c.padding }),
+            : t('{k}×{k} conv, {c} channels, stride {s}, pad {p} + ReLU', {
+                k: c.kernel,
+                c: c.outChannels,
+                s: c.stride,
+                p: c.padding,
+              }),
           output: shapeText(c.output),
           params: c.params,
           flops: c.flops,

@@ -25,9 +25,10 @@ class FakeEmitter<T> {
 
 interface FakeUri {
   fsPath: string;
+  scheme: string;
   toString(): string;
 }
-const uri = (p: string): FakeUri => ({ fsPath: p, toString: () => `file://${p}` });
+const uri = (p: string): FakeUri => ({ fsPath: p, scheme: 'file', toString: () => `file://${p}` });
 
 class FakeWebview {
   html = '';
@@ -73,8 +74,16 @@ const fake = {
 
 const vscodeFake = {
   ViewColumn: { Active: -1, Beside: -2 },
-  Uri: { joinPath: (base: FakeUri, ...parts: string[]) => uri(join(base.fsPath, ...parts)), file: (p: string) => uri(p) },
-  l10n: { t: (m: string, ...args: unknown[]) => (typeof args[0] === 'object' && args[0] !== null ? m.replace(/\{(\w+)\}/g, (x, k: string) => String((args[0] as Record<string, unknown>)[k] ?? x)) : m.replace(/\{(\d+)\}/g, (x, i: string) => String(args[Number(i)] ?? x))) },
+  Uri: {
+    joinPath: (base: FakeUri, ...parts: string[]) => uri(join(base.fsPath, ...parts)),
+    file: (p: string) => uri(p),
+  },
+  l10n: {
+    t: (m: string, ...args: unknown[]) =>
+      typeof args[0] === 'object' && args[0] !== null
+        ? m.replace(/\{(\w+)\}/g, (x, k: string) => String((args[0] as Record<string, unknown>)[k] ?? x))
+        : m.replace(/\{(\d+)\}/g, (x, i: string) => String(args[Number(i)] ?? x)),
+  },
   env: { language: 'en' },
   window: {
     createWebviewPanel: (viewType: string) => {
@@ -82,7 +91,10 @@ const vscodeFake = {
       fake.panels.push(p);
       return p;
     },
-    registerWebviewPanelSerializer: (viewType: string, s: { deserializeWebviewPanel(p: unknown, state: unknown): Promise<void> }) => {
+    registerWebviewPanelSerializer: (
+      viewType: string,
+      s: { deserializeWebviewPanel(p: unknown, state: unknown): Promise<void> },
+    ) => {
       fake.serializers.set(viewType, s);
       return { dispose: () => fake.serializers.delete(viewType) };
     },
@@ -123,7 +135,12 @@ describe('training panel host (fake vscode)', function () {
     trace: () => undefined,
   };
   const emitter = new FakeEmitter<TrainEvent>();
-  const feed = { onEvent: emitter.event, currentRunDir: undefined as string | undefined, history: [] as TrainEvent[], running: false };
+  const feed = {
+    onEvent: emitter.event,
+    currentRunDir: undefined as string | undefined,
+    history: [] as TrainEvent[],
+    running: false,
+  };
   let disposables: { dispose(): void }[] = [];
 
   before(async () => {
@@ -157,17 +174,21 @@ describe('training panel host (fake vscode)', function () {
   afterEach(() => disposables.forEach((d) => d.dispose()));
 
   const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));
-  const say = async (p: FakePanel, m: unknown): Promise<void> => {
-    p.webview.received.fire(m);
-    await tick(20);
-  };
-  /** The first posted message of a type, waiting for it (file reads answer later under load). */
-  const posted = async (p: FakePanel, type: string, timeoutMs = 5000): Promise<(typeof p.webview.posted)[number] | undefined> => {
-    for (const end = Date.now() + timeoutMs; Date.now() < end; await tick(10)) {
-      const m = p.webview.posted.find((x) => x.type === type);
-      if (m) return m;
+  /** Wait (polling) until `f` holds; the host's handlers are async and the machine may be slow. */
+  const until = async (what: string, f: () => boolean, ms = 10_000): Promise<void> => {
+    const end = Date.now() + ms;
+    while (!f()) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await tick(5);
     }
-    return undefined;
+  };
+  /** Post a message from the webview; with `expect`, wait for the host's answer of that type. */
+  const say = async (p: FakePanel, m: unknown, expect?: PanelHostMessage['type']): Promise<void> => {
+    const before = p.webview.posted.length;
+    p.webview.received.fire(m);
+    if (expect)
+      await until(`a "${expect}" answer`, () => p.webview.posted.slice(before).some((x) => x.type === expect));
+    else await tick(20);
   };
   const open = async (): Promise<FakePanel> => {
     await fake.commands.get('nin.showPanel')!();
@@ -188,7 +209,9 @@ describe('training panel host (fake vscode)', function () {
     assert.match(csp, /^default-src 'none'; /);
     const nonce = /script-src 'nonce-([0-9a-f]{32})'/.exec(csp)?.[1];
     assert.ok(nonce, csp);
-    assert.ok(p.webview.html.includes(`<script nonce="${nonce}" src="file:///webview-resource/ext/out/webview/panel.js">`));
+    assert.ok(
+      p.webview.html.includes(`<script nonce="${nonce}" src="file:///webview-resource/ext/out/webview/panel.js">`),
+    );
     assert.ok(!/unsafe-inline|unsafe-eval/.test(csp));
     // A second panel (after closing the first) gets another nonce.
     p.dispose();
@@ -201,9 +224,10 @@ describe('training panel host (fake vscode)', function () {
     const p = await open();
     await tick(20);
     assert.deepEqual(p.webview.posted, [], 'nothing before ready');
-    await say(p, { type: 'ready' });
+    await say(p, { type: 'ready' }, 'reset');
     const [init, reset] = p.webview.posted as PanelHostMessage[];
-    if (init.type !== 'init' || reset.type !== 'reset') throw new Error(`expected init, reset; got ${init.type}, ${reset.type}`);
+    if (init.type !== 'init' || reset.type !== 'reset')
+      throw new Error(`expected init, reset; got ${init.type}, ${reset.type}`);
     assert.equal(init.strings['Training loss per batch'], 'Training loss per batch');
     assert.equal(init.diagram.blocks[1].output, '96×54×54');
     assert.equal(reset.source, 'log');
@@ -218,7 +242,7 @@ describe('training panel host (fake vscode)', function () {
     const restored = new FakePanel('nin.trainingPanel');
     await fake.serializers.get('nin.trainingPanel')!.deserializeWebviewPanel(restored, { runDir });
     assert.match(restored.webview.html, /Content-Security-Policy/);
-    await say(restored, { type: 'ready', runDir });
+    await say(restored, { type: 'ready', runDir }, 'reset');
     const reset = restored.webview.posted.find((m) => m.type === 'reset');
     assert.equal(reset?.type === 'reset' && reset.runDir, runDir);
     assert.equal(reset?.type === 'reset' && reset.source, 'log');
@@ -230,7 +254,7 @@ describe('training panel host (fake vscode)', function () {
     feed.currentRunDir = runDir;
     feed.history = events.slice(0, 10);
     const p = await open();
-    await say(p, { type: 'ready' });
+    await say(p, { type: 'ready' }, 'reset');
     const reset = p.webview.posted.find((m) => m.type === 'reset');
     assert.equal(reset?.type === 'reset' && reset.source, 'live');
     assert.equal(reset?.type === 'reset' && reset.events.length, 10);
@@ -253,7 +277,7 @@ describe('training panel host (fake vscode)', function () {
   it('a new run replaces a run shown from its log, even before the session history holds its start', async () => {
     feed.currentRunDir = runDir;
     const p = await open();
-    await say(p, { type: 'ready' });
+    await say(p, { type: 'ready' }, 'reset');
     const { events } = parseMetrics(readFileSync(join(FIXTURE, 'metrics.jsonl'), 'utf8'), 'fixture');
     emitter.fire(events[5]);
     await tick(80);
@@ -262,12 +286,18 @@ describe('training panel host (fake vscode)', function () {
     emitter.fire({ type: 'prepare', message: 'verifying the dataset', fraction: 0.5 });
     await tick(20);
     const prep = p.webview.posted.at(-1);
-    assert.ok(prep?.type === 'reset' && prep.source === 'live' && prep.events[0].type === 'prepare', JSON.stringify(prep)?.slice(0, 200));
+    assert.ok(
+      prep?.type === 'reset' && prep.source === 'live' && prep.events[0].type === 'prepare',
+      JSON.stringify(prep)?.slice(0, 200),
+    );
     const start = { ...events[0], runId: 'new-run' } as TrainEvent;
     emitter.fire(start);
     await tick(20);
     const reset = p.webview.posted.at(-1);
-    assert.ok(reset?.type === 'reset' && reset.source === 'live' && reset.events.length === 1, JSON.stringify(reset)?.slice(0, 200));
+    assert.ok(
+      reset?.type === 'reset' && reset.source === 'live' && reset.events.length === 1,
+      JSON.stringify(reset)?.slice(0, 200),
+    );
     emitter.fire(events[1]);
     await tick(80);
     assert.deepEqual(p.webview.posted.at(-1), { type: 'events', events: [events[1]] });
@@ -277,7 +307,7 @@ describe('training panel host (fake vscode)', function () {
     const { events } = parseMetrics(readFileSync(join(FIXTURE, 'metrics.jsonl'), 'utf8'), 'fixture');
     feed.currentRunDir = '/old/run';
     const p = await open();
-    await say(p, { type: 'ready' });
+    await say(p, { type: 'ready' }, 'reset');
     // A live run: the session records and fires the start, then updates currentRunDir.
     feed.running = true;
     const start = { ...events[0], runDir } as TrainEvent;
@@ -286,7 +316,10 @@ describe('training panel host (fake vscode)', function () {
     feed.currentRunDir = runDir;
     await tick(20);
     const reset = p.webview.posted.at(-1);
-    assert.ok(reset?.type === 'reset' && reset.runDir === runDir, `reset names the new run: ${JSON.stringify(reset)?.slice(0, 120)}`);
+    assert.ok(
+      reset?.type === 'reset' && reset.runDir === runDir,
+      `reset names the new run: ${JSON.stringify(reset)?.slice(0, 120)}`,
+    );
     // Open Run: history is the log, running is false, every event is fired again.
     feed.running = false;
     feed.history = events;
@@ -298,12 +331,14 @@ describe('training panel host (fake vscode)', function () {
       ['reset'],
     );
     const replay = p.webview.posted[0];
-    assert.ok(replay.type === 'reset' && replay.events.filter((e) => e.type === 'batch').length === 141 && !replay.running);
+    assert.ok(
+      replay.type === 'reset' && replay.events.filter((e) => e.type === 'batch').length === 141 && !replay.running,
+    );
   });
 
   it('malformed or unknown webview messages are logged and ignored; commands go through executeCommand', async () => {
     const p = await open();
-    await say(p, { type: 'ready' });
+    await say(p, { type: 'ready' }, 'reset');
     const before = p.webview.posted.length;
     await say(p, { type: 'command', command: 'workbench.action.closeWindow' });
     await say(p, { type: 'runShell', cmd: 'rm -rf /' });
@@ -319,13 +354,17 @@ describe('training panel host (fake vscode)', function () {
 
   it('lists runs and answers an overlay request only for known run folders', async () => {
     const p = await open();
-    await say(p, { type: 'ready' });
-    await say(p, { type: 'listRuns' });
-    const runs = await posted(p, 'runs');
-    assert.deepEqual(runs?.type === 'runs' && runs.runs.map((r) => [r.name, r.finalTestAcc, r.status]), [['synthetic-run', 0.861, 'done']]);
-    await say(p, { type: 'requestOverlay', runDirs: [runDir, '/etc/passwd-dir'] });
-    const overlay = await posted(p, 'overlay');
-    assert.deepEqual(overlay?.type === 'overlay' && overlay.curves.map((c) => [c.name, c.epochs.length]), [['synthetic-run', 3]]);
+    await say(p, { type: 'ready' }, 'reset');
+    await say(p, { type: 'listRuns' }, 'runs');
+    const runs = p.webview.posted.find((m) => m.type === 'runs');
+    assert.deepEqual(runs?.type === 'runs' && runs.runs.map((r) => [r.name, r.finalTestAcc, r.status]), [
+      ['synthetic-run', 0.861, 'done'],
+    ]);
+    await say(p, { type: 'requestOverlay', runDirs: [runDir, '/etc/passwd-dir'] }, 'overlay');
+    const overlay = p.webview.posted.find((m) => m.type === 'overlay');
+    assert.deepEqual(overlay?.type === 'overlay' && overlay.curves.map((c) => [c.name, c.epochs.length]), [
+      ['synthetic-run', 3],
+    ]);
     assert.ok(logLines.some((l) => /overlay ignored 1 unknown/.test(l)));
   });
 
@@ -333,7 +372,7 @@ describe('training panel host (fake vscode)', function () {
     await fake.commands.get('nin.revealBlock')!('nin_block_3');
     const p = fake.panels.at(-1)!;
     assert.deepEqual(p.webview.posted, []);
-    await say(p, { type: 'ready' });
+    await say(p, { type: 'ready' }, 'reveal');
     assert.deepEqual(p.webview.posted.at(-1), { type: 'reveal', blockId: 'nin_block_3' });
     await fake.commands.get('nin.revealBlock')!(8);
     await tick(20);

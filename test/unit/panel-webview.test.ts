@@ -22,7 +22,21 @@ const start = (startEpoch: number): TrainEvent => ({
   type: 'start',
   runId: 'r',
   runDir: '/r',
-  config: { preset: 'compact', input: 28, epochs: 3, batchSize: 8, lr: 0.1, optimizer: 'sgd', limitTrain: 80, limitTest: 0, backend: 'cpu', seed: 1, threads: 0, dataDir: '', runsDir: '' },
+  config: {
+    preset: 'compact',
+    input: 28,
+    epochs: 3,
+    batchSize: 8,
+    lr: 0.1,
+    optimizer: 'sgd',
+    limitTrain: 80,
+    limitTest: 0,
+    backend: 'cpu',
+    seed: 1,
+    threads: 0,
+    dataDir: '',
+    runsDir: '',
+  },
   backend: 'cpu',
   backendReason: 'test',
   layers: [],
@@ -81,7 +95,10 @@ describe('panel webview: run series', () => {
 describe('panel webview: min-max decimation', () => {
   const n = 100_000;
   const xs = Float64Array.from({ length: n }, (_, i) => i / 1000);
-  const ys = Float64Array.from({ length: n }, (_, i) => Math.sin(i / 500) + (i === 54_321 ? 50 : 0) - (i === 12_345 ? 40 : 0));
+  const ys = Float64Array.from(
+    { length: n },
+    (_, i) => Math.sin(i / 500) + (i === 54_321 ? 50 : 0) - (i === 12_345 ? 40 : 0),
+  );
 
   it('keeps at most two points per bucket, including the spikes', () => {
     const d = minMaxDecimate(xs, [ys, ys], 500);
@@ -108,14 +125,15 @@ describe('panel webview: min-max decimation', () => {
 });
 
 describe('panel strings: the host sends every webview string', () => {
-  const literals = (file: string, re: RegExp): string[] => [...readFileSync(file, 'utf8').matchAll(re)].map((m) => m[1].replace(/\\'/g, "'").replace(/\\\\/g, '\\'));
+  const literals = (file: string, re: RegExp): string[] =>
+    [...readFileSync(file, 'utf8').matchAll(re)].map((m) => m[1].replace(/\\'/g, "'").replace(/\\\\/g, '\\'));
   const webviewDir = join(ROOT, 'src', 'webview', 'panel');
   const used = readdirSync(webviewDir)
     .filter((f) => f.endsWith('.ts'))
     .flatMap((f) => literals(join(webviewDir, f), /\bs\(\s*'((?:\\.|[^'\\])*)'/g));
   const stringsFile = join(ROOT, 'src', 'extension', 'panel', 'strings.ts');
-  const sent = literals(stringsFile, /\bt\('((?:\\.|[^'\\])*)', vscode\.l10n\.t\('/g);
-  const localized = literals(stringsFile, /vscode\.l10n\.t\('((?:\\.|[^'\\])*)'\)/g);
+  const sent = literals(stringsFile, /\bt\(\s*'((?:\\.|[^'\\])*)',\s*vscode\.l10n\.t\(\s*'/g);
+  const localized = literals(stringsFile, /vscode\.l10n\.t\(\s*'((?:\\.|[^'\\])*)',?\s*\)/g);
 
   it('every s(...) in the webview is in webviewStrings(), localized with the same text', () => {
     assert.ok(used.length > 60, `found ${used.length}`);
@@ -124,13 +142,25 @@ describe('panel strings: the host sends every webview string', () => {
   });
 
   it('every diagram label template is listed for vscode.l10n', () => {
-    const labels = literals(join(ROOT, 'src', 'model', 'diagram.ts'), /\bt\('((?:\\.|[^'\\])*)'/g);
+    const labels = literals(join(ROOT, 'src', 'model', 'diagram.ts'), /\bt\(\s*'((?:\\.|[^'\\])*)'/g);
     assert.ok(labels.length >= 15);
     for (const k of labels) assert.ok(localized.includes(k), `diagram label "${k}" missing from strings.ts`);
   });
 
   it('the ten class names are sent', () => {
-    for (const c of ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']) assert.ok(sent.includes(c), c);
+    for (const c of [
+      'T-shirt/top',
+      'Trouser',
+      'Pullover',
+      'Dress',
+      'Coat',
+      'Sandal',
+      'Shirt',
+      'Sneaker',
+      'Bag',
+      'Ankle boot',
+    ])
+      assert.ok(sent.includes(c), c);
   });
 });
 
@@ -139,7 +169,11 @@ describe('panel strings: Simplified Chinese', () => {
   const dir = join(ROOT, 'src', 'extension', 'panel');
   const keys = readdirSync(dir)
     .filter((f) => f.endsWith('.ts'))
-    .flatMap((f) => [...readFileSync(join(dir, f), 'utf8').matchAll(/vscode\.l10n\.t\('((?:\\.|[^'\\])*)'/g)].map((m) => m[1].replace(/\\'/g, "'").replace(/\\\\/g, '\\')));
+    .flatMap((f) =>
+      [...readFileSync(join(dir, f), 'utf8').matchAll(/vscode\.l10n\.t\(\s*'((?:\\.|[^'\\])*)'/g)].map((m) =>
+        m[1].replace(/\\'/g, "'").replace(/\\\\/g, '\\'),
+      ),
+    );
   const placeholders = (t: string): string[] => [...t.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
   it('every panel string has a translation with the same placeholders', () => {
@@ -159,4 +193,3 @@ describe('panel strings: Simplified Chinese', () => {
     assert.match(zh['NiN (global average pooling)'], /全局平均池化/);
   });
 });
-

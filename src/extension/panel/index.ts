@@ -19,6 +19,8 @@ import {
 import { inferShapes } from '../../model/shapes';
 import { isPresetName, presetSpec, type PresetName } from '../../model/spec';
 import { COMMANDS, SETTINGS, type RunFeed } from '../runFeed';
+import { resolveRunsDir } from '../settings';
+import { workspaceDir } from '../settingsHost';
 import { EventCoalescer } from './coalesce';
 import { makeNonce, panelHtml } from './html';
 import { forDisplay, isKnownRunDir, listRuns, mergeResumed, readCurves, readMetrics } from './runLog';
@@ -62,7 +64,10 @@ class PanelController implements vscode.Disposable {
     this.subs.push(
       feed.onEvent((e) => this.onRunEvent(e)),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (this.showing.kind === 'none' && (e.affectsConfiguration(`nin.${SETTINGS.preset}`) || e.affectsConfiguration(`nin.${SETTINGS.inputSize}`))) {
+        if (
+          this.showing.kind === 'none' &&
+          (e.affectsConfiguration(`nin.${SETTINGS.preset}`) || e.affectsConfiguration(`nin.${SETTINGS.inputSize}`))
+        ) {
           this.post({ type: 'diagram', diagram: this.diagramFor(undefined) });
         }
       }),
@@ -75,7 +80,12 @@ class PanelController implements vscode.Disposable {
       this.panel.reveal(undefined, preserveFocus);
       return;
     }
-    const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, vscode.l10n.t('NiN Training'), { viewColumn: vscode.ViewColumn.Active, preserveFocus }, {});
+    const panel = vscode.window.createWebviewPanel(
+      PANEL_VIEW_TYPE,
+      vscode.l10n.t('NiN Training'),
+      { viewColumn: vscode.ViewColumn.Active, preserveFocus },
+      {},
+    );
     this.adopt(panel, undefined);
   }
 
@@ -84,7 +94,8 @@ class PanelController implements vscode.Disposable {
     let id: string | undefined;
     if (typeof target === 'string' && /^[\w-]{1,64}$/.test(target)) id = target;
     else if (typeof target === 'number' && Number.isInteger(target)) id = this.blockIdAt(target);
-    else if (typeof target === 'object' && target !== null && typeof (target as { id?: unknown }).id === 'string') id = (target as { id: string }).id;
+    else if (typeof target === 'object' && target !== null && typeof (target as { id?: unknown }).id === 'string')
+      id = (target as { id: string }).id;
     if (!id) {
       this.log.warn(`nin.revealBlock: ignored argument ${JSON.stringify(target)?.slice(0, 80)}`);
       return;
@@ -179,7 +190,9 @@ class PanelController implements vscode.Disposable {
       this.log.warn(`panel: ignored a message from the webview: ${v.error}`);
       return;
     }
-    void this.handle(v.value).catch((e: Error) => this.log.error(`panel: handling "${v.value.type}" failed: ${e.stack ?? e.message}`));
+    void this.handle(v.value).catch((e: Error) =>
+      this.log.error(`panel: handling "${v.value.type}" failed: ${e.stack ?? e.message}`),
+    );
   }
 
   private async handle(m: PanelWebviewMessage): Promise<void> {
@@ -187,7 +200,12 @@ class PanelController implements vscode.Disposable {
       case 'ready':
         this.ready = true;
         this.coalescer.clear();
-        this.post({ type: 'init', strings: webviewStrings(), locale: vscode.env.language, diagram: this.diagramFor(undefined) });
+        this.post({
+          type: 'init',
+          strings: webviewStrings(),
+          locale: vscode.env.language,
+          diagram: this.diagramFor(undefined),
+        });
         await this.restore(m.runDir ?? this.restoredRunDir);
         this.flushReveal();
         return;
@@ -206,7 +224,8 @@ class PanelController implements vscode.Disposable {
         return;
       case 'requestOverlay': {
         const dirs = m.runDirs.filter((d) => this.known(d));
-        if (dirs.length < m.runDirs.length) this.log.warn(`panel: overlay ignored ${m.runDirs.length - dirs.length} unknown run folder(s)`);
+        if (dirs.length < m.runDirs.length)
+          this.log.warn(`panel: overlay ignored ${m.runDirs.length - dirs.length} unknown run folder(s)`);
         this.post({ type: 'overlay', curves: await Promise.all(dirs.map((d) => readCurves(d, this.log))) });
         return;
       }
@@ -215,7 +234,12 @@ class PanelController implements vscode.Disposable {
           this.log.warn(`panel: showRun ignored, not a run folder the panel knows: ${m.runDir}`);
           return;
         }
-        if (this.feed.running && this.feed.currentRunDir && path.resolve(m.runDir) === path.resolve(this.feed.currentRunDir)) await this.showLive();
+        if (
+          this.feed.running &&
+          this.feed.currentRunDir &&
+          path.resolve(m.runDir) === path.resolve(this.feed.currentRunDir)
+        )
+          await this.showLive();
         else await this.showLog(m.runDir);
         return;
       case 'log':
@@ -261,7 +285,14 @@ class PanelController implements vscode.Disposable {
     // The run's folder is in its start event (the session may update currentRunDir only after it).
     const runStart = events.findLast((x) => x.type === 'start');
     const runDir = runStart?.type === 'start' ? runStart.runDir : this.feed.currentRunDir;
-    this.post({ type: 'reset', runDir, running: this.feed.running, source: 'live', events: forDisplay(events), skipped });
+    this.post({
+      type: 'reset',
+      runDir,
+      running: this.feed.running,
+      source: 'live',
+      events: forDisplay(events),
+      skipped,
+    });
     this.postDiagram(this.configOf(events));
   }
 
@@ -314,20 +345,22 @@ class PanelController implements vscode.Disposable {
     return layout;
   }
 
-  /** Where run folders live: the setting, else the workspace's .nin/runs, and global storage. */
+  /** Where run folders live: the runs folder as the session resolves it, global storage, the current run's. */
   private runsRoots(): string[] {
-    const configured = (vscode.workspace.getConfiguration('nin').get<string>(SETTINGS.runsFolder) ?? '').trim();
-    const ws = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    const roots: string[] = [];
-    if (configured) roots.push(path.isAbsolute(configured) || !ws ? configured : path.join(ws, configured));
-    else if (ws) roots.push(path.join(ws, '.nin', 'runs'));
-    roots.push(path.join(this.context.globalStorageUri.fsPath, 'runs'));
+    const configured = vscode.workspace.getConfiguration('nin').get<unknown>(SETTINGS.runsFolder);
+    const global = this.context.globalStorageUri.fsPath;
+    const roots = [
+      resolveRunsDir(typeof configured === 'string' ? configured.trim() : '', workspaceDir(), global),
+      path.join(global, 'runs'),
+    ];
     if (this.feed.currentRunDir) roots.push(path.dirname(this.feed.currentRunDir));
     return [...new Set(roots.map((r) => path.resolve(r)))];
   }
 
   private known(runDir: string): boolean {
-    return path.isAbsolute(runDir) && isKnownRunDir(runDir, this.runsRoots(), [this.feed.currentRunDir, this.restoredRunDir]);
+    return (
+      path.isAbsolute(runDir) && isKnownRunDir(runDir, this.runsRoots(), [this.feed.currentRunDir, this.restoredRunDir])
+    );
   }
 
   private flushReveal(): void {
@@ -358,7 +391,11 @@ class PanelController implements vscode.Disposable {
  * block id such as `nin_block_2`, a layer index, or `{ id }`) and the serializer that brings the
  * panel back after a reload. The caller adds the returned disposables to its subscriptions.
  */
-export function registerPanel(context: vscode.ExtensionContext, feed: RunFeed, log: vscode.LogOutputChannel): vscode.Disposable[] {
+export function registerPanel(
+  context: vscode.ExtensionContext,
+  feed: RunFeed,
+  log: vscode.LogOutputChannel,
+): vscode.Disposable[] {
   const controller = new PanelController(context, feed, log);
   return [
     controller,

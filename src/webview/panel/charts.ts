@@ -124,9 +124,18 @@ export class LineChart {
       scales: { x: { time: false }, y: this.spec.yRange ? { range: this.spec.yRange } : {} },
       legend: { show: true, live: true },
       cursor: { drag: { x: true, y: false }, focus: { prox: 16 } },
-      axes: [{ ...axis(this.spec.xLabel, this.spec.xFormat), ...(this.spec.xIntegers ? { incrs: [1, 2, 5, 10, 20, 50, 100] } : {}) }, axis('', this.spec.yFormat)],
+      axes: [
+        {
+          ...axis(this.spec.xLabel, this.spec.xFormat),
+          ...(this.spec.xIntegers ? { incrs: [1, 2, 5, 10, 20, 50, 100] } : {}),
+        },
+        axis('', this.spec.yFormat),
+      ],
       series: [
-        { label: this.spec.xLabel, value: (_u, v) => (v === null || v === undefined ? '–' : (this.spec.xFormat ?? String)(v)) },
+        {
+          label: this.spec.xLabel,
+          value: (_u, v) => (v === null || v === undefined ? '–' : (this.spec.xFormat ?? String)(v)),
+        },
         ...this.spec.lines.map<uPlot.Series>((l) => ({
           label: l.label,
           stroke: withAlpha(l.color < 0 ? fg : colors[l.color % colors.length], l.alpha ?? 1),

@@ -30,7 +30,13 @@ export function int(n: number): string {
 
 /** 0.8461 -> 84.6% */
 export function pct(x: number, digits = 1): string {
-  return Number.isFinite(x) ? new Intl.NumberFormat(locale, { style: 'percent', minimumFractionDigits: digits, maximumFractionDigits: digits }).format(x) : '–';
+  return Number.isFinite(x)
+    ? new Intl.NumberFormat(locale, {
+        style: 'percent',
+        minimumFractionDigits: digits,
+        maximumFractionDigits: digits,
+      }).format(x)
+    : '–';
 }
 
 /** A number with `digits` significant digits. */
