@@ -73,16 +73,17 @@ export interface DiagramLayout {
   readonly width: number;
   readonly height: number;
   /** Geometry of the columns (same for every row). */
+  /** shapeX: the x of the arrows between rows (the tensor shape is written beside them); statsX: the parameters/FLOPs column. */
   readonly columns: { readonly shapeX: number; readonly boxX: number; readonly boxWidth: number; readonly statsX: number };
 }
 
 /** Geometry constants (SVG user units). */
 const G = {
-  width: 760,
-  shapeX: 0,
-  boxX: 150,
-  boxWidth: 380,
-  statsX: 545,
+  width: 640,
+  shapeX: 210,
+  boxX: 10,
+  boxWidth: 400,
+  statsX: 425,
   header: 40,
   part: 24,
   simple: 44,
@@ -146,6 +147,7 @@ export function diagramLayout(report: ShapeReport, t: Translate = english): Diag
   const blocks: DiagramBlock[] = [];
   const totalParams = report.params || 1;
   const totalFlops = report.flops || 1;
+  // Rows stack downwards; the tensor shape is written beside the arrow between two rows.
   let y = G.top;
   const row = (b: Omit<DiagramBlock, 'x' | 'y' | 'width'>): void => {
     blocks.push({ ...b, x: G.boxX, y, width: G.boxWidth });

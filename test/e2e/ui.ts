@@ -3,7 +3,7 @@
  * Every step waits for a condition in the page (an element, a text), never for a fixed time.
  */
 import * as path from 'node:path';
-import type { Locator, Page } from 'playwright-core';
+import type { Frame, Locator, Page } from 'playwright-core';
 import { waitFor } from './workspace';
 
 /** One browser-side check's outcome. */
@@ -50,6 +50,41 @@ export async function openFile(page: Page, name: string): Promise<void> {
   await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 30_000 });
   await page.keyboard.press('Enter');
   await page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 30_000 });
+}
+
+/** Runs a command from the command palette (F1), typing its title as a user would. */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  const input = page.locator('.quick-input-widget .quick-input-box input').first();
+  await waitFor(
+    'the command palette (F1)',
+    async () => {
+      if (!(await input.isVisible().catch(() => false))) await page.keyboard.press('F1');
+      return (await input.isVisible().catch(() => false)) ? true : undefined;
+    },
+    30_000,
+    1000,
+  );
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 30_000 });
+  await page.keyboard.press('Enter');
+}
+
+/**
+ * The webview frame (VS Code nests each webview two iframes deep) that holds `selector`:
+ * found by content, since frame names and URLs are VS Code's internals.
+ */
+export async function webviewFrame(page: Page, selector: string, what: string, timeoutMs = 60_000): Promise<Frame> {
+  return waitFor(
+    what,
+    async () => {
+      for (const f of page.frames()) {
+        if ((await f.locator(selector).count().catch(() => 0)) > 0) return f;
+      }
+      return undefined;
+    },
+    timeoutMs,
+    250,
+  );
 }
 
 /** The editor line whose text contains `text`. */
@@ -189,6 +224,26 @@ export async function uiChecks(page: Page, opts: UiOptions): Promise<UiCheck[]> 
       async () => ((await line.innerText()).replace(/\u00a0/g, ' ').includes('-> 256x26x26') ? true : undefined),
       30_000,
     );
+  });
+
+  await check(out, 'NiN: Show Architecture opens the side view with the network block by block', async () => {
+    await dismissToasts(page);
+    await runCommand(page, 'NiN: Show Architecture');
+    const frame = await webviewFrame(page, '#root .row', 'the Architecture view\'s rows');
+    const shapes = await waitFor(
+      'the first block\'s shape 96×54×54 (the seed network at 224×224)',
+      async () => {
+        const t = await frame.locator('#root .row .shape').allInnerTexts();
+        return t.some((x) => x.includes('96×54×54')) ? t : undefined;
+      },
+      30_000,
+    );
+    if (!shapes.some((x) => x.includes('256×26×26'))) throw new Error(`no 256×26×26 in ${JSON.stringify(shapes)}`);
+    const body = await frame.locator('#root').innerText();
+    if (!body.includes('1,992,166')) throw new Error(`the view does not total the article's 1,992,166 parameters: ${JSON.stringify(body.slice(-200))}`);
+    await page.mouse.move(5, 450);
+    await page.screenshot({ path: path.join(opts.resultsDir, 'side-view.png') });
+    return `${shapes.length} rows: ${shapes.filter(Boolean).slice(0, 4).join(' ')} ... (test-results/side-view.png)`;
   });
 
   return out;

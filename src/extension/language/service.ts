@@ -46,10 +46,15 @@ export class ShapeService implements vscode.Disposable {
 
   private loadParser(): Promise<PythonParser> {
     this.parser ??= loadPythonParser(vscode.Uri.joinPath(this.context.extensionUri, 'out', 'wasm').fsPath).then(
-      (parser) => {
+      async (parser) => {
         this.trees = new DocumentTrees(parser);
-        // Compile the analyser's code paths on a small sample before the first real request.
-        const ms = warmUp(parser);
+        // Compile the analyser's code paths on a small sample before the first real request,
+        // one round per turn of the event loop so the host is never held for long.
+        let ms = 0;
+        for (let round = 0; round < 3; round++) {
+          ms += warmUp(parser, 1);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
         this.log?.trace(`shapes: parser loaded, warmed up in ${ms.toFixed(1)} ms`);
         return parser;
       },

@@ -63,7 +63,7 @@ class PanelController implements vscode.Disposable {
       feed.onEvent((e) => this.onRunEvent(e)),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (this.showing.kind === 'none' && (e.affectsConfiguration(`nin.${SETTINGS.preset}`) || e.affectsConfiguration(`nin.${SETTINGS.inputSize}`))) {
-          this.postDiagram(undefined);
+          this.post({ type: 'diagram', diagram: this.diagramFor(undefined) });
         }
       }),
     );
@@ -155,10 +155,19 @@ class PanelController implements vscode.Disposable {
 
   private onRunEvent(e: TrainEvent): void {
     if (!this.panel || !this.ready) return;
+    // A new (or resumed) run replaces whatever the panel shows. (NiN: Open Run replays a log
+    // through the feed: its start event brings the whole history, so the rest of the replay,
+    // which arrives while no run is in progress, is not sent again.)
     if (e.type === 'start') {
-      // A new (or resumed) run replaces whatever the panel shows.
       this.coalescer.clear();
-      void this.showLive();
+      void this.showLive(e);
+      return;
+    }
+    if (!this.feed.running) return;
+    // The dataset preparation before a new run's start: the user just asked for that run.
+    if (e.type === 'prepare' && this.showing.kind !== 'live') {
+      this.coalescer.clear();
+      void this.showLive(e);
       return;
     }
     if (this.showing.kind === 'live') this.coalescer.push(e);
@@ -231,8 +240,15 @@ class PanelController implements vscode.Disposable {
     return !!this.feed.currentRunDir && path.resolve(dir) === path.resolve(this.feed.currentRunDir);
   }
 
-  private async showLive(): Promise<void> {
+  /** Show the session's run; `start`: the start event just received (history may not hold it yet). */
+  private async showLive(start?: TrainEvent): Promise<void> {
     let events: TrainEvent[] = [...this.feed.history];
+    if (start) {
+      // The session may fire an event before recording it; a fresh run's history starts at its
+      // start (a resumed run's history begins with the epochs before its checkpoint: keep them).
+      const at = events.lastIndexOf(start);
+      events = at < 0 ? [start] : start.type === 'start' && start.startEpoch > 1 ? events : events.slice(at);
+    }
     let skipped = 0;
     const first = events[0];
     if (first?.type === 'start' && first.startEpoch > 1 && this.feed.currentRunDir) {
@@ -242,7 +258,10 @@ class PanelController implements vscode.Disposable {
     }
     this.showing = { kind: 'live' };
     this.coalescer.clear();
-    this.post({ type: 'reset', runDir: this.feed.currentRunDir, running: this.feed.running, source: 'live', events: forDisplay(events), skipped });
+    // The run's folder is in its start event (the session may update currentRunDir only after it).
+    const runStart = events.findLast((x) => x.type === 'start');
+    const runDir = runStart?.type === 'start' ? runStart.runDir : this.feed.currentRunDir;
+    this.post({ type: 'reset', runDir, running: this.feed.running, source: 'live', events: forDisplay(events), skipped });
     this.postDiagram(this.configOf(events));
   }
 
@@ -266,10 +285,12 @@ class PanelController implements vscode.Disposable {
     return this.showing.kind === 'live' ? this.configOf(this.feed.history) : undefined;
   }
 
+  /** Draw the run's recipe (a run whose start is not known yet keeps the current drawing). */
   private postDiagram(config: Pick<TrainConfig, 'preset' | 'input'> | undefined): void {
+    if (!config) return;
     const layout = this.diagramFor(config);
     const key = `${layout.preset}:${layout.input}`;
-    if (config && key === this.shownRecipe) return;
+    if (key === this.shownRecipe) return;
     this.shownRecipe = key;
     this.post({ type: 'diagram', diagram: layout });
   }

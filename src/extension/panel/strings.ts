@@ -12,6 +12,8 @@ export function webviewStrings(): Record<string, string> {
   return Object.fromEntries([
     t('{n}FLOPs', vscode.l10n.t('{n}FLOPs')),
     t('no FLOPs', vscode.l10n.t('no FLOPs')),
+    t('{backend} backend ({reason}); {params} parameters, {train} training and {test} test images, batch {batch}', vscode.l10n.t('{backend} backend ({reason}); {params} parameters, {train} training and {test} test images, batch {batch}')),
+    t('Bars: upper, share of the parameters; lower, share of the FLOPs.', vscode.l10n.t('Bars: upper, share of the parameters; lower, share of the FLOPs.')),
     t('{n} parameters', vscode.l10n.t('{n} parameters')),
     t('{preset} preset, input {input}: {params} parameters, {flops} per image (forward)', vscode.l10n.t('{preset} preset, input {input}: {params} parameters, {flops} per image (forward)')),
     t('no parameters', vscode.l10n.t('no parameters')),
@@ -41,7 +43,6 @@ export function webviewStrings(): Record<string, string> {
     t('predicted: {c} ({conf})', vscode.l10n.t('predicted: {c} ({conf})')),
     t('Test image {i}', vscode.l10n.t('Test image {i}')),
     t('mistake', vscode.l10n.t('mistake')),
-    t('...', vscode.l10n.t('...')),
     t('Train', vscode.l10n.t('Train')),
     t('Stop', vscode.l10n.t('Stop')),
     t('Resume', vscode.l10n.t('Resume')),

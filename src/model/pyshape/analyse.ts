@@ -141,7 +141,8 @@ export function* analyseSteps(
     try {
       return f();
     } catch (e) {
-      if (!(e instanceof BudgetExceeded)) throw e;
+      // A stack overflow should not happen (nesting is bounded); if it does, stop like the budget.
+      if (!(e instanceof BudgetExceeded) && !(e instanceof RangeError && /call stack/i.test(e.message))) throw e;
       budgetExceeded = true;
       return undefined;
     }
@@ -392,14 +393,25 @@ function headerSpan(span: Span, source: string): Span {
   };
 }
 
-/** Drop roots that are the same module as, or a part of, another root. */
+/**
+ * Drop roots that are the same module as, or a part of, another root (the first of equal
+ * ones stays). Indexed by module, so thousands of roots stay linear; the walk is bounded.
+ */
 function dropContained(roots: Root[]): Root[] {
-  const reach = roots.map((r) => reachable(r.mod));
+  const reachedBy = new Map<Mod, number[]>();
+  let budget = 1_000_000;
+  roots.forEach((r, j) => {
+    const seen = reachable(r.mod, budget);
+    budget -= seen.size;
+    for (const m of seen) {
+      const list = reachedBy.get(m);
+      if (list) list.push(j);
+      else reachedBy.set(m, [j]);
+    }
+  });
   return roots.filter((r, i) => {
     const own = unwrap(r.mod);
-    return !roots.some(
-      (_, j) => j !== i && (j < i ? reach[j].has(own) : reach[j].has(own) && unwrap(roots[j].mod) !== own),
-    );
+    return !(reachedBy.get(own) ?? []).some((j) => j !== i && (j < i || unwrap(roots[j].mod) !== own));
   });
 }
 
@@ -409,10 +421,10 @@ function unwrap(m: Mod): Mod {
   return x;
 }
 
-function reachable(root: Mod): Set<Mod> {
+function reachable(root: Mod, limit: number): Set<Mod> {
   const seen = new Set<Mod>();
   const stack = [root];
-  while (stack.length && seen.size < 100_000) {
+  while (stack.length && seen.size < Math.min(100_000, limit)) {
     const m = stack.pop()!;
     if (seen.has(m)) continue;
     seen.add(m);

@@ -41,16 +41,19 @@ export class DiagramView {
   private readonly svgHost: HTMLElement;
   private readonly fcHost: HTMLElement;
   private readonly summary: HTMLElement;
+  private readonly legend: HTMLElement;
 
   constructor(host: HTMLElement) {
     this.summary = document.createElement('p');
     this.summary.className = 'diagram-summary';
+    this.legend = document.createElement('p');
+    this.legend.className = 'diagram-legend';
     this.svgHost = document.createElement('div');
     this.svgHost.className = 'diagram';
     this.svgHost.setAttribute('role', 'list');
     this.fcHost = document.createElement('section');
     this.fcHost.className = 'fc-head';
-    host.append(this.summary, this.svgHost, this.fcHost);
+    host.append(this.summary, this.legend, this.svgHost, this.fcHost);
   }
 
   /** The layout on display. */
@@ -68,16 +71,17 @@ export class DiagramView {
       params: int(layout.params),
       flops: flops(layout.flops),
     });
+    this.legend.textContent = s('Bars: upper, share of the parameters; lower, share of the FLOPs.');
     const svg = el('svg', { viewBox: `0 0 ${layout.width} ${layout.height}`, width: layout.width, class: 'diagram-svg', role: 'presentation' });
     const defs = el('defs', {}, svg);
     const marker = el('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, defs);
     el('path', { d: 'M 0 0 L 10 5 L 0 10 z', class: 'arrow-head' }, marker);
-    const cx = c.boxX + c.boxWidth / 2;
+    const cx = c.shapeX;
     layout.blocks.forEach((b, i) => {
       const next = layout.blocks[i + 1];
       if (next) {
         el('line', { x1: cx, y1: b.y + b.height, x2: cx, y2: next.y - 1, class: 'flow', 'marker-end': 'url(#arrow)' }, svg);
-        text(svg, cx + 10, (b.y + b.height + next.y) / 2 + 4, b.output, 'shape').setAttribute('data-shape-after', b.id);
+        text(svg, c.shapeX + 10, (b.y + b.height + next.y) / 2 + 4, b.output, 'shape').setAttribute('data-shape-after', b.id);
       }
       const g = el('g', { class: `block kind-${b.kind}${b.error ? ' has-error' : ''}`, id: `block-${b.id}`, 'data-id': b.id, tabindex: 0, role: 'listitem', 'aria-label': label(b) }, svg);
       const tip = el('title', {}, g);

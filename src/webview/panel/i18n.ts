@@ -1,7 +1,7 @@
 /**
  * The webview's strings: the host sends every string already localized (vscode.l10n) in the
  * `init` message, keyed by its English text; until then, and for any key it lacks, the English
- * text is shown. Every `s('...')` literal here must be listed in src/extension/panel/strings.ts
+ * text is shown. Every literal passed to s() here must be listed in src/extension/panel/strings.ts
  * (a unit test checks).
  */
 import { english } from '../../model/diagram';

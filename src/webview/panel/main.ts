@@ -93,6 +93,7 @@ function h(tag: string, cls?: string, text?: string): HTMLElement {
 /** Everything built once the strings are known. */
 interface Ui {
   status: HTMLElement;
+  backendLine: HTMLElement;
   runName: HTMLElement;
   notice: HTMLElement;
   stats: Record<string, HTMLElement>;
@@ -200,6 +201,7 @@ function build(): Ui {
     stats[key] = dd;
   }
 
+  const backendLine = h('p', 'backend-line');
   const tabs = document.createElement('vscode-panels') as HTMLElement & { activeid: string };
   tabs.setAttribute('aria-label', s('NiN training panel'));
   const labels: Record<(typeof TABS)[number], string> = {
@@ -247,7 +249,7 @@ function build(): Ui {
         yFormat: (v) => num(v),
         height: 240,
         lines: [
-          { label: s('loss'), color: 0, width: 1, alpha: 0.35, format: (v) => num(v, 4) },
+          { label: s('loss'), color: -1, width: 1, alpha: 0.3, format: (v) => num(v, 4) },
           { label: s('smoothed'), color: 0, width: 2, format: (v) => num(v, 4) },
         ],
       },
@@ -287,8 +289,8 @@ function build(): Ui {
       save();
     },
   });
-  root.append(header, notice, statsBox, tabs);
-  return { status, runName, notice, stats, buttons, tabs, charts, diagram, evaluation, runs };
+  root.append(header, notice, statsBox, backendLine, tabs);
+  return { status, backendLine, runName, notice, stats, buttons, tabs, charts, diagram, evaluation, runs };
 }
 
 function statusText(): string {
@@ -333,6 +335,16 @@ function draw(): void {
   stats.eta.textContent = series.status === 'running' ? duration(series.etaSeconds) : series.status === 'done' ? s('done') : '–';
   stats.backend.textContent = start ? start.backend : '–';
   stats.backend.title = start?.backendReason ?? '';
+  ui.backendLine.textContent = start
+    ? s('{backend} backend ({reason}); {params} parameters, {train} training and {test} test images, batch {batch}', {
+        backend: start.backend,
+        reason: start.backendReason,
+        params: int(start.params),
+        train: int(start.trainSize),
+        test: int(start.testSize),
+        batch: start.config.batchSize,
+      })
+    : '';
   if (series.status === 'error' || series.status === 'preparing') {
     ui.notice.hidden = false;
     ui.notice.className = `notice ${series.status}`;
