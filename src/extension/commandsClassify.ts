@@ -68,7 +68,10 @@ export async function classifyImage(
       classNames: [...(zh ? CLASS_NAMES_ZH : CLASS_NAMES)],
       strings: {
         original: vscode.l10n.t('The image'),
-        seen: vscode.l10n.t('What the network sees: 28×28 grayscale, resized to {0}×{1}', model.inputShape[0], model.inputShape[1]),
+        seen:
+          model.inputShape[0] === 28 && model.inputShape[1] === 28
+            ? vscode.l10n.t('What the network sees: 28×28 grayscale')
+            : vscode.l10n.t('What the network sees: 28×28 grayscale, resized to {0}×{1}', model.inputShape[0], model.inputShape[1]),
         invert: vscode.l10n.t('Invert colours'),
         invertedNote: vscode.l10n.t('Fashion-MNIST shows light garments on a dark background; this image has a light background, so it was inverted.'),
         top: vscode.l10n.t('Most likely classes'),

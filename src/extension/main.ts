@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
-// The one swappable import: the lead points engineFactory.ts at the engine branch's worker engine.
+// The engine (a worker_threads Worker) comes from one place, so tests and other hosts can swap it.
 import { engineFactory } from './engineFactory';
 import { registerLanguageFeatures } from './language';
 import { registerPanel } from './panel';
