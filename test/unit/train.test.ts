@@ -8,7 +8,7 @@ import { readCheckpoint, writeCheckpoint } from '../../src/model/train/checkpoin
 import { runTraining, type EngineHooks } from '../../src/model/train/engine';
 
 /** Collects a run's events and validates each one as the host would. */
-function recorder(stopWhen: (events: TrainEvent[]) => boolean = () => false): EngineHooks & { events: TrainEvent[]; tensors: number[] } {
+function recorder(stopWhen: (events: TrainEvent[]) => boolean = () => false, batchEventIntervalMs = 0): EngineHooks & { events: TrainEvent[]; tensors: number[] } {
   const events: TrainEvent[] = [];
   const tensors: number[] = [];
   return {
@@ -22,6 +22,8 @@ function recorder(stopWhen: (events: TrainEvent[]) => boolean = () => false): En
     shouldStop: () => stopWhen(events),
     onEpochEnd: (i) => tensors.push(i.liveTensors),
     data: { download: false },
+    // 0: an event for every batch, so tests can tell exactly which batches ran.
+    batchEventIntervalMs,
   };
 }
 const of = <T extends TrainEvent['type']>(events: TrainEvent[], type: T) => events.filter((e): e is Extract<TrainEvent, { type: T }> => e.type === type);
@@ -141,7 +143,7 @@ describe('training engine on real Fashion-MNIST (wasm, small subsets)', () => {
       dispose: async () => {},
     };
     const times: number[] = [];
-    const r = recorder();
+    const r = recorder(undefined, 100);
     const emit = r.emit;
     r.emit = (e) => {
       if (e.type === 'batch') times.push(performance.now());
