@@ -3,11 +3,12 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { validateEvent, type TrainConfig, type TrainEvent } from '../../src/model/protocol';
+import type { BatchTrainer } from '../../src/model/train/batchTrainer';
 import { readCheckpoint, writeCheckpoint } from '../../src/model/train/checkpoint';
 import { runTraining, type EngineHooks } from '../../src/model/train/engine';
 
 /** Collects a run's events and validates each one as the host would. */
-function recorder(stopWhen: (events: TrainEvent[]) => boolean = () => false): EngineHooks & { events: TrainEvent[]; tensors: number[] } {
+function recorder(stopWhen: (events: TrainEvent[]) => boolean = () => false, batchEventIntervalMs = 0): EngineHooks & { events: TrainEvent[]; tensors: number[] } {
   const events: TrainEvent[] = [];
   const tensors: number[] = [];
   return {
@@ -21,6 +22,8 @@ function recorder(stopWhen: (events: TrainEvent[]) => boolean = () => false): En
     shouldStop: () => stopWhen(events),
     onEpochEnd: (i) => tensors.push(i.liveTensors),
     data: { download: false },
+    // 0: an event for every batch, so tests can tell exactly which batches ran.
+    batchEventIntervalMs,
   };
 }
 const of = <T extends TrainEvent['type']>(events: TrainEvent[], type: T) => events.filter((e): e is Extract<TrainEvent, { type: T }> => e.type === type);
@@ -120,6 +123,39 @@ describe('training engine on real Fashion-MNIST (wasm, small subsets)', () => {
     // Both sessions are in the one metrics log.
     const types = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as TrainEvent).type);
     assert.deepEqual(types.filter((t) => t === 'start' || t === 'stopped' || t === 'done'), ['start', 'stopped', 'start', 'done']);
+  });
+
+  it('batch events come at a bounded rate (at most one per 100 ms, plus each epoch\'s last batch)', async () => {
+    // The loop's throttle, isolated: a stand-in trainer whose steps take ~2 ms (real steps take longer than 100 ms here).
+    const stub: BatchTrainer = {
+      backend: 'cpu',
+      backendReason: 'stand-in for the throttle test',
+      step: async (_x, _y, n) => {
+        const t = performance.now();
+        while (performance.now() - t < 2);
+        return { loss: 2, correct: Math.floor(n / 2) };
+      },
+      predict: async (_x, n) => ({ probabilities: new Float32Array(n * 10).fill(0.1), predicted: new Int32Array(n) }),
+      getState: async () => ({ weights: [], optimizer: [] }),
+      setState: async () => {},
+      saveModel: async () => {},
+      liveTensors: () => 0,
+      dispose: async () => {},
+    };
+    const times: number[] = [];
+    const r = recorder(undefined, 100);
+    const emit = r.emit;
+    r.emit = (e) => {
+      if (e.type === 'batch') times.push(performance.now());
+      emit(e);
+    };
+    r.createTrainer = async () => stub;
+    assert.equal(await runTraining(base({ batchSize: 1, limitTrain: 300, limitTest: 16, epochs: 1 }), undefined, r), 'done');
+    const batches = of(r.events, 'batch');
+    assert.ok(batches.length < 30, `${batches.length} batch events for 300 batches`);
+    assert.equal(batches[batches.length - 1].batch, 300, 'the epoch\'s last batch is always reported');
+    for (let i = 1; i < times.length - 1; i++) assert.ok(times[i] - times[i - 1] >= 99, `events ${i - 1} and ${i} ${(times[i] - times[i - 1]).toFixed(1)} ms apart`);
+    assert.ok(batches.every((b) => b.etaSeconds >= 0 && b.imagesPerSecond > 0 && b.acc === 0));
   });
 
   it('a corrupt or truncated checkpoint is an error naming the file', async () => {

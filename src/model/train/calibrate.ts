@@ -7,7 +7,7 @@ import type { CalibrationRequest } from './engineApi';
 import { inferShapes } from '../shapes';
 import { presetSpec } from '../spec';
 import type { BatchTrainerFactory } from './batchTrainer';
-import { createTfjsTrainer } from './tfjsTrainer';
+import { createParallelTrainer } from '../parallel/parallelTrainer';
 
 /** The measurement. */
 export interface Calibration {
@@ -22,7 +22,7 @@ export interface Calibration {
  * full batch would take more than ~1.5 s, so the article's 224x224 network on a slow backend
  * still answers in seconds; per-image cost barely depends on the batch size at those sizes.
  */
-export async function calibrate(req: CalibrationRequest, seconds = 3, factory: BatchTrainerFactory = createTfjsTrainer): Promise<Calibration> {
+export async function calibrate(req: CalibrationRequest, seconds = 3, factory: BatchTrainerFactory = createParallelTrainer): Promise<Calibration> {
   const spec = presetSpec(req.preset, req.input);
   const report = inferShapes(spec);
   if (report.error) throw new Error(`${req.preset} at ${req.input}: ${report.error.name}: ${report.error.message}`);

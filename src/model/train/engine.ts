@@ -14,7 +14,7 @@ import { batchCount, batchIndices, epochOrder, makeBatch, SALT, subsetIndices } 
 import { defaultCacheRoot, datasetCacheDir, loadFashionMnist, type DatasetOptions, type FashionMnist, type Split } from '../data/fashionMnist';
 import type { BatchTrainer, BatchTrainerFactory } from './batchTrainer';
 import { latestCheckpoint, pruneCheckpoints, readCheckpoint, writeCheckpoint, type Position } from './checkpoint';
-import { createTfjsTrainer } from './tfjsTrainer';
+import { createParallelTrainer } from '../parallel/parallelTrainer';
 
 /** Most prediction samples an evaluation event carries. */
 export const MAX_SAMPLES = 200;
@@ -25,7 +25,10 @@ export interface EngineHooks {
   emit(event: TrainEvent): void;
   /** Polled after every batch (and test batch): true stops the run with a checkpoint. */
   shouldStop(): boolean;
-  /** Builds the per-batch trainer (default: the in-thread tfjs trainer). */
+  /**
+   * Builds the per-batch trainer. Default: data-parallel over `config.threads` worker threads
+   * where the backend runs each kernel on one core (wasm, cpu), else the in-thread tfjs trainer.
+   */
   createTrainer?: BatchTrainerFactory;
   /** Dataset cache folder and download settings (the user folder comes from the config). */
   readonly data?: Omit<DatasetOptions, 'userDir' | 'onProgress'>;
@@ -203,7 +206,7 @@ export async function runTraining(asked: TrainConfig, resumeRunDir: string | und
     const testSet = subsetIndices(data.test.count, config.limitTest, config.seed, SALT.testSubset);
     const perEpoch = batchCount(trainSet.length, config.batchSize);
     emitPrepare(hooks, `Building ${config.preset} NiN at ${config.input}x${config.input}`);
-    trainer = await (hooks.createTrainer ?? createTfjsTrainer)({
+    trainer = await (hooks.createTrainer ?? createParallelTrainer)({
       spec,
       optimizer: config.optimizer,
       lr: config.lr,
