@@ -1,15 +1,26 @@
 /**
  * Extension entry point. Activation stays light: nothing here loads TensorFlow.js; the
- * training worker, panels and language providers are created on first use.
+ * training engine (a worker) is created by the session on the first training or calibration,
+ * and the views render from the shape inference alone.
  */
 import * as vscode from 'vscode';
+import { registerCommands } from './commands';
+// The one swappable import: the lead points engineFactory.ts at the engine branch's worker engine.
+import { engineFactory } from './engineFactory';
 import { registerLanguageFeatures } from './language';
+import { registerPanel } from './panel';
+import { createSession } from './session';
+import { registerSideView } from './sideView/provider';
 
 /** Called by VS Code on the first activation event. */
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('NiN', { log: true });
   context.subscriptions.push(log);
   registerLanguageFeatures(context, log);
+  const session = createSession(context, engineFactory, log);
+  registerCommands(context, session, log);
+  registerSideView(context, session, log);
+  context.subscriptions.push(...registerPanel(context, session, log));
   log.info('NiN extension activated');
 }
 

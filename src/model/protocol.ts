@@ -362,3 +362,384 @@ export function validateCommand(v: unknown): Validated<WorkerCommand> {
   }
   return check<WorkerCommand>(v, `"${v.type}" command`, COMMAND_CHECKS[v.type as WorkerCommand['type']]);
 }
+
+// --- Training panel <-> host ---
+// The webview speaks first: it posts `ready` once its script runs, and the host posts nothing
+// before that (messages posted to a webview that is not listening yet are lost). The host then
+// sends `init` (strings, diagram) and `reset` (the run so far); live events follow in
+// coalesced `events` messages, at most ~20 per second.
+
+/** The diagram's layout data (src/model/diagram.ts). */
+type DiagramLayout = import('./diagram').DiagramLayout;
+
+/** A run folder as the runs overlay lists it. */
+export interface RunSummary {
+  /** The run folder (absolute path); also its id in panel messages. */
+  readonly runDir: string;
+  /** The folder's name (the run id). */
+  readonly name: string;
+  /** The recipe from config.json, when readable. */
+  readonly config?: TrainConfig;
+  /** Completed epochs in the metrics log. */
+  readonly epochs: number;
+  /** Test accuracy of the last completed epoch (or of `done`), when there is one. */
+  readonly finalTestAcc?: number;
+  readonly status: 'done' | 'stopped' | 'error' | 'incomplete';
+  /** Last modification of the metrics log, ms since the epoch (for sorting). */
+  readonly modified: number;
+}
+
+/** One run's per-epoch curves for the overlay. */
+export interface RunCurves {
+  readonly runDir: string;
+  readonly name: string;
+  readonly epochs: readonly EpochEvent[];
+}
+
+/** First message to the webview after `ready`: its localized strings and the diagram. */
+export interface PanelInitMessage {
+  readonly type: 'init';
+  /** English text -> localized text, for every string the webview shows. */
+  readonly strings: Readonly<Record<string, string>>;
+  /** VS Code's display language (for number formatting). */
+  readonly locale: string;
+  readonly diagram: DiagramLayout;
+}
+
+/** Replace the shown run with these events (a reopened panel, a reload, a new run, a picked run). */
+export interface PanelResetMessage {
+  readonly type: 'reset';
+  readonly runDir?: string;
+  readonly running: boolean;
+  /** `live`: the session's history; `log`: the run's metrics.jsonl; `none`: nothing to show yet. */
+  readonly source: 'live' | 'log' | 'none';
+  readonly events: readonly TrainEvent[];
+  /** Lines of the log that were skipped as malformed. */
+  readonly skipped: number;
+}
+
+/** Live events of the current run, coalesced. */
+export interface PanelEventsMessage {
+  readonly type: 'events';
+  readonly events: readonly TrainEvent[];
+}
+
+/** The diagram changed (settings changed, or a run with another recipe started). */
+export interface PanelDiagramMessage {
+  readonly type: 'diagram';
+  readonly diagram: DiagramLayout;
+}
+
+/** The runs in the runs folder, newest first. */
+export interface PanelRunsMessage {
+  readonly type: 'runs';
+  readonly runs: readonly RunSummary[];
+}
+
+/** Epoch curves of the runs the user picked to overlay. */
+export interface PanelOverlayMessage {
+  readonly type: 'overlay';
+  readonly curves: readonly RunCurves[];
+}
+
+/** Scroll the diagram to a block and highlight it (from the architecture side view). */
+export interface PanelRevealMessage {
+  readonly type: 'reveal';
+  /** A DiagramBlock id (nin_block_1, maxpool_2, global_avg_pool, ...). */
+  readonly blockId: string;
+}
+
+/** Everything the host may post to the training panel. */
+export type PanelHostMessage =
+  | PanelInitMessage
+  | PanelResetMessage
+  | PanelEventsMessage
+  | PanelDiagramMessage
+  | PanelRunsMessage
+  | PanelOverlayMessage
+  | PanelRevealMessage;
+
+/** The commands the panel's buttons may run (it acts only through the extension's commands). */
+export const PANEL_COMMANDS = ['train', 'stop', 'resume', 'showArchitecture', 'openRun'] as const;
+/** A command the panel may ask for. */
+export type PanelCommandName = (typeof PANEL_COMMANDS)[number];
+
+/** The webview's script is listening; `runDir` is the run it showed before a reload (from getState). */
+export interface PanelReadyMessage {
+  readonly type: 'ready';
+  readonly runDir?: string;
+}
+
+/** Run one of the extension's commands (Train, Stop, Resume, ...). */
+export interface PanelCommandMessage {
+  readonly type: 'command';
+  readonly command: PanelCommandName;
+}
+
+/** Ask for the list of runs. */
+export interface PanelListRunsMessage {
+  readonly type: 'listRuns';
+}
+
+/** Ask for the epoch curves of these runs (from the list). */
+export interface PanelOverlayRequest {
+  readonly type: 'requestOverlay';
+  readonly runDirs: readonly string[];
+}
+
+/** Show this run (from the list) in the panel. */
+export interface PanelShowRunMessage {
+  readonly type: 'showRun';
+  readonly runDir: string;
+}
+
+/** Something the webview wants in the extension's log (its own errors). */
+export interface PanelLogMessage {
+  readonly type: 'log';
+  readonly level: 'info' | 'warn' | 'error';
+  readonly message: string;
+}
+
+/** Everything the training panel may post to the host. */
+export type PanelWebviewMessage =
+  | PanelReadyMessage
+  | PanelCommandMessage
+  | PanelListRunsMessage
+  | PanelOverlayRequest
+  | PanelShowRunMessage
+  | PanelLogMessage;
+
+/** Most runs the overlay draws at once (and the most a request may name). */
+export const MAX_OVERLAY_RUNS = 8;
+const MAX_PANEL_TEXT = 4096;
+const isShortStr = (v: unknown): v is string => isStr(v) && v.length <= MAX_PANEL_TEXT;
+
+const PANEL_WEBVIEW_CHECKS: { [K in PanelWebviewMessage['type']]: Checks } = {
+  ready: { runDir: optional((v) => isShortStr(v) && v.length > 0) },
+  command: { command: oneOf(PANEL_COMMANDS) },
+  listRuns: {},
+  requestOverlay: {
+    runDirs: (v) => Array.isArray(v) && v.length >= 1 && v.length <= MAX_OVERLAY_RUNS && v.every((d) => isShortStr(d) && d.length > 0),
+  },
+  showRun: { runDir: (v) => isShortStr(v) && v.length > 0 },
+  log: { level: oneOf(['info', 'warn', 'error'] as const), message: isShortStr },
+};
+
+/** Validate a message from the training panel's webview (everything it posts arrives here first). */
+export function validatePanelMessage(v: unknown): Validated<PanelWebviewMessage> {
+  if (!isRec(v) || !isStr(v.type) || !Object.hasOwn(PANEL_WEBVIEW_CHECKS, v.type)) {
+    return { ok: false, error: `unknown panel message type ${JSON.stringify(isRec(v) ? v.type : v)?.slice(0, 80)}` };
+  }
+  const extra = Object.keys(v).filter((k) => k !== 'type' && !(k in PANEL_WEBVIEW_CHECKS[v.type as PanelWebviewMessage['type']]));
+  if (extra.length) return { ok: false, error: `"${v.type}" panel message: unexpected field "${extra[0].slice(0, 40)}"` };
+  return check<PanelWebviewMessage>(v, `"${v.type}" panel message`, PANEL_WEBVIEW_CHECKS[v.type as PanelWebviewMessage['type']]);
+}
+
+const isEvents = (v: unknown): boolean => Array.isArray(v) && v.every((e) => validateEvent(e).ok);
+const isDiagram = (v: unknown): boolean =>
+  isRec(v) &&
+  Array.isArray(v.blocks) &&
+  v.blocks.every((b) => check(b, 'block', { id: isStr, kind: isStr, title: isStr, input: isStr, output: isStr, params: isNum, flops: isNum, y: isNum, height: isNum }).ok) &&
+  isNum(v.width) &&
+  isNum(v.height);
+const isRunSummary = (v: unknown): boolean =>
+  check(v, 'run', {
+    runDir: isStr,
+    name: isStr,
+    config: optional(isConfig),
+    epochs: (x) => isInt(x),
+    finalTestAcc: optional(isNum),
+    status: oneOf(['done', 'stopped', 'error', 'incomplete'] as const),
+    modified: isNum,
+  }).ok;
+const isCurves = (v: unknown): boolean =>
+  check(v, 'curves', { runDir: isStr, name: isStr, epochs: (e) => Array.isArray(e) && e.every((x) => isRec(x) && x.type === 'epoch' && validateEvent(x).ok) }).ok;
+
+const PANEL_HOST_CHECKS: { [K in PanelHostMessage['type']]: Checks } = {
+  init: { strings: (v) => isRec(v) && Object.values(v).every(isStr), locale: isStr, diagram: isDiagram },
+  reset: { runDir: optional(isStr), running: (v) => typeof v === 'boolean', source: oneOf(['live', 'log', 'none'] as const), events: isEvents, skipped: (v) => isInt(v) },
+  events: { events: isEvents },
+  diagram: { diagram: isDiagram },
+  runs: { runs: (v) => Array.isArray(v) && v.every(isRunSummary) },
+  overlay: { curves: (v) => Array.isArray(v) && v.every(isCurves) },
+  reveal: { blockId: isStr },
+};
+
+/** Validate a message from the host, in the webview (a stale or foreign message must not break the page). */
+export function validatePanelHostMessage(v: unknown): Validated<PanelHostMessage> {
+  if (!isRec(v) || !isStr(v.type) || !Object.hasOwn(PANEL_HOST_CHECKS, v.type)) {
+    return { ok: false, error: `unknown host message type ${JSON.stringify(isRec(v) ? v.type : v)?.slice(0, 80)}` };
+  }
+  return check<PanelHostMessage>(v, `"${v.type}" host message`, PANEL_HOST_CHECKS[v.type as PanelHostMessage['type']]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// --- Side view <-> host ---
+// The architecture side view (webview view): the host sends the current settings' network,
+// already localized; the view asks for it when ready and reports clicks. Both directions are
+// validated on arrival.
+// ---------------------------------------------------------------------------------------------
+
+/** One row of the side view: a layer with its shapes, or where the shapes break. */
+export interface SideViewRow {
+  readonly index: number;
+  /** Stable layer name (`nin_block_1`, `maxpool_2`, ...), also what nin.revealBlock receives. */
+  readonly name: string;
+  readonly kind: string;
+  /** Localized title, e.g. "NiN block 1" / "NiN块 1". */
+  readonly label: string;
+  /** Localized structure, e.g. "11×11 conv, stride 4 → 1×1 conv → 1×1 conv". */
+  readonly detail: string;
+  /** C x H x W in, out; empty when the layer is not reached (after a collapse). */
+  readonly input: readonly number[];
+  readonly output: readonly number[];
+  readonly params: number;
+  readonly flops: number;
+  /** 'ok', 'error' (shapes break here) or 'unreached' (after the break). */
+  readonly status: 'ok' | 'error' | 'unreached';
+  /** Localized reason when status is 'error'. */
+  readonly error?: string;
+}
+
+/** Everything the side view draws. */
+export interface SideViewState {
+  readonly preset: string;
+  readonly input: readonly number[];
+  readonly rows: readonly SideViewRow[];
+  readonly params: number;
+  readonly flops: number;
+  /** Localized summary of the collapse, if any. */
+  readonly error?: string;
+  /** Localized messages about invalid settings (defaults used). */
+  readonly issues: readonly string[];
+  readonly running: boolean;
+  /** Localized UI texts, by key. */
+  readonly strings: Readonly<Record<string, string>>;
+}
+
+/** Host -> side view. */
+export type HostToSideView = { readonly type: 'sideView/state'; readonly state: SideViewState };
+
+/** Side view -> host. */
+export type SideViewToHost =
+  | { readonly type: 'sideView/ready' }
+  | { readonly type: 'sideView/reveal'; readonly index: number; readonly name: string }
+  | { readonly type: 'sideView/openSettings'; readonly setting?: string }
+  | { readonly type: 'sideView/train' };
+
+const SIDE_VIEW_TO_HOST_CHECKS: { [K in SideViewToHost['type']]: Checks } = {
+  'sideView/ready': {},
+  'sideView/reveal': { index: (v) => isInt(v), name: (v) => isStr(v) && /^[a-z_]+(_\d+)?$/.test(v) },
+  'sideView/openSettings': { setting: optional((v) => isStr(v) && /^nin\.[\w.]+$/.test(v)) },
+  'sideView/train': {},
+};
+
+/** Validate a message from the side view webview. */
+export function validateSideViewMessage(v: unknown): Validated<SideViewToHost> {
+  if (!isRec(v) || !isStr(v.type) || !(v.type in SIDE_VIEW_TO_HOST_CHECKS)) {
+    return { ok: false, error: `unknown side view message type ${JSON.stringify(isRec(v) ? v.type : v)}` };
+  }
+  return check<SideViewToHost>(v, `"${v.type}" side view message`, SIDE_VIEW_TO_HOST_CHECKS[v.type as SideViewToHost['type']]);
+}
+
+const isNums = (v: unknown): boolean => Array.isArray(v) && v.every((x) => isInt(x));
+const isRow = (v: unknown): boolean =>
+  check(v, 'row', {
+    index: (x) => isInt(x),
+    name: isStr,
+    kind: isStr,
+    label: isStr,
+    detail: isStr,
+    input: isNums,
+    output: isNums,
+    params: (x) => isInt(x),
+    flops: (x) => isInt(x),
+    status: oneOf(['ok', 'error', 'unreached'] as const),
+    error: optional(isStr),
+  }).ok;
+
+/** Validate a message from the host, in the side view. */
+export function validateHostToSideView(v: unknown): Validated<HostToSideView> {
+  if (!isRec(v) || v.type !== 'sideView/state') return { ok: false, error: `unknown host message type ${JSON.stringify(isRec(v) ? v.type : v)}` };
+  const s = check<SideViewState>(v.state, 'side view state', {
+    preset: isStr,
+    input: isNums,
+    rows: (x) => Array.isArray(x) && x.every(isRow),
+    params: (x) => isInt(x),
+    flops: (x) => isInt(x),
+    error: optional(isStr),
+    issues: (x) => Array.isArray(x) && x.every(isStr),
+    running: (x) => typeof x === 'boolean',
+    strings: (x) => isRec(x) && Object.values(x).every(isStr),
+  });
+  return s.ok ? { ok: true, value: { type: 'sideView/state', state: s.value } } : s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// --- Classify view <-> host ---
+// "NiN: Classify Image...": the host checks the image and the model files and sends them; the
+// webview decodes the image, prepares it like Fashion-MNIST and runs the model (TensorFlow.js
+// on the webview's CPU: the extension host never loads it).
+// ---------------------------------------------------------------------------------------------
+
+/** Host -> classify view: everything needed to classify one image. */
+export interface ClassifyInputMessage {
+  readonly type: 'classify/input';
+  readonly fileName: string;
+  /** The image file as a data: URL (PNG or JPEG). */
+  readonly image: string;
+  readonly model: {
+    readonly modelTopology: unknown;
+    readonly weightSpecs: readonly { readonly name: string; readonly shape: readonly number[]; readonly dtype: string }[];
+    /** All weight shards concatenated in manifest order, base64. */
+    readonly weightData: string;
+  };
+  /** Model input without the batch dimension (NHWC). */
+  readonly inputShape: readonly number[];
+  readonly classNames: readonly string[];
+  readonly strings: Readonly<Record<string, string>>;
+}
+
+/** Classify view -> host. */
+export type ClassifyToHost =
+  | { readonly type: 'classify/ready' }
+  | { readonly type: 'classify/result'; readonly top: readonly { readonly label: number; readonly probability: number }[]; readonly inverted: boolean }
+  | { readonly type: 'classify/error'; readonly message: string };
+
+const CLASSIFY_TO_HOST_CHECKS: { [K in ClassifyToHost['type']]: Checks } = {
+  'classify/ready': {},
+  'classify/result': {
+    top: (v) =>
+      Array.isArray(v) &&
+      v.length <= 10 &&
+      v.every((x) => check(x, 'class', { label: (l) => isInt(l) && (l as number) < 10, probability: (p) => isNum(p) && p >= 0 && p <= 1 }).ok),
+    inverted: (v) => typeof v === 'boolean',
+  },
+  'classify/error': { message: (v) => isStr(v) && v.length < 2000 },
+};
+
+/** Validate a message from the classify webview. */
+export function validateClassifyMessage(v: unknown): Validated<ClassifyToHost> {
+  if (!isRec(v) || !isStr(v.type) || !(v.type in CLASSIFY_TO_HOST_CHECKS)) {
+    return { ok: false, error: `unknown classify message type ${JSON.stringify(isRec(v) ? v.type : v)}` };
+  }
+  return check<ClassifyToHost>(v, `"${v.type}" classify message`, CLASSIFY_TO_HOST_CHECKS[v.type as ClassifyToHost['type']]);
+}
+
+/** Validate the host's input message, in the classify webview. */
+export function validateClassifyInput(v: unknown): Validated<ClassifyInputMessage> {
+  return check<ClassifyInputMessage>(v, 'classify input', {
+    type: (x) => x === 'classify/input',
+    fileName: isStr,
+    image: (x) => isStr(x) && /^data:image\/(png|jpeg);base64,/.test(x),
+    model: (m) =>
+      check(m, 'model', {
+        modelTopology: isRec,
+        weightSpecs: (w) => Array.isArray(w) && w.every((s) => check(s, 'weight', { name: isStr, shape: isNums, dtype: isStr }).ok),
+        weightData: isStr,
+      }).ok,
+    inputShape: (x) => isNums(x) && (x as number[]).length === 3,
+    classNames: (x) => Array.isArray(x) && x.length === 10 && x.every(isStr),
+    strings: (x) => isRec(x) && Object.values(x).every(isStr),
+  });
+}

@@ -32,7 +32,9 @@ export function registerLanguageFeatures(
   const refresh = async (doc: vscode.TextDocument): Promise<void> => {
     if (doc.languageId !== 'python' || doc.isClosed) return;
     try {
-      const { analysis, ms } = await service.analyse(doc);
+      const done = await service.analyse(doc);
+      if (!done || doc.isClosed) return; // superseded by an edit: its own refresh follows
+      const { analysis, ms } = done;
       diagnostics.set(
         doc.uri,
         analysis.diagnostics.map((d) => toDiagnostic(doc, d)),
@@ -62,8 +64,9 @@ export function registerLanguageFeatures(
     { dispose: () => timers.forEach((t) => clearTimeout(t)) },
     vscode.languages.registerHoverProvider(SELECTOR, {
       async provideHover(doc, position) {
-        const { analysis } = await service.analyse(doc);
-        const events = eventsAt(analysis, doc.offsetAt(position));
+        const offset = doc.offsetAt(position);
+        const { analysis } = await service.analyseRange(doc, offset, offset + 1);
+        const events = eventsAt(analysis, offset);
         if (!events.length) return undefined;
         const span =
           events[0].use && doc.offsetAt(position) >= events[0].use.start && doc.offsetAt(position) < events[0].use.end
@@ -79,7 +82,7 @@ export function registerLanguageFeatures(
       onDidChangeInlayHints: hintsChanged.event,
       async provideInlayHints(doc, range) {
         if (!vscode.workspace.getConfiguration('nin', doc.uri).get<boolean>(SETTINGS.hoverInlayHints, true)) return [];
-        const { analysis } = await service.analyse(doc);
+        const { analysis } = await service.analyseRange(doc, doc.offsetAt(range.start), doc.offsetAt(range.end));
         return lineHints(analysis)
           .filter((h) => h.line >= range.start.line && h.line <= range.end.line && h.line < doc.lineCount)
           .map((h) => {
@@ -90,7 +93,11 @@ export function registerLanguageFeatures(
       },
     }),
     vscode.workspace.onDidOpenTextDocument((doc) => void refresh(doc)),
-    vscode.workspace.onDidChangeTextDocument((e) => schedule(e.document)),
+    vscode.workspace.onDidChangeTextDocument((e) => {
+      if (e.document.languageId !== 'python') return;
+      service.edited(e.document, e.contentChanges);
+      schedule(e.document);
+    }),
     vscode.workspace.onDidCloseTextDocument((doc) => {
       diagnostics.delete(doc.uri);
       service.forget(doc.uri);

@@ -1,16 +1,22 @@
 /**
  * Runs the Python shape analyser for editor documents: loads the parser once, reads the
- * input shape (per-file override, else the setting), and caches one analysis per
- * document version so hovers, inlay hints and diagnostics share it.
+ * input shape (per-file override, else the setting), keeps each document's syntax tree so
+ * edits reparse incrementally, and caches one whole-file analysis per document version
+ * (diagnostics) plus the last focused one (a hover, the visible lines) so an answer never
+ * waits for the whole file.
  */
 import * as vscode from 'vscode';
-import { analysePython, type Analysis, type AnalyseOptions } from '../../model/pyshape/analyse';
+import { analyseSteps, analyseTree, type Analysis, type AnalyseOptions } from '../../model/pyshape/analyse';
 import { AnalysisCache } from '../../model/pyshape/cache';
+import { DocumentTrees, type TextChange } from '../../model/pyshape/documents';
 import { DEFAULT_INPUT, parseShapeText } from '../../model/pyshape/inputShape';
 import { loadPythonParser, type PythonParser } from '../../model/pyshape/parser';
+import { warmUp } from '../../model/pyshape/warmup';
 import { SETTINGS } from '../runFeed';
 
 const OVERRIDES_KEY = 'nin.inputShapeOverrides';
+/** Longest stretch of a whole-file analysis before it lets other requests run. */
+const SLICE_MS = 8;
 
 /** One analysis with the options it was made with. */
 export interface DocAnalysis {
@@ -22,7 +28,13 @@ export interface DocAnalysis {
 /** Analyses Python documents on demand, cached per URI and version. */
 export class ShapeService implements vscode.Disposable {
   private parser: Promise<PythonParser> | undefined;
+  private trees: DocumentTrees | undefined;
   private readonly cache = new AnalysisCache<DocAnalysis>();
+  private readonly focused = new AnalysisCache<DocAnalysis>();
+  private readonly running = new Map<
+    string,
+    { version: number; key: string; result: Promise<DocAnalysis | undefined> }
+  >();
   private readonly changed = new vscode.EventEmitter<void>();
   /** Fires when settings or overrides change, so views refresh. */
   readonly onDidChange = this.changed.event;
@@ -33,7 +45,19 @@ export class ShapeService implements vscode.Disposable {
   ) {}
 
   private loadParser(): Promise<PythonParser> {
-    this.parser ??= loadPythonParser(vscode.Uri.joinPath(this.context.extensionUri, 'out', 'wasm').fsPath).catch(
+    this.parser ??= loadPythonParser(vscode.Uri.joinPath(this.context.extensionUri, 'out', 'wasm').fsPath).then(
+      async (parser) => {
+        this.trees = new DocumentTrees(parser);
+        // Compile the analyser's code paths on a small sample before the first real request,
+        // one round per turn of the event loop so the host is never held for long.
+        let ms = 0;
+        for (let round = 0; round < 3; round++) {
+          ms += warmUp(parser, 1);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        this.log?.trace(`shapes: parser loaded, warmed up in ${ms.toFixed(1)} ms`);
+        return parser;
+      },
       (e: unknown) => {
         this.parser = undefined;
         throw e;
@@ -63,18 +87,79 @@ export class ShapeService implements vscode.Disposable {
     }
   }
 
-  /** The analysis of a document's current version (cached). */
-  async analyse(doc: vscode.TextDocument): Promise<DocAnalysis> {
+  /**
+   * The whole-file analysis of a document's current version (cached): for diagnostics. It runs
+   * in slices of a few ms, so hovers are answered in between; undefined when the document
+   * changed or closed before it finished (a newer request follows).
+   */
+  async analyse(doc: vscode.TextDocument): Promise<DocAnalysis | undefined> {
     const options = this.optionsFor(doc.uri);
     const key = JSON.stringify(options);
-    const hit = this.cache.peek(doc.uri.toString(), doc.version, key);
+    const uri = doc.uri.toString();
+    const hit = this.cache.peek(uri, doc.version, key);
     if (hit) return hit;
-    const parser = await this.loadParser();
-    return this.cache.get(doc.uri.toString(), doc.version, key, () => {
-      const t0 = performance.now();
-      const analysis: Analysis = analysePython(parser, doc.getText(), options);
-      return { analysis, options, ms: performance.now() - t0 };
-    });
+    const running = this.running.get(uri);
+    if (running && running.version === doc.version && running.key === key) return running.result;
+    const result = this.loadParser().then(() => this.runSliced(doc, options));
+    this.running.set(uri, { version: doc.version, key, result });
+    try {
+      const r = await result;
+      if (r) this.cache.set(uri, doc.version, key, r);
+      return r;
+    } finally {
+      if (this.running.get(uri)?.result === result) this.running.delete(uri);
+    }
+  }
+
+  private async runSliced(doc: vscode.TextDocument, options: AnalyseOptions): Promise<DocAnalysis | undefined> {
+    const uri = doc.uri.toString();
+    const version = doc.version;
+    const text = doc.getText();
+    let slice = performance.now();
+    const tree = this.trees!.tree(uri, version, text);
+    const steps = analyseSteps(tree, text, options);
+    let busy = 0;
+    for (;;) {
+      const r = steps.next();
+      const now = performance.now();
+      if (r.done) return { analysis: r.value, options, ms: busy + now - slice };
+      if (now - slice < SLICE_MS) continue;
+      busy += now - slice;
+      await new Promise((resolve) => setImmediate(resolve));
+      // The tree is read lazily: stop if an edit (or another document) may have changed it.
+      if (doc.isClosed || doc.version !== version || !this.trees!.holds(uri, version, tree)) return undefined;
+      slice = performance.now();
+    }
+  }
+
+  /**
+   * An analysis that covers the models shown between two offsets: the whole-file one when it
+   * is current, else one focused on them (a hover after an edit does not wait for the file).
+   */
+  async analyseRange(doc: vscode.TextDocument, start: number, end: number): Promise<DocAnalysis> {
+    const options = this.optionsFor(doc.uri);
+    const key = JSON.stringify(options);
+    const uri = doc.uri.toString();
+    const full = this.cache.peek(uri, doc.version, key);
+    if (full) return full;
+    await this.loadParser();
+    const again = this.cache.peek(uri, doc.version, key);
+    if (again) return again;
+    const focus = { start, end };
+    return this.focused.get(uri, doc.version, `${key}|${start}|${end}`, () => this.run(doc, { ...options, focus }));
+  }
+
+  private run(doc: vscode.TextDocument, options: AnalyseOptions): DocAnalysis {
+    const t0 = performance.now();
+    const text = doc.getText();
+    const tree = this.trees!.tree(doc.uri.toString(), doc.version, text);
+    const analysis: Analysis = analyseTree(tree, text, options);
+    return { analysis, options, ms: performance.now() - t0 };
+  }
+
+  /** A document changed: edit its kept tree so the next parse is incremental. */
+  edited(doc: vscode.TextDocument, changes: readonly TextChange[]): void {
+    this.trees?.edit(doc.uri.toString(), doc.version, changes);
   }
 
   /** The cached analysis if it is for this version, without computing. */
@@ -85,6 +170,8 @@ export class ShapeService implements vscode.Disposable {
   /** Forget a closed document. */
   forget(uri: vscode.Uri): void {
     this.cache.clear(uri.toString());
+    this.focused.clear(uri.toString());
+    this.trees?.forget(uri.toString());
   }
 
   /** Per-file input shapes set with the command, by URI. */
@@ -104,11 +191,14 @@ export class ShapeService implements vscode.Disposable {
   /** Settings changed: every analysis is stale. */
   settingsChanged(): void {
     this.cache.clear();
+    this.focused.clear();
     this.changed.fire();
   }
 
   dispose(): void {
     this.changed.dispose();
     this.cache.clear();
+    this.focused.clear();
+    this.trees?.forget();
   }
 }

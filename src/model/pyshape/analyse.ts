@@ -3,13 +3,22 @@
  * functions returning them, nn.Module subclasses), propagates an input shape through each,
  * and returns events (for hovers and inlay hints), annotations and diagnostics.
  */
-import { convertModule, type FuncDef, type Span, type Stmt } from './ast';
+import {
+  convertModule,
+  convertTopLevel,
+  topLevel,
+  type Expr,
+  type FuncDef,
+  type Span,
+  type Stmt,
+  type TopLevel,
+} from './ast';
 import { Propagator, type ShapeEvent } from './forward';
 import { commentFor, DEFAULT_INPUT, findInputShapeComments } from './inputShape';
 import { BudgetExceeded, Interp, type InterpLimits } from './interp';
 import type { MessageArgs, MessageId } from './messages';
 import type { PythonParser, SyntaxTree } from './parser';
-import { asMod, type Mod, type Shape, type Site, type Value } from './values';
+import { asMod, pushAll, type Mod, type Shape, type Site, type Value } from './values';
 
 /** Where a model's input shape came from. */
 export type InputSource = 'comment' | 'override' | 'setting' | 'first-layer';
@@ -21,6 +30,12 @@ export interface AnalyseOptions {
   /** `override` (per-file or CLI flag) is taken as given; `setting` adapts its channels to the first layer. */
   readonly inputSource?: 'override' | 'setting';
   readonly limits?: Partial<InterpLimits>;
+  /**
+   * Analyse only the models that can show something between these offsets: those written
+   * there, and those that use (by name, transitively) a function, class or global written
+   * there. A hover or the visible lines need no more; the rest of a long file is never run.
+   */
+  readonly focus?: { readonly start: number; readonly end: number };
 }
 
 /** One model found in the file. */
@@ -74,30 +89,87 @@ interface Root {
 
 /** Analyse an already parsed tree of `source`. */
 export function analyseTree(tree: SyntaxTree, source: string, options: AnalyseOptions = {}): Analysis {
+  const steps = analyseSteps(tree, source, options);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * The same analysis in slices: it pauses after running the file's top level, after each
+ * candidate model is built and after each model's shapes are propagated, so an editor can
+ * answer other requests between slices. The tree must stay unedited until it returns
+ * (abandon it when the document changes).
+ */
+export function* analyseSteps(
+  tree: SyntaxTree,
+  source: string,
+  options: AnalyseOptions = {},
+): Generator<void, Analysis, void> {
   const ip = new Interp(source, { ...DEFAULT_LIMITS, ...options.limits });
-  const stmts = convertModule(tree.rootNode);
+  let stmts: Stmt[];
+  let wanted: Set<Stmt> | undefined;
+  let defSpans: Span[];
+  let calls: CallSites;
+  if (options.focus) {
+    // Convert and run only what the focused models can reach; a long file's other functions
+    // are never converted, and names are searched for one at a time instead of all at once.
+    const tops = topLevel(tree.rootNode);
+    calls = callsByName(source);
+    // Statements outside functions and classes run at import: always converted and run.
+    const converted = new Map<TopLevel, Stmt[]>();
+    for (const t of tops) if (t.kind === 'other') converted.set(t, convertTopLevel(t));
+    const plan = planFocus(tops, converted, source, options.focus);
+    stmts = [];
+    wanted = new Set();
+    for (const t of tops) {
+      if (!plan.needed.has(t)) continue;
+      const ss = converted.get(t) ?? convertTopLevel(t);
+      stmts.push(...ss);
+      if (plan.roots.has(t)) for (const s of ss) wanted.add(s);
+    }
+    defSpans = tops.filter((t) => t.kind !== 'other').map((t) => t.span);
+  } else {
+    stmts = convertModule(tree.rootNode);
+    defSpans = stmts.filter((s) => s.t === 'def' || s.t === 'class').map((s) => s.span);
+    calls = allCalls(source);
+  }
   let budgetExceeded = false;
   const guard = <T>(f: () => T): T | undefined => {
     if (budgetExceeded) return undefined;
     try {
       return f();
     } catch (e) {
-      if (!(e instanceof BudgetExceeded)) throw e;
+      // A stack overflow should not happen (nesting is bounded); if it does, stop like the budget.
+      if (!(e instanceof BudgetExceeded) && !(e instanceof RangeError && /call stack/i.test(e.message))) throw e;
       budgetExceeded = true;
       return undefined;
     }
   };
   guard(() => ip.exec(stmts, ip.globals));
-  const roots = guard(() => findRoots(ip, stmts, source)) ?? [];
+  yield;
+  const usedInside = (name: string, own: Span): boolean =>
+    calls(name).some((i) => !(i >= own.start && i < own.end) && defSpans.some((s) => i >= s.start && i < s.end));
+  const found: Root[] = [];
+  for (const s of stmts) {
+    if (budgetExceeded) break;
+    if (wanted && !wanted.has(s)) continue;
+    const before = ip.steps;
+    const r = guard(() => rootsOf(ip, s, source, usedInside));
+    if (r) pushAll(found, r);
+    if (ip.steps !== before) yield;
+  }
+  const roots = dropContained(found);
   const lines = source.split('\n');
   const comments = findInputShapeComments(source);
   const models: ModelReport[] = [];
   const events: ShapeEvent[] = [];
-  roots.forEach((root, index) => {
+  for (const [index, root] of roots.entries()) {
     const { input, from } = chooseInput(root, comments, lines, options);
     const prop = new Propagator(ip, index);
     const output = guard(() => prop.run(root.mod, input)) ?? null;
-    events.push(...prop.events);
+    pushAll(events, prop.events);
     const top = prop.events.find((e) => e.depth === -1);
     models.push({
       index,
@@ -108,7 +180,8 @@ export function analyseTree(tree: SyntaxTree, source: string, options: AnalyseOp
       output,
       params: top?.params ?? null,
     });
-  });
+    yield;
+  }
   const diagnostics = collectDiagnostics(ip, events, roots);
   if (budgetExceeded) {
     const span = { start: 0, end: 0, line: 0, col: 0, endLine: 0, endCol: 0 };
@@ -119,12 +192,47 @@ export function analyseTree(tree: SyntaxTree, source: string, options: AnalyseOp
 
 const isModValue = (v: Value | undefined): v is Value => v !== undefined && asMod(v) !== undefined;
 
-/** Models: module-valued globals, then uncalled functions and nn.Module classes that need no arguments. */
-function findRoots(ip: Interp, stmts: readonly Stmt[], source: string): Root[] {
-  const roots: Root[] = [];
-  const defs = stmts.filter((s): s is Extract<Stmt, { t: 'def' | 'class' }> => s.t === 'def' || s.t === 'class');
-  const defSpans = defs.map((d) => d.span);
-  // Where each name is called (by text): a def or class called from another one is a helper, not a model.
+/**
+ * The models a top-level statement gives: module-valued globals it assigns; a function never
+ * called in the file that needs no arguments, or an nn.Module class never instantiated, whose
+ * call builds a module (it is called here).
+ */
+function rootsOf(ip: Interp, s: Stmt, source: string, usedInside: (name: string, own: Span) => boolean): Root[] {
+  if (s.t === 'assign') {
+    const roots: Root[] = [];
+    for (const t of s.targets) {
+      if (t.t !== 'name') continue;
+      const v = ip.globals.vars.get(t.id);
+      if (isModValue(v)) roots.push({ name: t.id, span: s.span, mod: asMod(v)! });
+    }
+    return roots;
+  }
+  if (s.t === 'def') {
+    const fn = ip.globals.vars.get(s.fn.name);
+    if (fn?.type !== 'func' || fn.def !== s.fn || ip.called.has(s.fn) || !noArgs(s.fn) || usedInside(s.fn.name, s.span))
+      return [];
+    const site: Site = { span: headerSpan(s.span, source), callee: s.fn.name };
+    const v = ip.callFunc(fn, [], [], site);
+    return isModValue(v) ? [{ name: `${s.fn.name}()`, span: s.span, mod: asMod(v)! }] : [];
+  }
+  if (s.t === 'class') {
+    const c = ip.globals.vars.get(s.cls.name);
+    if (c?.type !== 'class' || ip.called.has(c.cls) || !ip.torchBase(c.cls) || usedInside(s.cls.name, s.span))
+      return [];
+    const init = ip.classAttr(c.cls, '__init__');
+    if (init?.type === 'func' && !noArgs(init.def, 1)) return [];
+    const site: Site = { span: headerSpan(s.span, source), callee: s.cls.name };
+    const v = ip.invoke(c, [], [], site);
+    return isModValue(v) ? [{ name: `${s.cls.name}()`, span: s.span, mod: asMod(v)! }] : [];
+  }
+  return [];
+}
+
+/** Where a name is called (offsets of `name(`), by text. */
+type CallSites = (name: string) => readonly number[];
+
+/** Every call site in one pass: cheapest when every function is a candidate model. */
+function allCalls(source: string): CallSites {
   const calls = new Map<string, number[]>();
   const re = /\b([A-Za-z_]\w*)\s*\(/g;
   for (let m = re.exec(source); m; m = re.exec(source)) {
@@ -132,42 +240,139 @@ function findRoots(ip: Interp, stmts: readonly Stmt[], source: string): Root[] {
     if (list) list.push(m.index);
     else calls.set(m[1], [m.index]);
   }
-  const usedInside = (name: string, own: Span): boolean =>
-    (calls.get(name) ?? []).some(
-      (i) => !(i >= own.start && i < own.end) && defSpans.some((s) => i >= s.start && i < s.end),
-    );
-  for (const s of stmts) {
-    if (s.t === 'assign') {
-      for (const t of s.targets) {
-        if (t.t !== 'name') continue;
-        const v = ip.globals.vars.get(t.id);
-        if (isModValue(v)) roots.push({ name: t.id, span: s.span, mod: asMod(v)! });
-      }
-    } else if (s.t === 'def') {
-      const fn = ip.globals.vars.get(s.fn.name);
-      if (
-        fn?.type !== 'func' ||
-        fn.def !== s.fn ||
-        ip.called.has(s.fn) ||
-        !noArgs(s.fn) ||
-        usedInside(s.fn.name, s.span)
-      )
-        continue;
-      const site: Site = { span: headerSpan(s.span, source), callee: s.fn.name };
-      const v = ip.callFunc(fn, [], [], site);
-      if (isModValue(v)) roots.push({ name: `${s.fn.name}()`, span: s.span, mod: asMod(v)! });
-    } else if (s.t === 'class') {
-      const c = ip.globals.vars.get(s.cls.name);
-      if (c?.type !== 'class' || ip.called.has(c.cls) || !ip.torchBase(c.cls) || usedInside(s.cls.name, s.span))
-        continue;
-      const init = ip.classAttr(c.cls, '__init__');
-      if (init?.type === 'func' && !noArgs(init.def, 1)) continue;
-      const site: Site = { span: headerSpan(s.span, source), callee: s.cls.name };
-      const v = ip.invoke(c, [], [], site);
-      if (isModValue(v)) roots.push({ name: `${s.cls.name}()`, span: s.span, mod: asMod(v)! });
+  return (name) => calls.get(name) ?? [];
+}
+
+/** Call sites of one name at a time (a focused analysis asks about a few names). */
+function callsByName(source: string): CallSites {
+  const memo = new Map<string, number[]>();
+  return (name) => {
+    let list = memo.get(name);
+    if (!list) memo.set(name, (list = matchOffsets(source, name, '\\s*\\(')));
+    return list;
+  };
+}
+
+/** Offsets of whole-word `name` (an identifier) followed by `after` (a regex fragment). */
+function matchOffsets(source: string, name: string, after = ''): number[] {
+  if (!/^[A-Za-z_]\w*$/.test(name)) return [];
+  const out: number[] = [];
+  const re = new RegExp(`\\b${name}\\b${after}`, 'g');
+  for (let m = re.exec(source); m; m = re.exec(source)) out.push(m.index);
+  return out;
+}
+
+/**
+ * What a focused analysis needs. `roots`: the top-level statements overlapping the range, then
+ * (to a fixed point) those whose text names something they bind: the models that can show
+ * something there. `needed`: those, every statement outside functions and classes (they run
+ * at import), and the functions and classes these name, transitively. By name, not by
+ * evaluation: it may take a few too many (a name in a string), never too few of the file's own.
+ */
+function planFocus(
+  tops: readonly TopLevel[],
+  converted: ReadonlyMap<TopLevel, readonly Stmt[]>,
+  source: string,
+  focus: { readonly start: number; readonly end: number },
+): { roots: Set<TopLevel>; needed: Set<TopLevel> } {
+  const topAt = (offset: number): TopLevel | undefined => {
+    let lo = 0;
+    let hi = tops.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const s = tops[mid].span;
+      if (offset < s.start) hi = mid - 1;
+      else if (offset >= s.end) lo = mid + 1;
+      else return tops[mid];
+    }
+    return undefined;
+  };
+  const roots = new Set<TopLevel>();
+  let frontier: string[] = [];
+  const seenNames = new Set<string>();
+  const imported = new Set<string>(Object.keys(IMPLICIT_NAMES));
+  for (const ss of converted.values())
+    for (const s of ss)
+      if (s.t === 'import') for (const n of s.names) imported.add(n.alias ?? n.module.split('.')[0]);
+      else if (s.t === 'importfrom') for (const n of s.names) imported.add(n.alias ?? n.name);
+  const take = (t: TopLevel): void => {
+    roots.add(t);
+    const names = t.kind === 'other' ? changedNames(converted.get(t) ?? [], imported) : t.defines;
+    for (const n of names) if (!seenNames.has(n)) frontier.push(n);
+  };
+  for (const t of tops) if (t.span.start <= focus.end && t.span.end >= focus.start) take(t);
+  while (frontier.length) {
+    // One pass over the text per wave, for all its names at once.
+    const names = frontier.filter((n) => !seenNames.has(n) && /^[A-Za-z_]\w*$/.test(n));
+    frontier = [];
+    if (!names.length) break;
+    for (const n of names) seenNames.add(n);
+    const re = new RegExp(`\\b(?:${[...new Set(names)].join('|')})\\b`, 'g');
+    for (let m = re.exec(source); m; m = re.exec(source)) {
+      const t = topAt(m.index);
+      if (t && !roots.has(t)) take(t);
     }
   }
-  return dropContained(roots);
+  const byName = new Map<string, TopLevel[]>();
+  for (const t of tops) if (t.kind !== 'other') for (const n of t.defines) byName.set(n, [...(byName.get(n) ?? []), t]);
+  const needed = new Set<TopLevel>();
+  const stack = [...roots, ...tops.filter((t) => t.kind === 'other')];
+  while (stack.length) {
+    const t = stack.pop()!;
+    if (needed.has(t)) continue;
+    needed.add(t);
+    for (const n of new Set(source.slice(t.span.start, t.span.end).match(/[A-Za-z_]\w*/g)))
+      for (const d of byName.get(n) ?? []) if (!needed.has(d)) stack.push(d);
+  }
+  return { roots, needed };
+}
+
+/** Namespaces that resolve without an import (see the interpreter): never changed by user code. */
+const IMPLICIT_NAMES = { nn: 1, torch: 1, F: 1 };
+
+/**
+ * Names a statement outside functions may bind or change: assignment and loop targets, and
+ * receivers of method calls or of attribute and item assignments (`layers.append(...)`,
+ * `net.add_module(...)`, `cfg[0] = ...`); imported names aside (`nn.Conv2d(...)` changes nothing).
+ */
+function changedNames(stmts: readonly Stmt[], imported: ReadonlySet<string>): string[] {
+  const out = new Set<string>();
+  const base = (e: Expr): string | undefined => {
+    let x = e;
+    for (let i = 0; i < 200 && (x.t === 'attr' || x.t === 'subscript' || x.t === 'call'); i++)
+      x = x.t === 'call' ? x.fn : x.obj;
+    return x.t === 'name' ? x.id : undefined;
+  };
+  const target = (e: Expr): void => {
+    if (e.t === 'tuple' || e.t === 'list') e.items.forEach(target);
+    else if (e.t === 'starred') target(e.value);
+    else {
+      const n = base(e);
+      if (n) out.add(n);
+    }
+  };
+  // A generic walk: statements and expressions are plain trees (function bodies are thunks, skipped).
+  const walk = (v: unknown, depth: number): void => {
+    if (depth > 200 || v === null || typeof v !== 'object') return;
+    if (Array.isArray(v)) {
+      for (const x of v) walk(x, depth + 1);
+      return;
+    }
+    const node = v as { t?: string };
+    if (node.t === 'assign') (v as Extract<Stmt, { t: 'assign' }>).targets.forEach(target);
+    else if (node.t === 'augassign') target((v as Extract<Stmt, { t: 'augassign' }>).target);
+    else if (node.t === 'for') target((v as Extract<Stmt, { t: 'for' }>).target);
+    else if (node.t === 'call') {
+      const fn = (v as Extract<Expr, { t: 'call' }>).fn;
+      if (fn.t === 'attr') {
+        const n = base(fn.obj);
+        if (n && !imported.has(n)) out.add(n);
+      }
+    }
+    for (const [k, x] of Object.entries(v)) if (k !== 'span') walk(x, depth + 1);
+  };
+  walk(stmts, 0);
+  return [...out];
 }
 
 /** True when a function can be called with no arguments (after `skip` bound ones like self). */
@@ -188,14 +393,25 @@ function headerSpan(span: Span, source: string): Span {
   };
 }
 
-/** Drop roots that are the same module as, or a part of, another root. */
+/**
+ * Drop roots that are the same module as, or a part of, another root (the first of equal
+ * ones stays). Indexed by module, so thousands of roots stay linear; the walk is bounded.
+ */
 function dropContained(roots: Root[]): Root[] {
-  const reach = roots.map((r) => reachable(r.mod));
+  const reachedBy = new Map<Mod, number[]>();
+  let budget = 1_000_000;
+  roots.forEach((r, j) => {
+    const seen = reachable(r.mod, budget);
+    budget -= seen.size;
+    for (const m of seen) {
+      const list = reachedBy.get(m);
+      if (list) list.push(j);
+      else reachedBy.set(m, [j]);
+    }
+  });
   return roots.filter((r, i) => {
     const own = unwrap(r.mod);
-    return !roots.some(
-      (_, j) => j !== i && (j < i ? reach[j].has(own) : reach[j].has(own) && unwrap(roots[j].mod) !== own),
-    );
+    return !(reachedBy.get(own) ?? []).some((j) => j !== i && (j < i || unwrap(roots[j].mod) !== own));
   });
 }
 
@@ -205,14 +421,14 @@ function unwrap(m: Mod): Mod {
   return x;
 }
 
-function reachable(root: Mod): Set<Mod> {
+function reachable(root: Mod, limit: number): Set<Mod> {
   const seen = new Set<Mod>();
   const stack = [root];
-  while (stack.length && seen.size < 100_000) {
+  while (stack.length && seen.size < Math.min(100_000, limit)) {
     const m = stack.pop()!;
     if (seen.has(m)) continue;
     seen.add(m);
-    if (m.kind === 'sequential' || m.kind === 'modulelist') stack.push(...m.children);
+    if (m.kind === 'sequential' || m.kind === 'modulelist') pushAll(stack, m.children);
     else if (m.kind === 'helper') stack.push(m.inner);
     else if (m.kind === 'custom')
       for (const v of m.obj.attrs.values()) {

@@ -128,6 +128,36 @@ export function convertModule(root: PyNode): Stmt[] {
   return block(root, 0);
 }
 
+/** A top-level statement before conversion: enough to decide whether it is needed. */
+export interface TopLevel {
+  readonly node: PyNode;
+  readonly span: Span;
+  readonly kind: 'def' | 'class' | 'other';
+  /** Names it binds: a def's or class's name (other statements: see the analyser's focus). */
+  readonly defines: readonly string[];
+}
+
+/** The module's statements, unconverted (a few node reads each). */
+export function topLevel(root: PyNode): TopLevel[] {
+  return named(root).map((node) => {
+    const def = node.type === 'decorated_definition' ? field(node, 'definition') : node;
+    const span = spanOf(node);
+    if (def?.type === 'function_definition' || def?.type === 'class_definition')
+      return {
+        node,
+        span,
+        kind: def.type === 'function_definition' ? 'def' : 'class',
+        defines: [field(def, 'name')?.text ?? ''],
+      };
+    return { node, span, kind: 'other', defines: [] };
+  });
+}
+
+/** Convert one top-level statement (as convertModule would). */
+export function convertTopLevel(t: TopLevel): Stmt[] {
+  return stmt(t.node, 1);
+}
+
 function block(n: PyNode, depth: number): Stmt[] {
   const out: Stmt[] = [];
   for (const c of named(n)) out.push(...stmt(c, depth + 1));

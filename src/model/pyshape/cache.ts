@@ -12,10 +12,15 @@ export class AnalysisCache<T = Analysis> {
     const hit = this.entries.get(doc);
     if (hit && hit.version === version && hit.key === key) return hit.value;
     const value = compute();
+    this.set(doc, version, key, value);
+    return value;
+  }
+
+  /** Keep a value computed elsewhere (e.g. in slices) as this document's current one. */
+  set(doc: string, version: number, key: string, value: T): void {
     this.entries.delete(doc);
     this.entries.set(doc, { version, key, value });
     if (this.entries.size > this.maxDocuments) this.entries.delete(this.entries.keys().next().value!);
-    return value;
   }
 
   /** The cached value if it is current, without computing. */

@@ -17,7 +17,9 @@ import {
   int,
   iterItems,
   makeDict,
+  MAX_ITEMS,
   NONE,
+  pushAll,
   Scope,
   truthy,
   unknown,
@@ -68,6 +70,9 @@ export interface InterpLimits {
   readonly maxCallDepth: number;
   readonly maxLoopIterations: number;
 }
+
+/** Deepest nesting of expression evaluation (across calls) before giving up on a value. */
+const MAX_NESTING = 200;
 
 /** Names that resolve even without an import (snippets such as the article's code). */
 const IMPLICIT: Record<string, string> = { nn: 'torch.nn', torch: 'torch', F: 'torch.nn.functional' };
@@ -136,6 +141,7 @@ export class Interp {
   /** Set while propagating shapes through a model; null during discovery. */
   hooks: TensorHooks | null = null;
   private depth = 0;
+  private nesting = 0;
   readonly globals = new Scope();
 
   constructor(
@@ -145,6 +151,15 @@ export class Interp {
 
   private tick(): void {
     if (++this.steps > this.limits.maxSteps) throw new BudgetExceeded();
+  }
+
+  /**
+   * Count work proportional to what one operation builds (`[0] * 10000`, range(), extend),
+   * so that a loop building big values runs out of budget as fast as a long one.
+   */
+  charge(items: number): void {
+    this.steps = Math.min(this.steps + Math.max(0, items), this.limits.maxSteps + 1);
+    if (this.steps > this.limits.maxSteps) throw new BudgetExceeded();
   }
 
   note(span: Span, id: MessageId, args: MessageArgs, severity: Note['severity'] = 'info'): void {
@@ -184,7 +199,15 @@ export class Interp {
         // `list += iterable` extends in place, like Python.
         if (cur.type === 'list' && s.op === '+') {
           const items = iterItems(v);
-          if (items) cur.items.push(...items);
+          if (items && cur.items.length + items.length <= MAX_ITEMS) {
+            this.charge(items.length);
+            pushAll(cur.items, items);
+          } else
+            this.assign(
+              s.target,
+              unknown(items ? 'a list too long to follow' : 'extended with values not known'),
+              scope,
+            );
           return NORMAL;
         }
         this.assign(s.target, this.binop(s.op, cur, v, s.span), scope);
@@ -485,7 +508,8 @@ export class Interp {
       else if (a.kind === 'star') {
         const items = iterItems(v);
         if (!items) return { why: `*${this.text(a.value.span)} is not known statically` };
-        pos.push(...items);
+        this.charge(items.length);
+        pushAll(pos, items);
       } else {
         if (v.type !== 'dict') return { why: `**${this.text(a.value.span)} is not known statically` };
         for (const [k, val] of v.map) {
@@ -555,6 +579,24 @@ export class Interp {
   /** Evaluate an expression. */
   eval(e: Expr, scope: Scope): Value {
     this.tick();
+    // Expressions nest within calls that nest: bound the product, not only each factor, so
+    // the JS stack never overflows (each level costs a few frames).
+    if (this.nesting >= MAX_NESTING) {
+      this.note(e.span, 'unresolved', {
+        what: this.text(e.span).slice(0, 40),
+        why: 'expressions and calls nest too deeply',
+      });
+      return unknown('nested too deeply');
+    }
+    this.nesting++;
+    try {
+      return this.evalExpr(e, scope);
+    } finally {
+      this.nesting--;
+    }
+  }
+
+  private evalExpr(e: Expr, scope: Scope): Value {
     switch (e.t) {
       case 'int':
         return int(e.v);
@@ -575,7 +617,9 @@ export class Interp {
           if (i.t === 'starred') {
             const inner = iterItems(this.eval(i.value, scope));
             if (!inner) return unknown('unpacks a value not known statically');
-            items.push(...inner);
+            if (items.length + inner.length > MAX_ITEMS) return unknown('a list too long to follow');
+            this.charge(inner.length);
+            pushAll(items, inner);
           } else items.push(this.eval(i, scope));
         }
         return e.t === 'tuple' ? { type: 'tuple', items } : { type: 'list', items };
@@ -828,18 +872,28 @@ export class Interp {
       }
     }
     if (op === '+') {
+      const size =
+        (l.type === 'str' && r.type === 'str' ? l.v.length + r.v.length : 0) +
+        ((l.type === 'list' && r.type === 'list') || (l.type === 'tuple' && r.type === 'tuple')
+          ? l.items.length + r.items.length
+          : 0);
+      if (size > MAX_ITEMS) return unknown('a value too long to follow');
+      this.charge(size);
       if (l.type === 'str' && r.type === 'str') return { type: 'str', v: l.v + r.v };
       if (l.type === 'list' && r.type === 'list') return { type: 'list', items: [...l.items, ...r.items] };
       if (l.type === 'tuple' && r.type === 'tuple') return { type: 'tuple', items: [...l.items, ...r.items] };
     }
     if (op === '*') {
       const [seq, n] = l.type === 'list' || l.type === 'tuple' || l.type === 'str' ? [l, asInt(r)] : [r, asInt(l)];
-      if (n !== undefined && n <= 10_000) {
-        if (seq.type === 'list')
-          return { type: 'list', items: Array.from({ length: Math.max(0, n) }, () => seq.items).flat() };
-        if (seq.type === 'tuple')
-          return { type: 'tuple', items: Array.from({ length: Math.max(0, n) }, () => seq.items).flat() };
-        if (seq.type === 'str') return { type: 'str', v: seq.v.repeat(Math.max(0, n)) };
+      if (n !== undefined && (seq.type === 'list' || seq.type === 'tuple' || seq.type === 'str')) {
+        const times = Math.max(0, n);
+        const size = times * (seq.type === 'str' ? seq.v.length : seq.items.length);
+        if (size > MAX_ITEMS) return unknown('a value too long to follow');
+        this.charge(size);
+        if (seq.type === 'str') return { type: 'str', v: seq.v.repeat(times) };
+        const items: Value[] = [];
+        for (let i = 0; i < times; i++) pushAll(items, seq.items);
+        return seq.type === 'list' ? { type: 'list', items } : { type: 'tuple', items };
       }
     }
     return unknown(`${op} of values not known statically`);

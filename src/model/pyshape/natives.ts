@@ -13,7 +13,9 @@ import {
   asNumber,
   iterItems,
   makeDict,
+  MAX_ITEMS,
   NONE,
+  pushAll,
   truthy,
   unknown,
   int,
@@ -38,7 +40,7 @@ export function nativeCall(ip: Interp, name: string, self: Value | undefined, po
     case 'builtins.dict':
       return dictOf(pos, kw);
     case 'list':
-      return listMethod(member, self, pos);
+      return listMethod(ip, member, self, pos);
     case 'dict':
       return dictMethod(member, self, pos);
     case 'mod':
@@ -72,6 +74,7 @@ function builtin(ip: Interp, f: string, pos: Value[], kw: Kw, site: Site): Value
       if (step === 0) return unknown('range() step is 0');
       const n = Math.max(0, Math.ceil((stop - start) / step));
       if (n > ip.limits.maxLoopIterations) return unknown(`range() of ${n} items is too long to unroll`);
+      ip.charge(n);
       return { type: 'list', items: Array.from({ length: n }, (_, i) => int(start + i * step)) };
     }
     case 'len': {
@@ -138,6 +141,7 @@ function builtin(ip: Interp, f: string, pos: Value[], kw: Kw, site: Site): Value
     case 'enumerate': {
       const items = a && iterItems(a);
       const start = asInt(b ?? int(0)) ?? 0;
+      if (items) ip.charge(items.length);
       return items
         ? { type: 'list', items: items.map((v, i) => ({ type: 'tuple', items: [int(i + start), v] })) }
         : unknown('enumerate() of a value not known');
@@ -145,7 +149,8 @@ function builtin(ip: Interp, f: string, pos: Value[], kw: Kw, site: Site): Value
     case 'zip': {
       const lists = pos.map(iterItems);
       if (lists.some((l) => !l)) return unknown('zip() of values not known');
-      const n = Math.min(...lists.map((l) => l!.length));
+      const n = lists.length ? Math.min(...lists.map((l) => l!.length)) : 0;
+      ip.charge(n);
       return {
         type: 'list',
         items: Array.from({ length: n }, (_, i) => ({ type: 'tuple', items: lists.map((l) => l![i]) })),
@@ -183,7 +188,8 @@ function mapCall(ip: Interp, pos: Value[], site: Site): Value {
   const [fn, ...its] = pos;
   const lists = its.map(iterItems);
   if (!fn || lists.some((l) => !l)) return unknown('map() of values not known');
-  const n = Math.min(...lists.map((l) => l!.length));
+  const n = lists.length ? Math.min(...lists.map((l) => l!.length)) : 0;
+  ip.charge(n);
   return {
     type: 'list',
     items: Array.from({ length: n }, (_, i) =>
@@ -215,7 +221,7 @@ function dictOf(pos: Value[], kw: Kw): Value {
   return makeDict(entries) ?? unknown('dict keys not known');
 }
 
-function listMethod(m: string, self: Value | undefined, pos: Value[]): Value {
+function listMethod(ip: Interp, m: string, self: Value | undefined, pos: Value[]): Value {
   if (self?.type === 'tuple') {
     if (m === 'index' || m === 'count') return unknown(`tuple.${m}`);
     return unknown(`tuple.${m}`);
@@ -227,8 +233,10 @@ function listMethod(m: string, self: Value | undefined, pos: Value[]): Value {
       return NONE;
     case 'extend': {
       const items = pos[0] && iterItems(pos[0]);
-      if (items) self.items.push(...items);
-      else self.items.push(unknown('extended with values not known'));
+      if (items && self.items.length + items.length <= MAX_ITEMS) {
+        ip.charge(items.length);
+        pushAll(self.items, items);
+      } else self.items.push(unknown(items ? 'a list too long to follow' : 'extended with values not known'));
       return NONE;
     }
     case 'insert': {

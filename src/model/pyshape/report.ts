@@ -79,24 +79,28 @@ export interface LineHint {
 
 /** One `-> 96x54x54` hint per line, from the outermost, last call starting on it. */
 export function lineHints(a: Analysis, maxShapes = 3): LineHint[] {
-  const byLine = new Map<number, { span: Span; outputs: (Shape | null)[] }[]>();
-  const add = (s: Span, out: Shape | null): void => {
-    const list = byLine.get(s.line) ?? [];
-    let entry = list.find((x) => x.span.start === s.start && x.span.end === s.end);
-    if (!entry) list.push((entry = { span: s, outputs: [] }));
-    entry.outputs.push(out);
-    byLine.set(s.line, list);
-  };
-  for (const e of a.events) add(e.use ?? e.site.span, e.output);
+  // Keyed by span, so a line with thousands of calls stays linear.
+  const byLine = new Map<number, Map<string, { span: Span; outputs: (Shape | null)[] }>>();
+  for (const e of a.events) {
+    const s = e.use ?? e.site.span;
+    let spans = byLine.get(s.line);
+    if (!spans) byLine.set(s.line, (spans = new Map()));
+    const key = `${s.start}:${s.end}`;
+    let entry = spans.get(key);
+    if (!entry) spans.set(key, (entry = { span: s, outputs: [] }));
+    entry.outputs.push(e.output);
+  }
   const hints: LineHint[] = [];
-  for (const [line, list] of byLine) {
-    const outer = list.filter(
-      (x) =>
-        !list.some(
-          (y) => y !== x && y.span.start <= x.span.start && y.span.end >= x.span.end && size(y.span) > size(x.span),
-        ),
-    );
-    const last = outer.sort((p, q) => p.span.start - q.span.start).at(-1)!;
+  for (const [line, spans] of byLine) {
+    // Outermost: not inside a larger span. Sorted by start (larger first on ties), a span is
+    // outermost when it ends after every span before it; the hint is the last of those.
+    const sorted = [...spans.values()].sort((p, q) => p.span.start - q.span.start || q.span.end - p.span.end);
+    let maxEnd = -1;
+    let last = sorted[0];
+    for (const x of sorted) {
+      if (x.span.end > maxEnd) last = x;
+      maxEnd = Math.max(maxEnd, x.span.end);
+    }
     const distinct = [...new Map(last.outputs.map((o) => [formatShape(o), o])).values()];
     const shown = distinct.slice(0, maxShapes).map(formatShape).join(' | ');
     hints.push({ line, label: `-> ${shown}${distinct.length > maxShapes ? ' | …' : ''}`, outputs: distinct });

@@ -86,6 +86,14 @@ export type Value =
   | { readonly type: 'unknown'; readonly why: string; readonly at?: Site };
 
 export const NONE: Value = { type: 'none' };
+
+/** The longest list, tuple or string the evaluator builds; longer ones become unknown. */
+export const MAX_ITEMS = 100_000;
+
+/** Append items one by one (spreading a huge array into push() overflows the stack). */
+export function pushAll<T>(target: T[], items: readonly T[]): void {
+  for (const x of items) target.push(x);
+}
 /** An int value. */
 export const int = (v: number): Value => ({ type: 'int', v });
 /** An unknown value with the reason. */

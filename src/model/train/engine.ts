@@ -121,7 +121,7 @@ export interface Evaluation {
 
 /** Evaluate `subset` of `split`; returns undefined when stopped midway. */
 export async function evaluate(
-  trainer: BatchTrainer,
+  trainer: Pick<BatchTrainer, 'predict'>,
   split: Split,
   subset: Int32Array,
   size: number,

@@ -1,0 +1,60 @@
+/**
+ * The training panel's HTML: a strict Content-Security-Policy (nothing by default; scripts
+ * and styles only with this render's nonce or from the extension's own webview folder), and
+ * nothing else inline. The toolkit (FAST) reads the nonce from the csp-nonce meta for the one
+ * style element it creates. No vscode import: the browser test renders the same page.
+ */
+import { randomBytes } from 'node:crypto';
+
+/** A fresh nonce for one render (128 random bits). */
+export function makeNonce(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** What the page links to. */
+export interface PanelHtmlOptions {
+  /** webview.cspSource: the origin the webview serves local resources from. */
+  readonly cspSource: string;
+  readonly nonce: string;
+  readonly scriptUri: string;
+  readonly styleUri: string;
+  readonly lang: string;
+  readonly title: string;
+  /** Shown until the script has the strings (English fallback: the host has not answered yet). */
+  readonly loading: string;
+}
+
+// Every attribute is double-quoted, so these four are all that must be escaped.
+const escapeHtml = (s: string): string => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The Content-Security-Policy of the panel. */
+export function panelCsp(cspSource: string, nonce: string): string {
+  return [
+    "default-src 'none'",
+    `img-src ${cspSource} data:`,
+    `style-src ${cspSource} 'nonce-${nonce}'`,
+    `font-src ${cspSource}`,
+    `script-src 'nonce-${nonce}'`,
+  ].join('; ');
+}
+
+/** The whole page. */
+export function panelHtml(o: PanelHtmlOptions): string {
+  const a = (s: string): string => escapeHtml(s);
+  return `<!DOCTYPE html>
+<html lang="${a(o.lang)}">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${a(panelCsp(o.cspSource, o.nonce))}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<meta property="csp-nonce" content="${a(o.nonce)}">
+<link rel="stylesheet" href="${a(o.styleUri)}" nonce="${a(o.nonce)}">
+<title>${a(o.title)}</title>
+</head>
+<body>
+<div id="app"><p>${a(o.loading)}</p></div>
+<script nonce="${a(o.nonce)}" src="${a(o.scriptUri)}"></script>
+</body>
+</html>
+`;
+}

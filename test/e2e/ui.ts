@@ -1,0 +1,250 @@
+/**
+ * Browser-side checks, driven through Playwright in the code-server workbench: what a user sees.
+ * Every step waits for a condition in the page (an element, a text), never for a fixed time.
+ */
+import * as path from 'node:path';
+import type { Frame, Locator, Page } from 'playwright-core';
+import { waitFor } from './workspace';
+
+/** One browser-side check's outcome. */
+export interface UiCheck {
+  name: string;
+  ok: boolean;
+  detail?: string;
+}
+
+/** Where screenshots go and which file the workspace holds. */
+export interface UiOptions {
+  resultsDir: string;
+  pythonFile: string;
+}
+
+const WORKBENCH_TIMEOUT_MS = 90_000;
+
+/** Runs `f` as a named check; an exception is a failed check with its message, and the rest go on. */
+async function check(list: UiCheck[], name: string, f: () => Promise<string | void>): Promise<boolean> {
+  try {
+    const detail = await f();
+    list.push({ name, ok: true, detail: detail || undefined });
+    return true;
+  } catch (e) {
+    list.push({ name, ok: false, detail: e instanceof Error ? e.message.split('\n')[0] : String(e) });
+    return false;
+  }
+}
+
+/** Opens a workspace file through Quick Open (Ctrl+P), as a user would. */
+export async function openFile(page: Page, name: string): Promise<void> {
+  await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: WORKBENCH_TIMEOUT_MS });
+  const input = page.locator('.quick-input-widget .quick-input-box input').first();
+  await waitFor(
+    'Quick Open (Ctrl+P)',
+    async () => {
+      await page.keyboard.press('Control+P');
+      return (await input.isVisible().catch(() => false)) ? true : undefined;
+    },
+    30_000,
+    1000,
+  );
+  await input.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 30_000 });
+  await page.keyboard.press('Enter');
+  await page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 30_000 });
+}
+
+/** Runs a command from the command palette (F1), typing its title as a user would. */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  const input = page.locator('.quick-input-widget .quick-input-box input').first();
+  await waitFor(
+    'the command palette (F1)',
+    async () => {
+      if (!(await input.isVisible().catch(() => false))) await page.keyboard.press('F1');
+      return (await input.isVisible().catch(() => false)) ? true : undefined;
+    },
+    30_000,
+    1000,
+  );
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 30_000 });
+  await page.keyboard.press('Enter');
+}
+
+/**
+ * The webview frame (VS Code nests each webview two iframes deep) that holds `selector`:
+ * found by content, since frame names and URLs are VS Code's internals.
+ */
+export async function webviewFrame(page: Page, selector: string, what: string, timeoutMs = 60_000): Promise<Frame> {
+  return waitFor(
+    what,
+    async () => {
+      for (const f of page.frames()) {
+        if ((await f.locator(selector).count().catch(() => 0)) > 0) return f;
+      }
+      return undefined;
+    },
+    timeoutMs,
+    250,
+  );
+}
+
+/** The editor line whose text contains `text`. */
+function editorLine(page: Page, text: string): Locator {
+  return page.locator('.monaco-editor .view-line', { hasText: text }).first();
+}
+
+/**
+ * Page coordinates of the `nth` character of the first occurrence of `word` in `line`: found
+ * through the DOM's text nodes, so it does not depend on how the tokenizer split the spans.
+ */
+async function charPoint(line: Locator, word: string, nth: number): Promise<{ x: number; y: number }> {
+  const box = await line.evaluate(
+    (el, [w, k]) => {
+      const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+      let acc = '';
+      const nodes: { node: Text; start: number }[] = [];
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        nodes.push({ node: n as Text, start: acc.length });
+        acc += n.textContent ?? '';
+      }
+      // VS Code renders spaces as U+00A0.
+      const at = acc.replace(/\u00a0/g, ' ').indexOf(w as string);
+      if (at < 0) return undefined;
+      const target = at + (k as number);
+      const hit = nodes.filter((x) => x.start <= target).pop()!;
+      const r = document.createRange();
+      r.setStart(hit.node, target - hit.start);
+      r.setEnd(hit.node, target - hit.start + 1);
+      const rect = r.getBoundingClientRect();
+      return { x: rect.x + rect.width / 2, y: rect.y + rect.height / 2 };
+    },
+    [word, nth] as const,
+  );
+  if (!box) throw new Error(`"${word}" not found in the editor line`);
+  return box;
+}
+
+/**
+ * Hovers `word` in the editor line containing `lineText` until the hover shows `expect`.
+ * The hover is re-triggered (mouse away and back) while the extension is still activating or
+ * the analyser is still parsing, which the first hover can race.
+ */
+export async function hoverUntil(page: Page, lineText: string, word: string, expect: string, timeoutMs = 60_000): Promise<string> {
+  const line = editorLine(page, lineText);
+  await line.waitFor({ timeout: 30_000 });
+  const hover = page.locator('.monaco-hover:not(.hidden) .monaco-hover-content, .monaco-hover:not(.hidden) .hover-contents').first();
+  return waitFor(
+    `a hover on ${word} showing ${expect}`,
+    async () => {
+      const p = await charPoint(line, word, 3);
+      await page.mouse.move(p.x, p.y + 200);
+      await page.mouse.move(p.x, p.y, { steps: 4 });
+      const shown = await hover.waitFor({ state: 'visible', timeout: 5000 }).then(
+        () => true,
+        () => false,
+      );
+      if (!shown) return undefined;
+      // The hover may first say "Loading..." and fill in when the provider answers.
+      const text = await waitFor(
+        'hover content',
+        async () => {
+          const t = (await hover.innerText().catch(() => '')) ?? '';
+          return t.includes(expect) ? t : undefined;
+        },
+        3000,
+        200,
+      ).catch(() => undefined);
+      return text;
+    },
+    timeoutMs,
+    500,
+  );
+}
+
+/**
+ * Closes the notification toasts a fresh profile shows (e.g. "try the new default theme"), so
+ * they do not cover what a screenshot is for. Clicks their close buttons, as a user would.
+ */
+export async function dismissToasts(page: Page): Promise<void> {
+  const close = page.locator('.notifications-toasts .notification-toast .codicon-notifications-clear');
+  for (let i = 0; i < 10 && (await close.count()) > 0; i++) {
+    await close.first().click({ timeout: 2000 }).catch(() => undefined);
+  }
+}
+
+/** Waits until `el` is fully opaque and no animation runs on it or its ancestors. */
+export async function settled(el: Locator): Promise<void> {
+  await waitFor(
+    'the element to settle (opacity 1, no animation)',
+    () =>
+      el
+        .evaluate((node) => {
+          for (let n: Element | null = node; n; n = n.parentElement) {
+            if (getComputedStyle(n).opacity !== '1') return undefined;
+          }
+          return node.getAnimations({ subtree: true }).every((a) => a.playState !== 'running') ? true : undefined;
+        })
+        .catch(() => undefined),
+    10_000,
+    100,
+  );
+}
+
+/** The UI checks that exist today; later features add theirs here. */
+export async function uiChecks(page: Page, opts: UiOptions): Promise<UiCheck[]> {
+  const out: UiCheck[] = [];
+  const file = path.basename(opts.pythonFile);
+
+  const opened = await check(out, `workbench loads and Quick Open opens ${file}`, async () => {
+    await openFile(page, file);
+  });
+  if (!opened) {
+    await page.screenshot({ path: path.join(opts.resultsDir, 'workbench-failure.png') }).catch(() => undefined);
+    return out;
+  }
+
+  await check(out, "hover on nin_block(96, 256, ...) in the article's code shows 96x26x26 -> 256x26x26", async () => {
+    // A toast that pops up meanwhile is closed and the hover shown again (closing moves the mouse).
+    let text = '';
+    for (let i = 0; i < 3; i++) {
+      await dismissToasts(page);
+      text = await hoverUntil(page, 'nin_block(96, 256', 'nin_block', '256x26x26');
+      if ((await page.locator('.notifications-toasts .notification-toast').count()) === 0) break;
+    }
+    await settled(page.locator('.monaco-hover:not(.hidden)').first());
+    await page.screenshot({ path: path.join(opts.resultsDir, 'hover.png') });
+    if (process.env.NIN_E2E_DEBUG) require('node:fs').writeFileSync(path.join(opts.resultsDir, 'hover.html'), await page.content());
+    if (!/96x26x26\s*→\s*256x26x26/.test(text)) throw new Error(`hover text lacks "96x26x26 → 256x26x26": ${JSON.stringify(text.slice(0, 300))}`);
+    return `${text.split('\n').find((l) => l.includes('→'))?.trim()} (test-results/hover.png)`;
+  });
+
+  await check(out, 'inlay hint "-> 256x26x26" at the end of that line', async () => {
+    const line = editorLine(page, 'nin_block(96, 256');
+    await waitFor(
+      'the inlay hint',
+      async () => ((await line.innerText()).replace(/\u00a0/g, ' ').includes('-> 256x26x26') ? true : undefined),
+      30_000,
+    );
+  });
+
+  await check(out, 'NiN: Show Architecture opens the side view with the network block by block', async () => {
+    await dismissToasts(page);
+    await runCommand(page, 'NiN: Show Architecture');
+    const frame = await webviewFrame(page, '#root .row', 'the Architecture view\'s rows');
+    const shapes = await waitFor(
+      'the first block\'s shape 96×54×54 (the seed network at 224×224)',
+      async () => {
+        const t = await frame.locator('#root .row .shape').allInnerTexts();
+        return t.some((x) => x.includes('96×54×54')) ? t : undefined;
+      },
+      30_000,
+    );
+    if (!shapes.some((x) => x.includes('256×26×26'))) throw new Error(`no 256×26×26 in ${JSON.stringify(shapes)}`);
+    const body = await frame.locator('#root').innerText();
+    if (!body.includes('1,992,166')) throw new Error(`the view does not total the article's 1,992,166 parameters: ${JSON.stringify(body.slice(-200))}`);
+    await page.mouse.move(5, 450);
+    await page.screenshot({ path: path.join(opts.resultsDir, 'side-view.png') });
+    return `${shapes.length} rows: ${shapes.filter(Boolean).slice(0, 4).join(' ')} ... (test-results/side-view.png)`;
+  });
+
+  return out;
+}

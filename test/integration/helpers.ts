@@ -1,0 +1,86 @@
+// Shared by the integration tests (bundled into each; not a test file itself).
+import * as assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+
+/** The extension's identifier (publisher.name in package.json). */
+export const EXTENSION_ID = 'nin-lab.nin-vscode';
+
+/** The extension, activated. */
+export async function activeExtension(): Promise<vscode.Extension<unknown>> {
+  const ext = vscode.extensions.getExtension(EXTENSION_ID);
+  assert.ok(ext, `extension ${EXTENSION_ID} is not loaded in this VS Code`);
+  await ext.activate();
+  return ext;
+}
+
+/** Polls `f` until it returns a value (not undefined); fails naming `what` after `timeoutMs`. */
+export async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000, everyMs = 100): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** A fresh temporary folder. */
+export function tempDir(prefix: string): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** A run's events as the engine logged them (metrics.jsonl), skipping a half-written last line. */
+export function runEvents(runDir: string): { type: string; [k: string]: unknown }[] {
+  const file = path.join(runDir, 'metrics.jsonl');
+  if (!existsSync(file)) return [];
+  const out: { type: string; [k: string]: unknown }[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line));
+    } catch {
+      // the engine is appending this line right now
+    }
+  }
+  return out;
+}
+
+/** The run folders under `runsDir` (those holding a metrics.jsonl). */
+export function runDirs(runsDir: string): string[] {
+  if (!existsSync(runsDir)) return [];
+  return readdirSync(runsDir)
+    .map((n) => path.join(runsDir, n))
+    .filter((d) => existsSync(path.join(d, 'metrics.jsonl')));
+}
+
+/** Open tabs showing a webview of this view type (VS Code may prefix the type). */
+export function webviewTabs(viewType: string): vscode.Tab[] {
+  return vscode.window.tabGroups.all
+    .flatMap((g) => g.tabs)
+    .filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith(viewType));
+}
+
+/**
+ * What the built extension (out/extension.js) includes: main.ts wires the panel and the real
+ * training engine in at merge time, and until then the tests that need them are skipped with
+ * the reason in their title (a skip shows in the report; it never passes silently).
+ */
+export function wired(): { panel: boolean; engine: boolean } {
+  const ext = vscode.extensions.getExtension(EXTENSION_ID);
+  const root = ext ? ext.extensionUri.fsPath : path.resolve(__dirname, '..', '..', '..');
+  const bundle = readFileSync(path.join(root, 'out', 'extension.js'), 'utf8');
+  return {
+    panel: bundle.includes('nin.trainingPanel'),
+    engine: !bundle.includes('The NiN training engine is not available yet'),
+  };
+}
+
+/** Skips the running test when `ok` is false, saying why in its title. */
+export function requires(ctx: Mocha.Context, ok: boolean, why: string): void {
+  if (ok) return;
+  if (ctx.test) ctx.test.title += ` [skipped: ${why}]`;
+  ctx.skip();
+}
