@@ -3,6 +3,8 @@ import { ANNOTATE_USAGE, annotateCommand } from './annotate';
 import { UsageError } from './args';
 import { BENCH_USAGE, benchCommand, benchOneCommand } from './bench';
 import { shapesCommand, SHAPES_USAGE } from './shapes';
+import { trainCommand, TRAIN_USAGE } from './train';
+import { evalCommand, EVAL_USAGE } from './eval';
 
 type Command = (argv: string[]) => number | Promise<number>;
 
@@ -10,6 +12,8 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   shapes: { run: shapesCommand, usage: SHAPES_USAGE },
   annotate: { run: annotateCommand, usage: ANNOTATE_USAGE },
   bench: { run: benchCommand, usage: BENCH_USAGE },
+  train: { run: trainCommand, usage: TRAIN_USAGE },
+  eval: { run: evalCommand, usage: EVAL_USAGE },
   'bench-one': { run: benchOneCommand, usage: 'nin bench-one BACKEND PRESET@SIZE BATCH SECONDS (internal)' },
 };
 

@@ -8,6 +8,7 @@ import { pickRecipe } from './recipesPick';
 import { COMMANDS } from './runFeed';
 import type { TrainingSession } from './session';
 import { percent } from './sessionFormat';
+import { classifyImage } from './commandsClassify';
 import { exportModel, findRunModel, modelReadme, readModelFiles } from './commandsModel';
 import { listRuns, readRunConfig, readRunEvents, summarizeEvents, type RunSummary } from './sessionRuns';
 import { readHostSettings, reportSettingIssues } from './settingsHost';
@@ -28,24 +29,9 @@ export function registerCommands(context: vscode.ExtensionContext, session: Trai
     vscode.commands.registerCommand(COMMANDS.resume, (runDir?: unknown) => resume(context, session, log, typeof runDir === 'string' ? runDir : undefined)),
     vscode.commands.registerCommand(COMMANDS.openRun, () => openRun(context, session, log)),
     vscode.commands.registerCommand(COMMANDS.showArchitecture, () => vscode.commands.executeCommand(`${ARCHITECTURE_VIEW}.focus`)),
+    vscode.commands.registerCommand(MODEL_COMMANDS.classifyImage, (arg?: unknown) => classifyImage(context, log, (title) => pickModelRun(context, session, title), arg)),
     vscode.commands.registerCommand(MODEL_COMMANDS.exportModel, (runDir?: unknown) => exportModelCommand(context, session, log, typeof runDir === 'string' ? runDir : undefined)),
   );
-}
-
-/**
- * Until the training panel is registered (it owns nin.showPanel and nin.revealBlock), say so
- * instead of "command not found". Registered after the panel: an existing command is kept.
- */
-export function registerPanelFallbacks(context: vscode.ExtensionContext): void {
-  for (const id of [COMMANDS.showPanel, COMMANDS.revealBlock]) {
-    try {
-      context.subscriptions.push(
-        vscode.commands.registerCommand(id, () => vscode.window.showInformationMessage(vscode.l10n.t('The NiN training panel is not available in this build.'))),
-      );
-    } catch {
-      // the panel registered it: keep the real one
-    }
-  }
 }
 
 async function busy(session: TrainingSession): Promise<boolean> {

@@ -7,7 +7,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { CLASS_NAMES } from '../model/eval/classes';
-import type { TrainConfig } from '../model/protocol';
+import type { ClassifyInputMessage, TrainConfig } from '../model/protocol';
 import { readRunEvents } from './sessionRuns';
 
 /** A checked model folder. */
@@ -135,4 +135,34 @@ export function exportModel(model: ModelFiles, dest: string, readme: string): st
   put('README.md', (tmp) => writeFileSync(tmp, readme));
   put('model.json', (tmp) => copyFileSync(join(model.dir, 'model.json'), tmp));
   return written;
+}
+
+/** Images larger than this are refused (a photo of a garment does not need more). */
+export const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
+
+/** The image's MIME type from its first bytes; throws naming the file when it is not a PNG or JPEG. */
+export function imageMime(file: string, bytes: Uint8Array): 'image/png' | 'image/jpeg' {
+  if (bytes.length >= 8 && [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a].every((b, i) => bytes[i] === b)) return 'image/png';
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
+  throw new Error(`${file}: not a PNG or JPEG image`);
+}
+
+/** Read an image file for the webview as a data: URL; errors name the file. */
+export function readImage(file: string): string {
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch (e) {
+    throw new Error(`${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (size > MAX_IMAGE_BYTES) throw new Error(`${file}: ${size} bytes, more than the ${MAX_IMAGE_BYTES} an image may have here`);
+  const bytes = readFileSync(file);
+  return `data:${imageMime(file, bytes)};base64,${bytes.toString('base64')}`;
+}
+
+/** The model as the webview loads it: topology, weight specs and all shards concatenated. */
+export function modelPayload(model: ModelFiles): ClassifyInputMessage['model'] {
+  const weightSpecs = model.json.weightsManifest.flatMap((g) => g.weights);
+  const weightData = Buffer.concat(model.shards.map((p) => readFileSync(join(model.dir, p)))).toString('base64');
+  return { modelTopology: model.json.modelTopology, weightSpecs, weightData };
 }

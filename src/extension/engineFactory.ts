@@ -1,16 +1,15 @@
 /**
- * PLACEHOLDER until the engine branch lands: the one place main.ts gets its TrainingEngine from.
- * The lead points this at the real worker engine, e.g.
- *
- *   import { createWorkerEngine } from '../model/train/workerEngine';
- *   export const engineFactory: EngineFactory = (context, log) => createWorkerEngine(...);
- *
- * Until then every training or calibration reports "engine not available yet" (never a crash).
+ * The one place the extension gets its TrainingEngine from: the worker engine (one long-lived
+ * worker_threads Worker, created when the session first needs it). The dataset cache lives in
+ * the extension's global storage, so a download survives workspaces and reloads.
  */
-import * as vscode from 'vscode';
+import { join } from 'node:path';
+import { WorkerEngine } from '../model/train/workerEngine';
 import type { EngineFactory } from './session';
 
 /** Creates the training engine on first use (the session calls it lazily). */
-export const engineFactory: EngineFactory = () => {
-  throw new Error(vscode.l10n.t('The NiN training engine is not available yet in this build.'));
-};
+export const engineFactory: EngineFactory = (context) =>
+  new WorkerEngine({
+    workerPath: join(context.extensionPath, 'out', 'worker.js'),
+    cacheDir: join(context.globalStorageUri.fsPath, 'fashion-mnist'),
+  });

@@ -4,10 +4,11 @@
  * and the views render from the shape inference alone.
  */
 import * as vscode from 'vscode';
-import { registerCommands, registerPanelFallbacks } from './commands';
-// The one swappable import: the lead points engineFactory.ts at the engine branch's worker engine.
+import { registerCommands } from './commands';
+// The engine (a worker_threads Worker) comes from one place, so tests and other hosts can swap it.
 import { engineFactory } from './engineFactory';
 import { registerLanguageFeatures } from './language';
+import { registerPanel } from './panel';
 import { createSession } from './session';
 import { registerSideView } from './sideView/provider';
 
@@ -19,11 +20,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const session = createSession(context, engineFactory, log);
   registerCommands(context, session, log);
   registerSideView(context, session, log);
-  // TODO(lead): after merging the panel branch, add
-  //   import { registerPanel } from './panel';
-  //   registerPanel(context, session, log);
-  // here, before registerPanelFallbacks (which then keeps the panel's nin.showPanel / nin.revealBlock).
-  registerPanelFallbacks(context);
+  context.subscriptions.push(...registerPanel(context, session, log));
   log.info('NiN extension activated');
 }
 

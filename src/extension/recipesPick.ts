@@ -80,7 +80,7 @@ function recipeLabel(id: RecipeId | 'settings'): string {
 export function recipeSummary(r: RecipeFields): string {
   const size = runSize(r);
   return vscode.l10n.t(
-    '{0} NiN, {1}×{1}, {2} lr {3}, batch {4}, {5} epochs, {6} training + {7} test images',
+    '{0} NiN, {1}×{1}, {2} lr {3}, batch {4}, {5} epochs, {6} + {7} images',
     r.preset,
     r.input,
     r.optimizer === 'sgd' ? 'SGD' : r.optimizer === 'adam' ? 'Adam' : vscode.l10n.t('SGD with momentum'),
@@ -149,7 +149,8 @@ export async function pickRecipe(
         fields,
         label: recipeLabel(id),
         description: estimateText(fields, cal, state),
-        detail: problem ? problem.message : `${recipeSummary(fields)}. ${deviationText(fields)}`,
+        // the deviation first: a long detail line is cut at the quick pick's width
+        detail: problem ? problem.message : `${deviationText(fields)} ${recipeSummary(fields)}`,
       };
     });
     items.push({ id: 'recalibrate', label: vscode.l10n.t('$(dashboard) Measure this machine again'), description: cal ? vscode.l10n.t('measured {0}', new Date(cal.at).toLocaleString()) : '', alwaysShow: true });
@@ -169,6 +170,7 @@ export async function pickRecipe(
       },
       (e: unknown) => {
         state = 'failed';
+        qp.placeholder = vscode.l10n.t('No estimates: {0}', (e as Error).message);
         log.warn(`calibration failed: ${(e as Error).message}`);
       },
     ).finally(() => {

@@ -8,7 +8,7 @@ import type { StartEvent, TrainConfig, TrainEvent, WorkerEvent } from '../model/
 import type { CalibrationRequest, TrainingEngine } from '../model/train/engineApi';
 import { COMMANDS, type RunFeed } from './runFeed';
 import { percent, prepareMessage, progressMessage, runFraction, statusText } from './sessionFormat';
-import { priorEvents, readRunEvents, summarizeEvents } from './sessionRuns';
+import { readRunEvents, summarizeEvents } from './sessionRuns';
 
 /** Makes the engine on first use (the worker engine in the extension, a fake in tests). */
 export type EngineFactory = (context: vscode.ExtensionContext, log: SessionLog) => TrainingEngine | Promise<TrainingEngine>;
@@ -49,6 +49,8 @@ export class TrainingSession implements RunFeed, vscode.Disposable {
   private startEvent: StartEvent | undefined;
   private stoppedRun: StoppedRun | undefined;
   private calibrating: Promise<unknown> | undefined;
+  /** The log of the run being resumed, read before the engine appends to it. */
+  private resumedFrom: { runDir: string; events: TrainEvent[] } | undefined;
   private progress: { report: Progress; done: () => void; fraction: number } | undefined;
   private readonly status: vscode.StatusBarItem;
 
@@ -106,7 +108,15 @@ export class TrainingSession implements RunFeed, vscode.Disposable {
     this.events = [];
     this.startEvent = undefined;
     this.stoppedRun = undefined;
-    if (resumeRunDir) this.runDir = resumeRunDir;
+    this.resumedFrom = undefined;
+    if (resumeRunDir) {
+      this.runDir = resumeRunDir;
+      try {
+        this.resumedFrom = { runDir: resumeRunDir, events: readRunEvents(resumeRunDir).events };
+      } catch (err) {
+        this.log.warn(`could not read the earlier metrics of ${resumeRunDir}: ${(err as Error).message}`);
+      }
+    }
     this.changed();
     try {
       await this.calibrating?.catch(() => undefined);
@@ -208,11 +218,11 @@ export class TrainingSession implements RunFeed, vscode.Disposable {
         this.stoppedRun = { runDir: e.runDir, checkpoint: e.checkpoint, epoch: e.epoch };
         this.finish();
         this.status.text = `$(debug-pause) ${vscode.l10n.t('NiN stopped')}`;
-        this.status.tooltip = vscode.l10n.t('Stopped after epoch {0}. Click to show the training panel.', e.epoch);
+        this.status.tooltip = vscode.l10n.t('Stopped in epoch {0}. Click to show the training panel.', e.epoch);
         void this.notify(
           vscode.window.showInformationMessage(
             e.checkpoint
-              ? vscode.l10n.t('NiN training stopped; the checkpoint of epoch {0} is kept.', e.epoch)
+              ? vscode.l10n.t('NiN training stopped in epoch {0}; its last checkpoint is kept.', e.epoch)
               : vscode.l10n.t('NiN training stopped before its first checkpoint.'),
             ...(e.checkpoint ? [vscode.l10n.t('Resume')] : []),
             vscode.l10n.t('Show Panel'),
@@ -242,13 +252,10 @@ export class TrainingSession implements RunFeed, vscode.Disposable {
   }
 
   private record(e: TrainEvent): void {
-    if (e.type === 'start' && e.startEpoch > 1 && this.runDir === e.runDir) {
-      // A resumed run: the earlier epochs come from its log, so a panel opened now sees them.
-      try {
-        this.events = priorEvents(readRunEvents(e.runDir).events, e.runId, e.startEpoch);
-      } catch (err) {
-        this.log.warn(`could not read the earlier metrics of ${e.runDir}: ${(err as Error).message}`);
-      }
+    if (e.type === 'start') {
+      // A resumed run: the log as it was before the resume, so a panel opened now sees it all.
+      this.events = this.resumedFrom?.runDir === e.runDir ? [...this.resumedFrom.events] : [];
+      this.resumedFrom = undefined;
     }
     this.events.push(e);
     if (this.events.length > MAX_HISTORY) {

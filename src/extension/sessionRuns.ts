@@ -118,16 +118,3 @@ export function listRuns(runsDir: string): RunSummary[] {
   }
   return out.sort((a, b) => b.modified - a.modified);
 }
-
-/** The events before the latest (re)start of a resumed run: what views need before the live events. */
-export function priorEvents(events: readonly TrainEvent[], runId: string, startEpoch: number): TrainEvent[] {
-  let cut = events.length;
-  for (let i = events.length - 1; i >= 0; i--) {
-    const e = events[i];
-    if (e.type === 'start' && e.runId === runId && e.startEpoch === startEpoch) {
-      cut = i;
-      break;
-    }
-  }
-  return events.slice(0, cut);
-}

@@ -16,7 +16,8 @@ export type DiagramKind = 'input' | 'nin_block' | 'maxpool' | 'dropout' | 'gap' 
 export type Translate = (message: string, args: Record<string, string | number>) => string;
 
 /** The English translator: substitutes `{name}` placeholders. */
-export const english: Translate = (message, args) => message.replace(/\{(\w+)\}/g, (m, k: string) => (k in args ? String(args[k]) : m));
+export const english: Translate = (message, args) =>
+  message.replace(/\{(\w+)\}/g, (m, k: string) => (k in args ? String(args[k]) : m));
 
 /** One convolution inside a nin_block (drawn as a row inside the block). */
 export interface DiagramPart {
@@ -73,16 +74,22 @@ export interface DiagramLayout {
   readonly width: number;
   readonly height: number;
   /** Geometry of the columns (same for every row). */
-  readonly columns: { readonly shapeX: number; readonly boxX: number; readonly boxWidth: number; readonly statsX: number };
+  /** shapeX: the x of the arrows between rows (the tensor shape is written beside them); statsX: the parameters/FLOPs column. */
+  readonly columns: {
+    readonly shapeX: number;
+    readonly boxX: number;
+    readonly boxWidth: number;
+    readonly statsX: number;
+  };
 }
 
 /** Geometry constants (SVG user units). */
 const G = {
-  width: 760,
-  shapeX: 0,
-  boxX: 150,
-  boxWidth: 380,
-  statsX: 545,
+  width: 640,
+  shapeX: 210,
+  boxX: 10,
+  boxWidth: 400,
+  statsX: 425,
   header: 40,
   part: 24,
   simple: 44,
@@ -146,6 +153,7 @@ export function diagramLayout(report: ShapeReport, t: Translate = english): Diag
   const blocks: DiagramBlock[] = [];
   const totalParams = report.params || 1;
   const totalFlops = report.flops || 1;
+  // Rows stack downwards; the tensor shape is written beside the arrow between two rows.
   let y = G.top;
   const row = (b: Omit<DiagramBlock, 'x' | 'y' | 'width'>): void => {
     blocks.push({ ...b, x: G.boxX, y, width: G.boxWidth });
@@ -179,7 +187,12 @@ export function diagramLayout(report: ShapeReport, t: Translate = english): Diag
           kind: oneByOne ? 'conv1x1' : 'conv',
           label: oneByOne
             ? t('1×1 conv, {c} channels + ReLU', { c: c.outChannels })
-            : t('{k}×{k} conv, {c} channels, stride {s}, pad {p} + ReLU', { k: c.kernel, c: c.outChannels, s: c.stride, p: c.padding }),
+            : t('{k}×{k} conv, {c} channels, stride {s}, pad {p} + ReLU', {
+                k: c.kernel,
+                c: c.outChannels,
+                s: c.stride,
+                p: c.padding,
+              }),
           output: shapeText(c.output),
           params: c.params,
           flops: c.flops,

@@ -51,7 +51,10 @@ export interface FcHeadComparison {
  * Cost an FC head on the features entering the last nin_block. Returns undefined when the
  * report has no nin_block (or collapsed before one), since there is nothing to compare.
  */
-export function fcHeadComparison(report: ShapeReport, hidden: readonly number[] = ALEXNET_HIDDEN): FcHeadComparison | undefined {
+export function fcHeadComparison(
+  report: ShapeReport,
+  hidden: readonly number[] = ALEXNET_HIDDEN,
+): FcHeadComparison | undefined {
   const layers = report.layers;
   let from = -1;
   for (let i = layers.length - 1; i >= 0; i--) {

@@ -674,3 +674,72 @@ export function validateHostToSideView(v: unknown): Validated<HostToSideView> {
   });
   return s.ok ? { ok: true, value: { type: 'sideView/state', state: s.value } } : s;
 }
+
+// ---------------------------------------------------------------------------------------------
+// --- Classify view <-> host ---
+// "NiN: Classify Image...": the host checks the image and the model files and sends them; the
+// webview decodes the image, prepares it like Fashion-MNIST and runs the model (TensorFlow.js
+// on the webview's CPU: the extension host never loads it).
+// ---------------------------------------------------------------------------------------------
+
+/** Host -> classify view: everything needed to classify one image. */
+export interface ClassifyInputMessage {
+  readonly type: 'classify/input';
+  readonly fileName: string;
+  /** The image file as a data: URL (PNG or JPEG). */
+  readonly image: string;
+  readonly model: {
+    readonly modelTopology: unknown;
+    readonly weightSpecs: readonly { readonly name: string; readonly shape: readonly number[]; readonly dtype: string }[];
+    /** All weight shards concatenated in manifest order, base64. */
+    readonly weightData: string;
+  };
+  /** Model input without the batch dimension (NHWC). */
+  readonly inputShape: readonly number[];
+  readonly classNames: readonly string[];
+  readonly strings: Readonly<Record<string, string>>;
+}
+
+/** Classify view -> host. */
+export type ClassifyToHost =
+  | { readonly type: 'classify/ready' }
+  | { readonly type: 'classify/result'; readonly top: readonly { readonly label: number; readonly probability: number }[]; readonly inverted: boolean }
+  | { readonly type: 'classify/error'; readonly message: string };
+
+const CLASSIFY_TO_HOST_CHECKS: { [K in ClassifyToHost['type']]: Checks } = {
+  'classify/ready': {},
+  'classify/result': {
+    top: (v) =>
+      Array.isArray(v) &&
+      v.length <= 10 &&
+      v.every((x) => check(x, 'class', { label: (l) => isInt(l) && (l as number) < 10, probability: (p) => isNum(p) && p >= 0 && p <= 1 }).ok),
+    inverted: (v) => typeof v === 'boolean',
+  },
+  'classify/error': { message: (v) => isStr(v) && v.length < 2000 },
+};
+
+/** Validate a message from the classify webview. */
+export function validateClassifyMessage(v: unknown): Validated<ClassifyToHost> {
+  if (!isRec(v) || !isStr(v.type) || !(v.type in CLASSIFY_TO_HOST_CHECKS)) {
+    return { ok: false, error: `unknown classify message type ${JSON.stringify(isRec(v) ? v.type : v)}` };
+  }
+  return check<ClassifyToHost>(v, `"${v.type}" classify message`, CLASSIFY_TO_HOST_CHECKS[v.type as ClassifyToHost['type']]);
+}
+
+/** Validate the host's input message, in the classify webview. */
+export function validateClassifyInput(v: unknown): Validated<ClassifyInputMessage> {
+  return check<ClassifyInputMessage>(v, 'classify input', {
+    type: (x) => x === 'classify/input',
+    fileName: isStr,
+    image: (x) => isStr(x) && /^data:image\/(png|jpeg);base64,/.test(x),
+    model: (m) =>
+      check(m, 'model', {
+        modelTopology: isRec,
+        weightSpecs: (w) => Array.isArray(w) && w.every((s) => check(s, 'weight', { name: isStr, shape: isNums, dtype: isStr }).ok),
+        weightData: isStr,
+      }).ok,
+    inputShape: (x) => isNums(x) && (x as number[]).length === 3,
+    classNames: (x) => Array.isArray(x) && x.length === 10 && x.every(isStr),
+    strings: (x) => isRec(x) && Object.values(x).every(isStr),
+  });
+}

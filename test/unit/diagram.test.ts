@@ -55,7 +55,12 @@ describe('architecture diagram layout', () => {
     assert.equal(d.blocks.find((b) => b.id === 'global_avg_pool')!.title, 'Global average pooling');
     assert.equal(d.blocks.find((b) => b.id === 'dropout')!.title, 'Dropout 0.5');
     // Sum of the parts is the block; shares sum to 1.
-    for (const b of d.blocks) if (b.parts.length) assert.equal(b.parts.reduce((a, p) => a + p.params, 0), b.params);
+    for (const b of d.blocks)
+      if (b.parts.length)
+        assert.equal(
+          b.parts.reduce((a, p) => a + p.params, 0),
+          b.params,
+        );
     assert.ok(Math.abs(d.blocks.reduce((a, b) => a + b.paramShare, 0) - 1) < 1e-12);
     assert.ok(Math.abs(d.blocks.reduce((a, b) => a + b.flopShare, 0) - 1) < 1e-12);
   });
@@ -69,7 +74,10 @@ describe('architecture diagram layout', () => {
       r.layers.map((l) => shapeText(l.output)),
     );
     assert.deepEqual(inner.map((b) => b.output).slice(0, 3), ['32×28×28', '32×13×13', '64×13×13']);
-    assert.equal(d.blocks.find((b) => b.id === 'nin_block_1')!.parts[0].label, '5×5 conv, 32 channels, stride 1, pad 2 + ReLU');
+    assert.equal(
+      d.blocks.find((b) => b.id === 'nin_block_1')!.parts[0].label,
+      '5×5 conv, 32 channels, stride 1, pad 2 + ReLU',
+    );
     assert.equal(d.params, r.params);
   });
 
@@ -79,7 +87,8 @@ describe('architecture diagram layout', () => {
       for (let i = 1; i < d.blocks.length; i++) {
         const a = d.blocks[i - 1];
         assert.ok(d.blocks[i].y >= a.y + a.height + 10, `${preset}: ${d.blocks[i].id} overlaps ${a.id}`);
-        for (const p of a.parts) assert.ok(p.y >= a.y && p.y + p.height <= a.y + a.height, `${a.id} part outside its block`);
+        for (const p of a.parts)
+          assert.ok(p.y >= a.y && p.y + p.height <= a.y + a.height, `${a.id} part outside its block`);
       }
       const last = d.blocks.at(-1)!;
       assert.ok(last.y + last.height <= d.height);

@@ -3,7 +3,16 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventCoalescer, type Timers } from '../../src/extension/panel/coalesce';
-import { forDisplay, isKnownRunDir, listRuns, mergeResumed, parseMetrics, readCurves, readMetrics, type PanelLog } from '../../src/extension/panel/runLog';
+import {
+  forDisplay,
+  isKnownRunDir,
+  listRuns,
+  mergeResumed,
+  parseMetrics,
+  readCurves,
+  readMetrics,
+  type PanelLog,
+} from '../../src/extension/panel/runLog';
 import { diagramLayout } from '../../src/model/diagram';
 import { validatePanelHostMessage, validatePanelMessage, type TrainEvent } from '../../src/model/protocol';
 import { inferShapes } from '../../src/model/shapes';
@@ -14,7 +23,12 @@ const FIXTURE = join(ROOT, 'test', 'fixtures', 'synthetic-run');
 
 function recordingLog(): PanelLog & { lines: string[] } {
   const lines: string[] = [];
-  return { lines, info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`) };
+  return {
+    lines,
+    info: (m) => lines.push(`info ${m}`),
+    warn: (m) => lines.push(`warn ${m}`),
+    error: (m) => lines.push(`error ${m}`),
+  };
 }
 
 describe('panel protocol: messages from the webview', () => {
@@ -29,7 +43,8 @@ describe('panel protocol: messages from the webview', () => {
     { type: 'log', level: 'error', message: 'boom' },
   ];
   for (const m of good) {
-    it(`accepts ${JSON.stringify(m)}`, () => assert.ok(validatePanelMessage(m).ok, JSON.stringify(validatePanelMessage(m))));
+    it(`accepts ${JSON.stringify(m)}`, () =>
+      assert.ok(validatePanelMessage(m).ok, JSON.stringify(validatePanelMessage(m))));
   }
   const bad: [unknown, RegExp][] = [
     [null, /unknown panel message type/],
@@ -70,12 +85,20 @@ describe('panel protocol: messages from the host', () => {
       { type: 'overlay', curves: [{ runDir: '/r', name: 'r', epochs: events.filter((e) => e.type === 'epoch') }] },
       { type: 'reveal', blockId: 'nin_block_2' },
     ];
-    for (const m of msgs) assert.ok(validatePanelHostMessage(JSON.parse(JSON.stringify(m))).ok, JSON.stringify(validatePanelHostMessage(m)));
+    for (const m of msgs)
+      assert.ok(
+        validatePanelHostMessage(JSON.parse(JSON.stringify(m))).ok,
+        JSON.stringify(validatePanelHostMessage(m)),
+      );
   });
   it('rejects a bad event inside a bundle, a diagram without blocks, a foreign message', () => {
     assert.equal(validatePanelHostMessage({ type: 'events', events: [{ type: 'batch', loss: 'x' }] }).ok, false);
     assert.equal(validatePanelHostMessage({ type: 'diagram', diagram: { width: 1, height: 1 } }).ok, false);
-    assert.equal(validatePanelHostMessage({ type: 'overlay', curves: [{ runDir: '/r', name: 'r', epochs: [{ type: 'done' }] }] }).ok, false);
+    assert.equal(
+      validatePanelHostMessage({ type: 'overlay', curves: [{ runDir: '/r', name: 'r', epochs: [{ type: 'done' }] }] })
+        .ok,
+      false,
+    );
     assert.equal(validatePanelHostMessage({ command: 'hello from another extension' }).ok, false);
   });
 });
@@ -117,7 +140,19 @@ describe('panel: restoring a run from metrics.jsonl', () => {
     assert.equal(start.type, 'start');
     if (start.type !== 'start') return;
     const resumed: TrainEvent = { ...start, startEpoch: 3 };
-    const live: TrainEvent[] = [resumed, { type: 'batch', epoch: 3, batch: 1, batchesPerEpoch: 47, loss: 0.5, acc: 0.8, imagesPerSecond: 400, etaSeconds: 10 }];
+    const live: TrainEvent[] = [
+      resumed,
+      {
+        type: 'batch',
+        epoch: 3,
+        batch: 1,
+        batchesPerEpoch: 47,
+        loss: 0.5,
+        acc: 0.8,
+        imagesPerSecond: 400,
+        etaSeconds: 10,
+      },
+    ];
     const merged = mergeResumed(events, live);
     assert.deepEqual(merged.slice(-2), live);
     const before = merged.slice(0, -2);
@@ -136,7 +171,8 @@ describe('panel: restoring a run from metrics.jsonl', () => {
       mkdirSync(join(root, 'stopped-run'));
       writeFileSync(
         join(root, 'stopped-run', 'metrics.jsonl'),
-        readFileSync(join(FIXTURE, 'metrics.jsonl'), 'utf8').split('\n').slice(0, 50).join('\n') + '\n{"type":"stopped","epoch":1,"runDir":"x"}\n',
+        readFileSync(join(FIXTURE, 'metrics.jsonl'), 'utf8').split('\n').slice(0, 50).join('\n') +
+          '\n{"type":"stopped","epoch":1,"runDir":"x"}\n',
       );
       writeFileSync(join(root, 'stopped-run', 'config.json'), '{"preset": "nope"}');
       mkdirSync(join(root, 'empty-folder'));
@@ -158,7 +194,10 @@ describe('panel: restoring a run from metrics.jsonl', () => {
       assert.equal(byName['stopped-run'].finalTestAcc, 0.738);
       // Bad config.json: logged, and the recipe falls back to the log's start event.
       assert.equal(byName['stopped-run'].config?.preset, 'seed');
-      assert.ok(log.lines.some((l) => /stopped-run.config\.json: training config: bad or missing field "preset"/.test(l)), log.lines.join('\n'));
+      assert.ok(
+        log.lines.some((l) => /stopped-run.config\.json: training config: bad or missing field "preset"/.test(l)),
+        log.lines.join('\n'),
+      );
     });
 
     it('reads epoch curves for the overlay', async () => {
@@ -210,7 +249,16 @@ describe('panel: at most 20 messages a second', () => {
       this.t = end;
     }
   }
-  const batch = (i: number): TrainEvent => ({ type: 'batch', epoch: 1, batch: i, batchesPerEpoch: 1e6, loss: 1, acc: 0.5, imagesPerSecond: 1, etaSeconds: 1 });
+  const batch = (i: number): TrainEvent => ({
+    type: 'batch',
+    epoch: 1,
+    batch: i,
+    batchesPerEpoch: 1e6,
+    loss: 1,
+    acc: 0.5,
+    imagesPerSecond: 1,
+    etaSeconds: 1,
+  });
 
   it('1,000 events a second for 3 seconds arrive complete, in order, in at most 20 messages a second', () => {
     const clock = new FakeClock();
@@ -227,7 +275,11 @@ describe('panel: at most 20 messages a second', () => {
       all.map((e) => (e.type === 'batch' ? e.batch : -1)),
       [...Array(3000).keys()],
     );
-    for (let i = 1; i < posts.length; i++) assert.ok(posts[i].at - posts[i - 1].at >= 50, `posts ${i - 1} and ${i} are ${posts[i].at - posts[i - 1].at} ms apart`);
+    for (let i = 1; i < posts.length; i++)
+      assert.ok(
+        posts[i].at - posts[i - 1].at >= 50,
+        `posts ${i - 1} and ${i} are ${posts[i].at - posts[i - 1].at} ms apart`,
+      );
     assert.ok(posts.length <= 61 && posts.length >= 55, String(posts.length));
   });
 

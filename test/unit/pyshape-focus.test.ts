@@ -2,7 +2,9 @@
 // gives exactly the hovers of the whole-file analysis, and incremental reparsing after edits
 // gives exactly the analysis of a fresh parse.
 import * as assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analysePython, analyseTree, type Analysis } from '../../src/model/pyshape/analyse';
 import { DocumentTrees, type TextChange } from '../../src/model/pyshape/documents';
@@ -49,6 +51,20 @@ describe('pyshape: focused analysis answers a hover like the whole file does', (
     });
   }
 
+  it('inlay hints for a range of lines (the visible ones) match the whole file, on every fixture', () => {
+    for (const f of files) {
+      const text = readFileSync(join(FIXTURES, f), 'utf8');
+      const lineStarts = [0, ...[...text.matchAll(/\n/g)].map((m) => m.index + 1)];
+      const full = lineHints(analysePython(parser, text));
+      for (let first = 0; first < lineStarts.length; first += 7) {
+        const last = Math.min(first + 10, lineStarts.length - 1);
+        const a = analysePython(parser, text, { focus: { start: lineStarts[first], end: lineStarts[last] } });
+        const inRange = (h: { line: number }): boolean => h.line >= first && h.line < last;
+        assert.deepEqual(lineHints(a).filter(inRange), full.filter(inRange), `${f} lines ${first + 1}-${last}`);
+      }
+    }
+  });
+
   it('on a 2,000-line file: one model is run (the one hovered, or the one using the hovered helper)', () => {
     const text = generateLongFile(2000);
     const full = analysePython(parser, text);
@@ -74,6 +90,26 @@ describe('pyshape: focused analysis answers a hover like the whole file does', (
     const c = focused(text, train);
     assert.deepEqual(c.models, []);
     assert.ok(c.steps < full.steps / 20, `${c.steps} steps vs ${full.steps}`);
+  });
+
+  it('a helper every model uses: with maxCallers, a few of its runs and `partial`; exact without', () => {
+    const text = generateLongFile(2000).replace(/(?<!def )nin_block_\d+\(/g, 'nin_block_0(');
+    const at = text.indexOf('nn.Conv2d(in_channels') + 3;
+    const full = analysePython(parser, text);
+    const all = eventsAt(full, at);
+    assert.equal(all.length, 4 * full.models.filter((m) => m.name.startsWith('nin_')).length);
+    const capped = analysePython(parser, text, { focus: { start: at, end: at + 1 }, maxCallers: 8 });
+    assert.deepEqual(capped.partial, { models: 8 });
+    const runs = eventsAt(capped, at);
+    assert.equal(runs.length, 32);
+    const shapes = (es: typeof runs): string[] => es.map((e) => JSON.stringify([e.input, e.output, e.params]));
+    for (const r of shapes(runs)) assert.ok(shapes(all).includes(r), r);
+    assert.equal(analysePython(parser, text, { focus: { start: at, end: at + 1 } }).partial, undefined);
+    // A model's own lines: it is in the range, never left out; nothing else is needed.
+    const own = text.indexOf('nin_block_0(96, 256', text.indexOf('def nin_7(')) + 3;
+    const a = analysePython(parser, text, { focus: { start: own, end: own + 1 }, maxCallers: 0 });
+    assert.equal(a.partial, undefined);
+    assert.equal(hoverAt(a, own), hoverAt(full, own));
   });
 
   it('a global model built from helpers and a loop elsewhere in the file', () => {
@@ -117,29 +153,34 @@ function change(text: string, offset: number, length: number, insert: string): [
 }
 
 describe('pyshape: incremental reparsing after edits', () => {
-  it('gives the analysis of a fresh parse after each of many edits (also beyond ASCII)', () => {
-    const trees = new DocumentTrees(parser);
-    let text = readFileSync(join(FIXTURES, 'article_nin.py'), 'utf8') + '\n# 中文 😀 é\n';
-    let version = 1;
-    trees.tree('doc', version, text);
-    // A fixed pseudo-random sequence: typing, deleting, new lines, brackets, non-ASCII.
-    let seed = 7;
-    const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
-    const inserts = ['x', '\n', '😀', '(', ')', 'nn.ReLU(),\n    ', '', '中', '  '];
-    for (let i = 0; i < 60; i++) {
-      const off = rand(text.length);
-      const [next, c] = change(text, off, rand(4), inserts[i % inserts.length]);
-      text = next;
-      trees.edit('doc', ++version, [c]);
-      const tree = trees.tree('doc', version, text);
-      assert.equal(
-        JSON.stringify(analyseTree(tree, text)),
-        JSON.stringify(analysePython(parser, text)),
-        `edit ${i} at ${off}`,
-      );
-    }
-    assert.deepEqual(trees.stats, { full: 1, incremental: 60 });
-  });
+  for (const eol of ['\n', '\r\n']) {
+    it(`gives the analysis of a fresh parse after each of many edits (also beyond ASCII; ${JSON.stringify(eol)} line ends)`, () => {
+      const trees = new DocumentTrees(parser);
+      let text = (readFileSync(join(FIXTURES, 'article_nin.py'), 'utf8') + '\n# 中文 😀 é\n').replace(/\n/g, eol);
+      let version = 1;
+      trees.tree('doc', version, text);
+      // A fixed pseudo-random sequence: typing, deleting, new lines, brackets, non-ASCII.
+      let seed = 7;
+      const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+      const inserts = ['x', eol, '😀', '(', ')', `nn.ReLU(),${eol}    `, '', '中', '  '];
+      for (let i = 0; i < 60; i++) {
+        let off = rand(text.length);
+        if (text[off - 1] === '\r') off--; // editors never split a line end
+        let len = rand(4);
+        if (text[off + len - 1] === '\r') len++;
+        const [next, c] = change(text, off, len, inserts[i % inserts.length]);
+        text = next;
+        trees.edit('doc', ++version, [c]);
+        const tree = trees.tree('doc', version, text);
+        assert.equal(
+          JSON.stringify(analyseTree(tree, text)),
+          JSON.stringify(analysePython(parser, text)),
+          `edit ${i} at ${off}`,
+        );
+      }
+      assert.deepEqual(trees.stats, { full: 1, incremental: 60 });
+    });
+  }
 
   it('several changes in one event, a missed version and a wrong edit fall back safely', () => {
     const trees = new DocumentTrees(parser);
@@ -183,13 +224,34 @@ describe('pyshape: pathological input stays bounded (times printed)', () => {
     ['500 nested if blocks', deepIf(500)],
     ['300 nested defs', deepDef(300)],
     ['a 20k-term sum', 'n = ' + Array(20_000).fill('1').join(' + ') + '\nnet = nn.Linear(n, 2)\n'],
-    ['a 20k-item list of layers', 'net = nn.Sequential(' + Array(20_000).fill('nn.ReLU()').join(', ') + ')\n'],
+    ['a 2k-item list of layers', 'net = nn.Sequential(' + Array(2_000).fill('nn.ReLU()').join(', ') + ')\n'],
     [
       'nested huge loops',
       'layers = []\nfor i in range(10**6):\n    for j in range(10**6):\n        layers.append(nn.ReLU())\nnet = nn.Sequential(*layers)\n',
     ],
     ['mutual recursion', 'def a(n):\n    return b(n)\ndef b(n):\n    return a(n)\nnet = nn.Sequential(a(1))\n'],
     ['while True', 'while True:\n    x = [1] * 10000\n'],
+    // Nesting inside recursion: each factor is bounded, the product must be too (stack).
+    [
+      '115-deep lists inside 40-deep recursion',
+      `def f(n):\n    return ${'['.repeat(115)}f(n)${']'.repeat(115)}\nnet = f(1)\n`,
+    ],
+    [
+      '58-deep calls of a 115-deep helper inside recursion',
+      `def f(n):\n    return ${'g('.repeat(58)}f(n)${')'.repeat(58)}\ndef g(x):\n    return ${'['.repeat(115)}x${']'.repeat(115)}\nnet = f(1)\n`,
+    ],
+    [
+      '45 helpers each nesting 50 nn.Sequential',
+      Array.from(
+        { length: 45 },
+        (_, i) =>
+          `def h${i}():\n    return ${'nn.Sequential('.repeat(50)}${i < 44 ? `h${i + 1}()` : 'nn.ReLU()'}${')'.repeat(50)}\n`,
+      ).join('') + 'net = h0()\n',
+    ],
+    [
+      'a forward() that calls itself through 50 nested layers',
+      `class M(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.l = nn.Linear(4, 4)\n    def forward(self, x):\n        return self.forward(${'self.l('.repeat(50)}x${')'.repeat(50)})\n# input shape: 4\nnet = M()\n`,
+    ],
     ['a list doubling 60 times', 'x = [nn.ReLU()]\nfor i in range(60):\n    x = x + x\nnet = nn.Sequential(*x)\n'],
     ['a string squaring itself', "s = 'ab'\nwhile True:\n    s = s * len(s)\n"],
     [
@@ -215,4 +277,26 @@ describe('pyshape: pathological input stays bounded (times printed)', () => {
       console.log(`      ${name} (${text.length} chars): ${times.join('; ')}`);
     });
   }
+
+  it('with half the default stack, the deepest cases still finish (nin annotate, node --stack-size=450)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pyshape-'));
+    try {
+      for (const [name, text] of cases.filter(([n]) => /58-deep calls|45 helpers/.test(n))) {
+        const file = join(dir, 'deep.py');
+        writeFileSync(file, text);
+        const r = spawnSync(
+          process.execPath,
+          ['--stack-size=450', join(ROOT, 'out', 'cli.js'), 'annotate', file, '--json'],
+          {
+            encoding: 'utf8',
+            timeout: 60_000,
+          },
+        );
+        assert.ok(r.status === 0 || r.status === 1, `${name}: exit ${r.status}\n${r.stderr.slice(0, 500)}`);
+        assert.ok(Array.isArray((JSON.parse(r.stdout) as { annotations: unknown[] }).annotations), name);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -14,6 +14,7 @@ const FILES = [
   'recipesPick.ts',
   'commands.ts',
   'commandsModel.ts',
+  'commandsClassify.ts',
   'engineFactory.ts',
   'sideView/state.ts',
   'sideView/provider.ts',

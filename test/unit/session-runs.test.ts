@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ARTICLE_RECIPE, type TrainEvent } from '../../src/model/protocol';
-import { listRuns, parseMetrics, priorEvents, summarizeEvents } from '../../src/extension/sessionRuns';
+import { listRuns, parseMetrics, summarizeEvents } from '../../src/extension/sessionRuns';
 
 const config = { ...ARTICLE_RECIPE, dataDir: '', runsDir: '/r' };
 const epoch = (n: number, testAcc: number): TrainEvent => ({ type: 'epoch', epoch: n, trainLoss: 1, trainAcc: 0.5, testAcc, seconds: 1, imagesPerSecond: 1 });
@@ -51,14 +51,5 @@ describe('runs folder', () => {
     assert.equal(runs.find((r) => r.name === 'broken')?.config, undefined, 'an invalid config.json is reported as missing');
     assert.deepEqual(runs.find((r) => r.name === 'a')?.config, config);
     assert.deepEqual(listRuns(join(dir, 'nope')), []);
-  });
-
-  it('prior events of a resumed run stop at its restart', () => {
-    const start = (startEpoch: number): TrainEvent => ({
-      type: 'start', runId: 'x', runDir: '/r', config, backend: 'cpu', backendReason: '', layers: [], params: 0, flops: 0, trainSize: 0, testSize: 0, batchesPerEpoch: 1, startEpoch,
-    });
-    const log = [start(1), epoch(1, 0.5), start(2), epoch(2, 0.6)];
-    assert.deepEqual(priorEvents(log, 'x', 2), log.slice(0, 2));
-    assert.deepEqual(priorEvents(log.slice(0, 2), 'x', 2), log.slice(0, 2), 'restart not yet logged: everything is prior');
   });
 });

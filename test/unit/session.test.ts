@@ -3,90 +3,13 @@
 // the checkpoint kept, history for views opened mid-run, runs read back from their logs.
 import * as assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import Module from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ARTICLE_RECIPE, type TrainConfig, type TrainEvent, type WorkerEvent } from '../../src/model/protocol';
 import type { CalibrationRequest, TrainingEngine } from '../../src/model/train/engineApi';
 import { englishT } from '../../src/extension/settings';
 
-// ---------------------------------------------------------------------------------------------
-// A fake `vscode`: just what the session touches, recording what it shows.
-// ---------------------------------------------------------------------------------------------
-class EventEmitter<T> {
-  private listeners: ((e: T) => void)[] = [];
-  event = (l: (e: T) => void) => {
-    this.listeners.push(l);
-    return { dispose: () => (this.listeners = this.listeners.filter((x) => x !== l)) };
-  };
-  fire(e: T): void {
-    for (const l of [...this.listeners]) l(e);
-  }
-  dispose(): void {
-    this.listeners = [];
-  }
-}
-const ui = {
-  messages: [] as { kind: string; text: string; buttons: string[] }[],
-  commands: [] as unknown[][],
-  progress: [] as { title: string; reports: { message?: string; increment?: number }[]; cancel: () => void; ended: boolean }[],
-  status: { text: '', tooltip: '' as unknown, visible: false, name: '', command: '' as unknown },
-  answer: undefined as string | undefined,
-};
-const message = (kind: string) => (text: string, ...buttons: string[]) => {
-  ui.messages.push({ kind, text, buttons });
-  return Promise.resolve(ui.answer);
-};
-const fakeVscode = {
-  EventEmitter,
-  StatusBarAlignment: { Left: 1, Right: 2 },
-  ProgressLocation: { Notification: 15 },
-  l10n: { t: englishT },
-  commands: {
-    executeCommand: (...args: unknown[]) => {
-      ui.commands.push(args);
-      return Promise.resolve(undefined);
-    },
-  },
-  window: {
-    showInformationMessage: message('info'),
-    showWarningMessage: message('warning'),
-    showErrorMessage: message('error'),
-    createStatusBarItem: () => ({
-      set text(v: string) {
-        ui.status.text = v;
-      },
-      get text() {
-        return ui.status.text;
-      },
-      set tooltip(v: unknown) {
-        ui.status.tooltip = v;
-      },
-      set name(v: string) {
-        ui.status.name = v;
-      },
-      set command(v: unknown) {
-        ui.status.command = v;
-      },
-      show: () => (ui.status.visible = true),
-      hide: () => (ui.status.visible = false),
-      dispose: () => undefined,
-    }),
-    withProgress: (options: { title: string }, task: (p: unknown, token: unknown) => Promise<void>) => {
-      const rec = { title: options.title, reports: [] as { message?: string; increment?: number }[], cancel: () => undefined as void, ended: false };
-      ui.progress.push(rec);
-      const token = { onCancellationRequested: (cb: () => void) => (rec.cancel = cb) };
-      return task({ report: (r: { message?: string; increment?: number }) => rec.reports.push(r) }, token).then(() => {
-        rec.ended = true;
-      });
-    },
-  },
-};
-const M = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
-const originalLoad = M._load;
-M._load = function (this: unknown, request: string, ...rest: unknown[]) {
-  return request === 'vscode' ? fakeVscode : originalLoad.call(this, request, ...rest);
-};
+import { ui } from './session-fake-vscode';
 // Loaded after the hook: esbuild keeps a require() of a bundled module lazy.
 const { TrainingSession } = require('../../src/extension/session') as typeof import('../../src/extension/session');
 const fmt = require('../../src/extension/sessionFormat') as typeof import('../../src/extension/sessionFormat');
@@ -214,6 +137,7 @@ describe('training session', () => {
     assert.equal(session.running, false);
     assert.ok(ui.progress[0].ended, 'the notification closes');
     assert.deepEqual(session.lastStopped, { runDir: join(dir, 'r'), checkpoint: join(dir, 'r', 'checkpoint'), epoch: 1 });
+    assert.ok(ui.messages.some((m) => m.text === 'NiN training stopped in epoch 1; its last checkpoint is kept.'));
     assert.ok(ui.messages.some((m) => m.buttons.includes('Resume')));
     assert.deepEqual(ui.commands.filter((c) => c[1] === 'nin.canResume').at(-1), ['setContext', 'nin.canResume', true]);
     // after the run, a new one may start
@@ -260,18 +184,29 @@ describe('training session', () => {
     await assert.rejects(session.calibrate({ preset: 'compact', input: 28, batchSize: 32, backend: 'cpu', threads: 0 }), /in progress/);
   });
 
-  it('a resumed run starts its history with the earlier epochs from its log', async () => {
-    const runDir = join(dir, 'run');
-    mkdirSync(runDir);
-    const earlier: TrainEvent[] = [startEvent(runDir), batch(1, 10), { type: 'epoch', epoch: 1, trainLoss: 1, trainAcc: 0.5, testAcc: 0.6, seconds: 1, imagesPerSecond: 100 }];
-    const restart = startEvent(runDir, 2);
-    writeFileSync(join(runDir, 'metrics.jsonl'), [...earlier, restart].map((e) => JSON.stringify(e)).join('\n') + '\n');
-    const { session, engine } = make();
-    await session.start(config, runDir);
-    assert.deepEqual(engine.trains[0].resume, runDir);
-    engine.emit(restart);
-    assert.deepEqual(session.history, [...earlier, restart]);
-  });
+  for (const startEpoch of [2, 1]) {
+    it(`a resumed run (restarting at epoch ${startEpoch}) starts its history with the log as it was before the resume`, async () => {
+      const runDir = join(dir, 'run');
+      mkdirSync(runDir);
+      const earlier: TrainEvent[] = [startEvent(runDir), batch(1, 3), { type: 'stopped', epoch: 1, runDir, checkpoint: join(runDir, 'ck') }];
+      if (startEpoch === 2) earlier.splice(2, 0, { type: 'epoch', epoch: 1, trainLoss: 1, trainAcc: 0.5, testAcc: 0.6, seconds: 1, imagesPerSecond: 100 });
+      writeFileSync(join(runDir, 'metrics.jsonl'), earlier.map((e) => JSON.stringify(e)).join('\n') + '\n');
+      const { session, engine } = make();
+      await session.start(config, runDir);
+      assert.deepEqual(engine.trains[0].resume, runDir);
+      // the engine appends the restart to the log before the host hears it
+      const restart = startEvent(runDir, startEpoch);
+      writeFileSync(join(runDir, 'metrics.jsonl'), [...earlier, restart].map((e) => JSON.stringify(e)).join('\n') + '\n');
+      engine.emit(restart);
+      engine.emit(batch(startEpoch, 4));
+      assert.deepEqual(session.history, [...earlier, restart, batch(startEpoch, 4)]);
+      // a fresh run afterwards starts empty
+      engine.emit({ type: 'done', testAcc: 0.5, runDir, modelDir: runDir });
+      await session.start(config);
+      engine.emit(startEvent(join(dir, 'other')));
+      assert.equal(session.history.length, 1);
+    });
+  }
 
   it('opening a run replays its log and skips unreadable lines', () => {
     const runDir = join(dir, 'old');

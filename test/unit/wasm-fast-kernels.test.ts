@@ -7,6 +7,7 @@ import '@tensorflow/tfjs-layers';
 import { registerWasmTrainingKernels } from '../../src/model/wasm';
 import { buildNetwork, crossEntropy } from '../../src/model/network';
 import type { NinSpec } from '../../src/model/spec';
+import { selectBackend } from '../../src/model/backend';
 
 /** max |ours - ref| / max |ref|: per-element relative error is dominated by summation order. */
 function relErr(ours: ArrayLike<number>, ref: ArrayLike<number>): number {
@@ -44,6 +45,14 @@ describe('wasm fast training kernels match the cpu reference kernels', () => {
   before(() => registerWasmTrainingKernels('wasm'));
   after(async () => {
     await tf.setBackend('cpu');
+  });
+
+  it('auto picks wasm here (no tfjs-node) and says why, in one line', async () => {
+    const choice = await selectBackend('auto');
+    assert.equal(choice.name, 'wasm');
+    assert.match(choice.reason, /tfjs-node is not available.*XNNPACK SIMD.*fastest backend that loads here/);
+    assert.ok(!choice.reason.includes('\n'));
+    assert.ok(tf.getKernel('Conv2DBackpropFilter', 'wasm'));
   });
 
   describe('BatchMatMul (transposed operands go through XNNPACK)', () => {
@@ -90,6 +99,22 @@ describe('wasm fast training kernels match the cpu reference kernels', () => {
     it('other axes (left to the original kernel)', async () => {
       await agree([{ shape: [3, 5, 4, 7] }], (x) => [tf.sum(x, [1]), tf.sum(x, [1, 2]), tf.sum(x)]);
     });
+  });
+
+  it('Identity shares the buffer: a clone outlives its source, and the buffer is freed with the last one', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const buffers = tf.engine().backend.numDataIds();
+    const x = tf.tensor([1, 2, 3, 4], [2, 2]);
+    const c = tf.clone(x);
+    x.dispose();
+    assert.deepEqual(Array.from(await c.data()), [1, 2, 3, 4]);
+    const d = tf.add(c, 1);
+    c.dispose();
+    assert.deepEqual(Array.from(await d.data()), [2, 3, 4, 5]);
+    d.dispose();
+    assert.equal(tf.memory().numTensors, before);
+    assert.equal(tf.engine().backend.numDataIds(), buffers);
   });
 
   describe('MaxPoolGrad', () => {

@@ -72,5 +72,13 @@ export function hoverMarkdown(a: Analysis, events: readonly ShapeEvent[]): vscod
   if (events.length > MAX_RUNS) md.appendMarkdown(vscode.l10n.t('… and {0} more', events.length - MAX_RUNS) + '\n\n');
   const model = a.models[first.root];
   if (model) md.appendMarkdown(`*${model.name}: ${inputNote(model)}*`);
+  if (a.partial)
+    md.appendMarkdown(
+      '\n\n' +
+        vscode.l10n.t(
+          'Only the first {0} models using this code are shown here; the whole file is being analysed.',
+          a.partial.models,
+        ),
+    );
   return md;
 }

@@ -15,6 +15,8 @@ import { warmUp } from '../../model/pyshape/warmup';
 import { SETTINGS } from '../runFeed';
 
 const OVERRIDES_KEY = 'nin.inputShapeOverrides';
+/** Models run for a focused answer beyond those in its range (a helper used by every model). */
+const MAX_CALLERS = 8;
 /** Longest stretch of a whole-file analysis before it lets other requests run. */
 const SLICE_MS = 8;
 
@@ -46,10 +48,15 @@ export class ShapeService implements vscode.Disposable {
 
   private loadParser(): Promise<PythonParser> {
     this.parser ??= loadPythonParser(vscode.Uri.joinPath(this.context.extensionUri, 'out', 'wasm').fsPath).then(
-      (parser) => {
+      async (parser) => {
         this.trees = new DocumentTrees(parser);
-        // Compile the analyser's code paths on a small sample before the first real request.
-        const ms = warmUp(parser);
+        // Compile the analyser's code paths on a small sample before the first real request,
+        // one round per turn of the event loop so the host is never held for long.
+        let ms = 0;
+        for (let round = 0; round < 3; round++) {
+          ms += warmUp(parser, 1);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
         this.log?.trace(`shapes: parser loaded, warmed up in ${ms.toFixed(1)} ms`);
         return parser;
       },
@@ -141,7 +148,12 @@ export class ShapeService implements vscode.Disposable {
     const again = this.cache.peek(uri, doc.version, key);
     if (again) return again;
     const focus = { start, end };
-    return this.focused.get(uri, doc.version, `${key}|${start}|${end}`, () => this.run(doc, { ...options, focus }));
+    const r = this.focused.get(uri, doc.version, `${key}|${start}|${end}`, () =>
+      this.run(doc, { ...options, focus, maxCallers: MAX_CALLERS }),
+    );
+    // Some models were left out: the whole-file run (in slices) makes the next answer exact.
+    if (r.analysis.partial) void this.analyse(doc).catch(() => undefined);
+    return r;
   }
 
   private run(doc: vscode.TextDocument, options: AnalyseOptions): DocAnalysis {

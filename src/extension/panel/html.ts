@@ -24,7 +24,8 @@ export interface PanelHtmlOptions {
   readonly loading: string;
 }
 
-const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+// Every attribute is double-quoted, so these four are all that must be escaped.
+const escapeHtml = (s: string): string => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** The Content-Security-Policy of the panel. */
 export function panelCsp(cspSource: string, nonce: string): string {

@@ -19,6 +19,8 @@ import {
 import { inferShapes } from '../../model/shapes';
 import { isPresetName, presetSpec, type PresetName } from '../../model/spec';
 import { COMMANDS, SETTINGS, type RunFeed } from '../runFeed';
+import { resolveRunsDir } from '../settings';
+import { workspaceDir } from '../settingsHost';
 import { EventCoalescer } from './coalesce';
 import { makeNonce, panelHtml } from './html';
 import { forDisplay, isKnownRunDir, listRuns, mergeResumed, readCurves, readMetrics } from './runLog';
@@ -62,8 +64,11 @@ class PanelController implements vscode.Disposable {
     this.subs.push(
       feed.onEvent((e) => this.onRunEvent(e)),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (this.showing.kind === 'none' && (e.affectsConfiguration(`nin.${SETTINGS.preset}`) || e.affectsConfiguration(`nin.${SETTINGS.inputSize}`))) {
-          this.postDiagram(undefined);
+        if (
+          this.showing.kind === 'none' &&
+          (e.affectsConfiguration(`nin.${SETTINGS.preset}`) || e.affectsConfiguration(`nin.${SETTINGS.inputSize}`))
+        ) {
+          this.post({ type: 'diagram', diagram: this.diagramFor(undefined) });
         }
       }),
     );
@@ -75,7 +80,12 @@ class PanelController implements vscode.Disposable {
       this.panel.reveal(undefined, preserveFocus);
       return;
     }
-    const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, vscode.l10n.t('NiN Training'), { viewColumn: vscode.ViewColumn.Active, preserveFocus }, {});
+    const panel = vscode.window.createWebviewPanel(
+      PANEL_VIEW_TYPE,
+      vscode.l10n.t('NiN Training'),
+      { viewColumn: vscode.ViewColumn.Active, preserveFocus },
+      {},
+    );
     this.adopt(panel, undefined);
   }
 
@@ -84,7 +94,8 @@ class PanelController implements vscode.Disposable {
     let id: string | undefined;
     if (typeof target === 'string' && /^[\w-]{1,64}$/.test(target)) id = target;
     else if (typeof target === 'number' && Number.isInteger(target)) id = this.blockIdAt(target);
-    else if (typeof target === 'object' && target !== null && typeof (target as { id?: unknown }).id === 'string') id = (target as { id: string }).id;
+    else if (typeof target === 'object' && target !== null && typeof (target as { id?: unknown }).id === 'string')
+      id = (target as { id: string }).id;
     if (!id) {
       this.log.warn(`nin.revealBlock: ignored argument ${JSON.stringify(target)?.slice(0, 80)}`);
       return;
@@ -155,10 +166,19 @@ class PanelController implements vscode.Disposable {
 
   private onRunEvent(e: TrainEvent): void {
     if (!this.panel || !this.ready) return;
+    // A new (or resumed) run replaces whatever the panel shows. (NiN: Open Run replays a log
+    // through the feed: its start event brings the whole history, so the rest of the replay,
+    // which arrives while no run is in progress, is not sent again.)
     if (e.type === 'start') {
-      // A new (or resumed) run replaces whatever the panel shows.
       this.coalescer.clear();
-      void this.showLive();
+      void this.showLive(e);
+      return;
+    }
+    if (!this.feed.running) return;
+    // The dataset preparation before a new run's start: the user just asked for that run.
+    if (e.type === 'prepare' && this.showing.kind !== 'live') {
+      this.coalescer.clear();
+      void this.showLive(e);
       return;
     }
     if (this.showing.kind === 'live') this.coalescer.push(e);
@@ -170,7 +190,9 @@ class PanelController implements vscode.Disposable {
       this.log.warn(`panel: ignored a message from the webview: ${v.error}`);
       return;
     }
-    void this.handle(v.value).catch((e: Error) => this.log.error(`panel: handling "${v.value.type}" failed: ${e.stack ?? e.message}`));
+    void this.handle(v.value).catch((e: Error) =>
+      this.log.error(`panel: handling "${v.value.type}" failed: ${e.stack ?? e.message}`),
+    );
   }
 
   private async handle(m: PanelWebviewMessage): Promise<void> {
@@ -178,7 +200,12 @@ class PanelController implements vscode.Disposable {
       case 'ready':
         this.ready = true;
         this.coalescer.clear();
-        this.post({ type: 'init', strings: webviewStrings(), locale: vscode.env.language, diagram: this.diagramFor(undefined) });
+        this.post({
+          type: 'init',
+          strings: webviewStrings(),
+          locale: vscode.env.language,
+          diagram: this.diagramFor(undefined),
+        });
         await this.restore(m.runDir ?? this.restoredRunDir);
         this.flushReveal();
         return;
@@ -197,7 +224,8 @@ class PanelController implements vscode.Disposable {
         return;
       case 'requestOverlay': {
         const dirs = m.runDirs.filter((d) => this.known(d));
-        if (dirs.length < m.runDirs.length) this.log.warn(`panel: overlay ignored ${m.runDirs.length - dirs.length} unknown run folder(s)`);
+        if (dirs.length < m.runDirs.length)
+          this.log.warn(`panel: overlay ignored ${m.runDirs.length - dirs.length} unknown run folder(s)`);
         this.post({ type: 'overlay', curves: await Promise.all(dirs.map((d) => readCurves(d, this.log))) });
         return;
       }
@@ -206,7 +234,12 @@ class PanelController implements vscode.Disposable {
           this.log.warn(`panel: showRun ignored, not a run folder the panel knows: ${m.runDir}`);
           return;
         }
-        if (this.feed.running && this.feed.currentRunDir && path.resolve(m.runDir) === path.resolve(this.feed.currentRunDir)) await this.showLive();
+        if (
+          this.feed.running &&
+          this.feed.currentRunDir &&
+          path.resolve(m.runDir) === path.resolve(this.feed.currentRunDir)
+        )
+          await this.showLive();
         else await this.showLog(m.runDir);
         return;
       case 'log':
@@ -231,8 +264,15 @@ class PanelController implements vscode.Disposable {
     return !!this.feed.currentRunDir && path.resolve(dir) === path.resolve(this.feed.currentRunDir);
   }
 
-  private async showLive(): Promise<void> {
+  /** Show the session's run; `start`: the start event just received (history may not hold it yet). */
+  private async showLive(start?: TrainEvent): Promise<void> {
     let events: TrainEvent[] = [...this.feed.history];
+    if (start) {
+      // The session may fire an event before recording it; a fresh run's history starts at its
+      // start (a resumed run's history begins with the epochs before its checkpoint: keep them).
+      const at = events.lastIndexOf(start);
+      events = at < 0 ? [start] : start.type === 'start' && start.startEpoch > 1 ? events : events.slice(at);
+    }
     let skipped = 0;
     const first = events[0];
     if (first?.type === 'start' && first.startEpoch > 1 && this.feed.currentRunDir) {
@@ -242,7 +282,17 @@ class PanelController implements vscode.Disposable {
     }
     this.showing = { kind: 'live' };
     this.coalescer.clear();
-    this.post({ type: 'reset', runDir: this.feed.currentRunDir, running: this.feed.running, source: 'live', events: forDisplay(events), skipped });
+    // The run's folder is in its start event (the session may update currentRunDir only after it).
+    const runStart = events.findLast((x) => x.type === 'start');
+    const runDir = runStart?.type === 'start' ? runStart.runDir : this.feed.currentRunDir;
+    this.post({
+      type: 'reset',
+      runDir,
+      running: this.feed.running,
+      source: 'live',
+      events: forDisplay(events),
+      skipped,
+    });
     this.postDiagram(this.configOf(events));
   }
 
@@ -266,10 +316,12 @@ class PanelController implements vscode.Disposable {
     return this.showing.kind === 'live' ? this.configOf(this.feed.history) : undefined;
   }
 
+  /** Draw the run's recipe (a run whose start is not known yet keeps the current drawing). */
   private postDiagram(config: Pick<TrainConfig, 'preset' | 'input'> | undefined): void {
+    if (!config) return;
     const layout = this.diagramFor(config);
     const key = `${layout.preset}:${layout.input}`;
-    if (config && key === this.shownRecipe) return;
+    if (key === this.shownRecipe) return;
     this.shownRecipe = key;
     this.post({ type: 'diagram', diagram: layout });
   }
@@ -293,20 +345,22 @@ class PanelController implements vscode.Disposable {
     return layout;
   }
 
-  /** Where run folders live: the setting, else the workspace's .nin/runs, and global storage. */
+  /** Where run folders live: the runs folder as the session resolves it, global storage, the current run's. */
   private runsRoots(): string[] {
-    const configured = (vscode.workspace.getConfiguration('nin').get<string>(SETTINGS.runsFolder) ?? '').trim();
-    const ws = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    const roots: string[] = [];
-    if (configured) roots.push(path.isAbsolute(configured) || !ws ? configured : path.join(ws, configured));
-    else if (ws) roots.push(path.join(ws, '.nin', 'runs'));
-    roots.push(path.join(this.context.globalStorageUri.fsPath, 'runs'));
+    const configured = vscode.workspace.getConfiguration('nin').get<unknown>(SETTINGS.runsFolder);
+    const global = this.context.globalStorageUri.fsPath;
+    const roots = [
+      resolveRunsDir(typeof configured === 'string' ? configured.trim() : '', workspaceDir(), global),
+      path.join(global, 'runs'),
+    ];
     if (this.feed.currentRunDir) roots.push(path.dirname(this.feed.currentRunDir));
     return [...new Set(roots.map((r) => path.resolve(r)))];
   }
 
   private known(runDir: string): boolean {
-    return path.isAbsolute(runDir) && isKnownRunDir(runDir, this.runsRoots(), [this.feed.currentRunDir, this.restoredRunDir]);
+    return (
+      path.isAbsolute(runDir) && isKnownRunDir(runDir, this.runsRoots(), [this.feed.currentRunDir, this.restoredRunDir])
+    );
   }
 
   private flushReveal(): void {
@@ -337,7 +391,11 @@ class PanelController implements vscode.Disposable {
  * block id such as `nin_block_2`, a layer index, or `{ id }`) and the serializer that brings the
  * panel back after a reload. The caller adds the returned disposables to its subscriptions.
  */
-export function registerPanel(context: vscode.ExtensionContext, feed: RunFeed, log: vscode.LogOutputChannel): vscode.Disposable[] {
+export function registerPanel(
+  context: vscode.ExtensionContext,
+  feed: RunFeed,
+  log: vscode.LogOutputChannel,
+): vscode.Disposable[] {
   const controller = new PanelController(context, feed, log);
   return [
     controller,

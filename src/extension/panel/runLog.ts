@@ -110,14 +110,27 @@ export function mergeResumed(logEvents: readonly TrainEvent[], live: readonly Tr
   return [...before, ...live];
 }
 
-function summarize(runDir: string, events: readonly TrainEvent[], config: TrainConfig | undefined, modified: number): RunSummary {
+function summarize(
+  runDir: string,
+  events: readonly TrainEvent[],
+  config: TrainConfig | undefined,
+  modified: number,
+): RunSummary {
   const epochs = events.filter((e): e is EpochEvent => e.type === 'epoch');
   // A resumed run logs epochs again from its checkpoint: count distinct epochs.
   const byEpoch = new Map(epochs.map((e) => [e.epoch, e]));
   const done = events.findLast((e) => e.type === 'done');
-  const lastEnd = events.findLast((e) => e.type === 'done' || e.type === 'stopped' || e.type === 'error' || e.type === 'start');
+  const lastEnd = events.findLast(
+    (e) => e.type === 'done' || e.type === 'stopped' || e.type === 'error' || e.type === 'start',
+  );
   const status: RunSummary['status'] =
-    lastEnd?.type === 'done' ? 'done' : lastEnd?.type === 'stopped' ? 'stopped' : lastEnd?.type === 'error' ? 'error' : 'incomplete';
+    lastEnd?.type === 'done'
+      ? 'done'
+      : lastEnd?.type === 'stopped'
+        ? 'stopped'
+        : lastEnd?.type === 'error'
+          ? 'error'
+          : 'incomplete';
   const lastEpoch = [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch).at(-1);
   const start = events.find((e) => e.type === 'start');
   return {
@@ -160,12 +173,15 @@ export async function listRuns(roots: readonly string[], log?: PanelLog): Promis
   const dirs = new Set<string>();
   for (const root of roots) {
     try {
-      for (const d of await fs.readdir(root, { withFileTypes: true })) if (d.isDirectory()) dirs.add(join(resolve(root), d.name));
+      for (const d of await fs.readdir(root, { withFileTypes: true }))
+        if (d.isDirectory()) dirs.add(join(resolve(root), d.name));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log?.warn(`runs folder ${root}: ${(e as Error).message}`);
     }
   }
-  const runs = (await Promise.all([...dirs].map((d) => summarizeRun(d, log)))).filter((r): r is RunSummary => r !== undefined);
+  const runs = (await Promise.all([...dirs].map((d) => summarizeRun(d, log)))).filter(
+    (r): r is RunSummary => r !== undefined,
+  );
   return runs.sort((a, b) => b.modified - a.modified);
 }
 
@@ -178,7 +194,11 @@ export async function readCurves(runDir: string, log?: PanelLog): Promise<RunCur
 }
 
 /** True when `dir` is a run folder the panel may read: directly under a runs root, or one of `extra`. */
-export function isKnownRunDir(dir: string, roots: readonly string[], extra: readonly (string | undefined)[] = []): boolean {
+export function isKnownRunDir(
+  dir: string,
+  roots: readonly string[],
+  extra: readonly (string | undefined)[] = [],
+): boolean {
   const d = resolve(dir);
   return extra.some((x) => x !== undefined && resolve(x) === d) || roots.some((r) => dirname(d) === resolve(r));
 }

@@ -36,6 +36,12 @@ export interface AnalyseOptions {
    * there. A hover or the visible lines need no more; the rest of a long file is never run.
    */
   readonly focus?: { readonly start: number; readonly end: number };
+  /**
+   * With `focus`: the most models to run beyond those written in the range (a helper that every
+   * model of a long file uses would otherwise cost the whole file). `partial` says when some
+   * were left out. Default: no limit.
+   */
+  readonly maxCallers?: number;
 }
 
 /** One model found in the file. */
@@ -66,6 +72,8 @@ export interface Analysis {
   readonly diagnostics: readonly ShapeDiagnostic[];
   readonly steps: number;
   readonly budgetExceeded: boolean;
+  /** Set when a focused analysis left out models (see AnalyseOptions.maxCallers). */
+  readonly partial?: { readonly models: number };
 }
 
 /** Default limits: generous for real model files, small enough to stay fast on anything. */
@@ -141,7 +149,8 @@ export function* analyseSteps(
     try {
       return f();
     } catch (e) {
-      if (!(e instanceof BudgetExceeded)) throw e;
+      // A stack overflow should not happen (nesting is bounded); if it does, stop like the budget.
+      if (!(e instanceof BudgetExceeded) && !(e instanceof RangeError && /call stack/i.test(e.message))) throw e;
       budgetExceeded = true;
       return undefined;
     }
@@ -151,12 +160,25 @@ export function* analyseSteps(
   const usedInside = (name: string, own: Span): boolean =>
     calls(name).some((i) => !(i >= own.start && i < own.end) && defSpans.some((s) => i >= s.start && i < s.end));
   const found: Root[] = [];
+  const focus = options.focus;
+  let callers = 0;
+  let leftOut = false;
   for (const s of stmts) {
     if (budgetExceeded) break;
     if (wanted && !wanted.has(s)) continue;
+    const build = guard(() => candidate(ip, s, source, usedInside));
+    if (!build) continue;
+    const inFocus = !focus || (s.span.start <= focus.end && s.span.end >= focus.start);
+    if (!inFocus && options.maxCallers !== undefined && callers >= options.maxCallers) {
+      leftOut = true;
+      continue;
+    }
     const before = ip.steps;
-    const r = guard(() => rootsOf(ip, s, source, usedInside));
-    if (r) pushAll(found, r);
+    const r = guard(build);
+    if (r) {
+      pushAll(found, r);
+      if (!inFocus) callers += r.length;
+    }
     if (ip.steps !== before) yield;
   }
   const roots = dropContained(found);
@@ -186,17 +208,29 @@ export function* analyseSteps(
     const span = { start: 0, end: 0, line: 0, col: 0, endLine: 0, endCol: 0 };
     diagnostics.push({ span, severity: 'info', id: 'budget', args: { steps: ip.limits.maxSteps } });
   }
-  return { models, events, diagnostics, steps: ip.steps, budgetExceeded };
+  return {
+    models,
+    events,
+    diagnostics,
+    steps: ip.steps,
+    budgetExceeded,
+    ...(leftOut ? { partial: { models: models.length } } : {}),
+  };
 }
 
 const isModValue = (v: Value | undefined): v is Value => v !== undefined && asMod(v) !== undefined;
 
 /**
- * The models a top-level statement gives: module-valued globals it assigns; a function never
- * called in the file that needs no arguments, or an nn.Module class never instantiated, whose
- * call builds a module (it is called here).
+ * The models a top-level statement can give, as a thunk that builds them (calling what it
+ * must), or undefined when it gives none: module-valued globals it assigns; a function never
+ * called in the file that needs no arguments; an nn.Module class never instantiated.
  */
-function rootsOf(ip: Interp, s: Stmt, source: string, usedInside: (name: string, own: Span) => boolean): Root[] {
+function candidate(
+  ip: Interp,
+  s: Stmt,
+  source: string,
+  usedInside: (name: string, own: Span) => boolean,
+): (() => Root[]) | undefined {
   if (s.t === 'assign') {
     const roots: Root[] = [];
     for (const t of s.targets) {
@@ -204,27 +238,31 @@ function rootsOf(ip: Interp, s: Stmt, source: string, usedInside: (name: string,
       const v = ip.globals.vars.get(t.id);
       if (isModValue(v)) roots.push({ name: t.id, span: s.span, mod: asMod(v)! });
     }
-    return roots;
+    return roots.length ? () => roots : undefined;
   }
   if (s.t === 'def') {
     const fn = ip.globals.vars.get(s.fn.name);
     if (fn?.type !== 'func' || fn.def !== s.fn || ip.called.has(s.fn) || !noArgs(s.fn) || usedInside(s.fn.name, s.span))
-      return [];
-    const site: Site = { span: headerSpan(s.span, source), callee: s.fn.name };
-    const v = ip.callFunc(fn, [], [], site);
-    return isModValue(v) ? [{ name: `${s.fn.name}()`, span: s.span, mod: asMod(v)! }] : [];
+      return undefined;
+    return () => {
+      const site: Site = { span: headerSpan(s.span, source), callee: s.fn.name };
+      const v = ip.callFunc(fn, [], [], site);
+      return isModValue(v) ? [{ name: `${s.fn.name}()`, span: s.span, mod: asMod(v)! }] : [];
+    };
   }
   if (s.t === 'class') {
     const c = ip.globals.vars.get(s.cls.name);
     if (c?.type !== 'class' || ip.called.has(c.cls) || !ip.torchBase(c.cls) || usedInside(s.cls.name, s.span))
-      return [];
+      return undefined;
     const init = ip.classAttr(c.cls, '__init__');
-    if (init?.type === 'func' && !noArgs(init.def, 1)) return [];
-    const site: Site = { span: headerSpan(s.span, source), callee: s.cls.name };
-    const v = ip.invoke(c, [], [], site);
-    return isModValue(v) ? [{ name: `${s.cls.name}()`, span: s.span, mod: asMod(v)! }] : [];
+    if (init?.type === 'func' && !noArgs(init.def, 1)) return undefined;
+    return () => {
+      const site: Site = { span: headerSpan(s.span, source), callee: s.cls.name };
+      const v = ip.invoke(c, [], [], site);
+      return isModValue(v) ? [{ name: `${s.cls.name}()`, span: s.span, mod: asMod(v)! }] : [];
+    };
   }
-  return [];
+  return undefined;
 }
 
 /** Where a name is called (offsets of `name(`), by text. */
@@ -392,14 +430,25 @@ function headerSpan(span: Span, source: string): Span {
   };
 }
 
-/** Drop roots that are the same module as, or a part of, another root. */
+/**
+ * Drop roots that are the same module as, or a part of, another root (the first of equal
+ * ones stays). Indexed by module, so thousands of roots stay linear; the walk is bounded.
+ */
 function dropContained(roots: Root[]): Root[] {
-  const reach = roots.map((r) => reachable(r.mod));
+  const reachedBy = new Map<Mod, number[]>();
+  let budget = 1_000_000;
+  roots.forEach((r, j) => {
+    const seen = reachable(r.mod, budget);
+    budget -= seen.size;
+    for (const m of seen) {
+      const list = reachedBy.get(m);
+      if (list) list.push(j);
+      else reachedBy.set(m, [j]);
+    }
+  });
   return roots.filter((r, i) => {
     const own = unwrap(r.mod);
-    return !roots.some(
-      (_, j) => j !== i && (j < i ? reach[j].has(own) : reach[j].has(own) && unwrap(roots[j].mod) !== own),
-    );
+    return !(reachedBy.get(own) ?? []).some((j) => j !== i && (j < i || unwrap(roots[j].mod) !== own));
   });
 }
 
@@ -409,10 +458,10 @@ function unwrap(m: Mod): Mod {
   return x;
 }
 
-function reachable(root: Mod): Set<Mod> {
+function reachable(root: Mod, limit: number): Set<Mod> {
   const seen = new Set<Mod>();
   const stack = [root];
-  while (stack.length && seen.size < 100_000) {
+  while (stack.length && seen.size < Math.min(100_000, limit)) {
     const m = stack.pop()!;
     if (seen.has(m)) continue;
     seen.add(m);

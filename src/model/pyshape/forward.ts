@@ -75,39 +75,51 @@ const paramsMemo = new WeakMap<Mod, number | null>();
 export function paramsOf(mod: Mod): number | null {
   let p = paramsMemo.get(mod);
   if (p === undefined) {
-    p = countParams(mod, new Set());
+    p = countParams(mod);
     paramsMemo.set(mod, p);
   }
   return p;
 }
 
-/** Trainable parameters of a module (shared modules counted once); null when unknown. */
-function countParams(mod: Mod, seen: Set<Mod>): number | null {
-  if (seen.has(mod) || seen.size > 100_000) return 0;
-  seen.add(mod);
-  const sum = (mods: readonly Mod[]): number | null => {
-    let total = 0;
-    for (const m of mods) {
-      const p = countParams(m, seen);
-      if (p === null) return null;
-      total += p;
+/**
+ * Trainable parameters of a module (shared modules counted once); null when unknown. Walked
+ * with an explicit stack: modules can nest thousands deep.
+ */
+function countParams(root: Mod): number | null {
+  const seen = new Set<Mod>();
+  const stack = [root];
+  let total = 0;
+  while (stack.length) {
+    const mod = stack.pop()!;
+    if (seen.has(mod)) continue;
+    if (seen.size > 100_000) break;
+    seen.add(mod);
+    switch (mod.kind) {
+      case 'layer': {
+        const p = layerParams(mod.layer, mod.args);
+        if (p === null) return null;
+        total += p;
+        break;
+      }
+      case 'sequential':
+      case 'modulelist':
+        for (let i = mod.children.length - 1; i >= 0; i--) stack.push(mod.children[i]);
+        break;
+      case 'helper':
+        stack.push(mod.inner);
+        break;
+      case 'custom':
+        // PyTorch registers module attributes (and containers), not plain lists of modules.
+        for (const v of mod.obj.attrs.values()) {
+          const m = asMod(v);
+          if (m) stack.push(m);
+        }
+        break;
+      case 'opaque':
+        return null;
     }
-    return total;
-  };
-  switch (mod.kind) {
-    case 'layer':
-      return layerParams(mod.layer, mod.args);
-    case 'sequential':
-    case 'modulelist':
-      return sum(mod.children);
-    case 'helper':
-      return countParams(mod.inner, seen);
-    case 'custom':
-      // PyTorch registers module attributes (and containers), not plain lists of modules.
-      return sum([...mod.obj.attrs.values()].map(asMod).filter((m): m is Mod => m !== undefined));
-    case 'opaque':
-      return null;
   }
+  return total;
 }
 
 const argsMemo = new WeakMap<ReadonlyMap<string, Value>, string>();

@@ -71,6 +71,9 @@ export interface InterpLimits {
   readonly maxLoopIterations: number;
 }
 
+/** Deepest nesting of expression evaluation (across calls) before giving up on a value. */
+const MAX_NESTING = 200;
+
 /** Names that resolve even without an import (snippets such as the article's code). */
 const IMPLICIT: Record<string, string> = { nn: 'torch.nn', torch: 'torch', F: 'torch.nn.functional' };
 const NAMESPACES = new Set([
@@ -138,6 +141,7 @@ export class Interp {
   /** Set while propagating shapes through a model; null during discovery. */
   hooks: TensorHooks | null = null;
   private depth = 0;
+  private nesting = 0;
   readonly globals = new Scope();
 
   constructor(
@@ -575,6 +579,24 @@ export class Interp {
   /** Evaluate an expression. */
   eval(e: Expr, scope: Scope): Value {
     this.tick();
+    // Expressions nest within calls that nest: bound the product, not only each factor, so
+    // the JS stack never overflows (each level costs a few frames).
+    if (this.nesting >= MAX_NESTING) {
+      this.note(e.span, 'unresolved', {
+        what: this.text(e.span).slice(0, 40),
+        why: 'expressions and calls nest too deeply',
+      });
+      return unknown('nested too deeply');
+    }
+    this.nesting++;
+    try {
+      return this.evalExpr(e, scope);
+    } finally {
+      this.nesting--;
+    }
+  }
+
+  private evalExpr(e: Expr, scope: Scope): Value {
     switch (e.t) {
       case 'int':
         return int(e.v);

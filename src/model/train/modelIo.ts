@@ -99,3 +99,24 @@ export async function loadLayersModelFrom(dir: string): Promise<tfl.LayersModel>
   }
   return tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology as object, weightSpecs, weightData }));
 }
+
+/** Inference with a loaded layers model, shaped like BatchTrainer.predict (for evaluating exports). */
+export function modelPredictor(model: tfl.LayersModel): { predict(x: Float32Array, n: number): Promise<{ probabilities: Float32Array; predicted: Int32Array }> } {
+  const shape = model.inputs[0].shape; // [null, H, W, C]
+  const [h, w, c] = [shape[1] ?? 0, shape[2] ?? 0, shape[3] ?? 0];
+  return {
+    async predict(x, n) {
+      if (x.length !== n * h * w * c) throw new Error(`the model takes ${h}x${w}x${c} images; got ${x.length / n} values per image`);
+      const [probs, arg] = tf.tidy(() => {
+        const logits = model.predict(tf.tensor4d(x, [n, h, w, c])) as tf.Tensor2D;
+        return [tf.softmax(logits), tf.argMax(logits, 1)];
+      });
+      try {
+        const [p, a] = await Promise.all([probs.data(), arg.data()]);
+        return { probabilities: Float32Array.from(p as Float32Array), predicted: Int32Array.from(a as Int32Array) };
+      } finally {
+        tf.dispose([probs, arg]);
+      }
+    },
+  };
+}

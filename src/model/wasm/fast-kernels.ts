@@ -13,6 +13,7 @@
  * (Sum over leading axes and MaxPoolGrad are plain loops: see js-kernels.ts.)
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { flippedFilterInfo } from './js-kernels';
 import { KernelRunner, overrideKernel, type Attrs, type Info } from './runner';
 
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -72,8 +73,7 @@ export function inputGradientInfo(k: KernelRunner, dy: Info, filter: Info, info:
   const pr = kw - 1 - p.right;
   if (pt < 0 || pb < 0 || pl < 0 || pr < 0) return undefined;
   if (info.outHeight + pt + pb - kh + 1 !== h || info.outWidth + pl + pr - kw + 1 !== w) return undefined;
-  const flipped = k.run('Reverse', { x: filter }, { dims: [0, 1] });
-  const wt = k.run('Transpose', { x: flipped }, { perm: [0, 1, 3, 2] });
+  const wt = k.track(flippedFilterInfo(k.backend, filter));
   return k.run('Conv2D', { x: dy, filter: wt }, { strides: [1, 1], pad: [[0, 0], [pt, pb], [pl, pr], [0, 0]], dataFormat: 'NHWC', dilations: [1, 1] });
 }
 

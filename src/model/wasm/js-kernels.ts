@@ -7,6 +7,8 @@
  *   - MaxPoolGrad: routes each output gradient to the first maximum of its window, the same
  *     tie rule as the cpu reference (strictly greater wins, row-major window order). After a
  *     ReLU many windows tie at 0, so the rule matters for equality with the reference.
+ *   - the filter of Conv2DBackpropInput rotated and transposed (wasm's Reverse is slow);
+ *   - Identity shares the buffer instead of copying it.
  * Only float32 NHWC cases without dilation are handled; everything else goes to the original.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -58,10 +60,15 @@ export interface PoolGeometry {
   padLeft: number;
 }
 
-/** dx of a max pooling: each dy element goes to its window's first maximum in x. */
+/**
+ * dx of a max pooling: each dy element goes to its window's first maximum in x. Channels are
+ * the innermost loop so that every read is contiguous (NHWC).
+ */
 export function maxPoolBackprop(x: Float32Array, dy: Float32Array, g: PoolGeometry, dx: Float32Array): void {
   dx.fill(0);
   const { n, h, w, c, oh, ow, kh, kw, sh, sw, padTop, padLeft } = g;
+  const best = new Float32Array(c);
+  const at = new Int32Array(c);
   for (let b = 0; b < n; b++) {
     const xb = b * h * w * c;
     for (let oy = 0; oy < oh; oy++) {
@@ -72,25 +79,54 @@ export function maxPoolBackprop(x: Float32Array, dy: Float32Array, g: PoolGeomet
         const x0 = ox * sw - padLeft;
         const xLo = Math.max(0, x0);
         const xHi = Math.min(w, x0 + kw);
-        const dyBase = ((b * oh + oy) * ow + ox) * c;
-        for (let d = 0; d < c; d++) {
-          let best = -Infinity;
-          let at = -1;
-          for (let yy = yLo; yy < yHi; yy++) {
-            let p = xb + (yy * w + xLo) * c + d;
-            for (let xx = xLo; xx < xHi; xx++, p += c) {
-              const v = x[p];
-              if (v > best) {
-                best = v;
-                at = p;
+        best.fill(-Infinity);
+        at.fill(-1);
+        for (let yy = yLo; yy < yHi; yy++) {
+          for (let xx = xLo; xx < xHi; xx++) {
+            const p = xb + (yy * w + xx) * c;
+            for (let d = 0; d < c; d++) {
+              const v = x[p + d];
+              if (v > best[d]) {
+                best[d] = v;
+                at[d] = p + d;
               }
             }
           }
-          if (at >= 0) dx[at] += dy[dyBase + d];
         }
+        const dyBase = ((b * oh + oy) * ow + ox) * c;
+        for (let d = 0; d < c; d++) if (at[d] >= 0) dx[at[d]] += dy[dyBase + d];
       }
     }
   }
+}
+
+/** W[kh, kw, ci, co] rotated by 180 degrees with in/out channels swapped: [kh, kw, co, ci]. */
+export function flipTransposeFilter(f: Float32Array, kh: number, kw: number, ci: number, co: number, out: Float32Array): void {
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const src = ((kh - 1 - i) * kw + (kw - 1 - j)) * ci * co;
+      const dst = (i * kw + j) * co * ci;
+      for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) out[dst + o * ci + c] = f[src + c * co + o];
+    }
+  }
+}
+
+/** The flipped, transposed filter as a new tensor (wasm's Reverse is a slow generic loop). */
+export function flippedFilterInfo(backend: tf.KernelBackend, filter: Info): Info {
+  const [kh, kw, ci, co] = filter.shape;
+  const be = backend as unknown as HeapBackend;
+  const out = be.makeOutput([kh, kw, co, ci], 'float32');
+  flipTransposeFilter(be.typedArrayFromHeap(filter), kh, kw, ci, co, be.typedArrayFromHeap(out));
+  return out;
+}
+
+function installIdentity(backendName: string): void {
+  // wasm's Identity copies the tensor; like the cpu backend, share the buffer (reference-counted).
+  overrideKernel('Identity', backendName, ({ inputs, backend }) => {
+    const { x } = inputs;
+    (backend as unknown as { incRef(id: tf.DataId): void }).incRef(x.dataId);
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+  });
 }
 
 function installMaxPoolGrad(backendName: string): void {
@@ -125,4 +161,5 @@ function installMaxPoolGrad(backendName: string): void {
 export function installJsKernels(backendName = 'wasm'): void {
   installSum(backendName);
   installMaxPoolGrad(backendName);
+  installIdentity(backendName);
 }

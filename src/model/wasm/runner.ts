@@ -44,7 +44,8 @@ export class KernelRunner {
     return keep;
   }
 
-  private track(out: Info): Info {
+  /** Count a TensorInfo made outside `run`/`call` (e.g. by `makeOutput`) as an intermediate. */
+  track(out: Info): Info {
     this.temps.push(out);
     return out;
   }

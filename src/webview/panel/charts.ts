@@ -10,7 +10,7 @@ import { cssVar, palette, withAlpha } from './theme';
 /** One line of a chart. */
 export interface LineSpec {
   readonly label: string;
-  /** Index into the theme palette. */
+  /** Index into the theme palette; -1: the theme's foreground (for faint raw data). */
   readonly color: number;
   readonly width?: number;
   readonly alpha?: number;
@@ -124,16 +124,25 @@ export class LineChart {
       scales: { x: { time: false }, y: this.spec.yRange ? { range: this.spec.yRange } : {} },
       legend: { show: true, live: true },
       cursor: { drag: { x: true, y: false }, focus: { prox: 16 } },
-      axes: [{ ...axis(this.spec.xLabel, this.spec.xFormat), ...(this.spec.xIntegers ? { incrs: [1, 2, 5, 10, 20, 50, 100] } : {}) }, axis('', this.spec.yFormat)],
+      axes: [
+        {
+          ...axis(this.spec.xLabel, this.spec.xFormat),
+          ...(this.spec.xIntegers ? { incrs: [1, 2, 5, 10, 20, 50, 100] } : {}),
+        },
+        axis('', this.spec.yFormat),
+      ],
       series: [
-        { label: this.spec.xLabel, value: (_u, v) => (v === null || v === undefined ? '–' : (this.spec.xFormat ?? String)(v)) },
+        {
+          label: this.spec.xLabel,
+          value: (_u, v) => (v === null || v === undefined ? '–' : (this.spec.xFormat ?? String)(v)),
+        },
         ...this.spec.lines.map<uPlot.Series>((l) => ({
           label: l.label,
-          stroke: withAlpha(colors[l.color % colors.length], l.alpha ?? 1),
+          stroke: withAlpha(l.color < 0 ? fg : colors[l.color % colors.length], l.alpha ?? 1),
           width: l.width ?? 1.5,
           dash: l.dash,
           spanGaps: l.spanGaps ?? false,
-          points: { show: l.points ?? false, size: 6, fill: colors[l.color % colors.length] },
+          points: { show: l.points ?? false, size: 6, fill: l.color < 0 ? fg : colors[l.color % colors.length] },
           value: (_u, v) => (v === null || v === undefined ? '–' : (l.format ?? String)(v)),
         })),
       ],

@@ -43,6 +43,8 @@ export function minMaxDecimate(
   } else {
     const primary = ys[0];
     const size = n / buckets;
+    // The edge points are always kept, so lines reach the chart's edges when zoomed.
+    pick.push(from);
     for (let b = 0; b < buckets; b++) {
       const s = from + Math.floor(b * size);
       const e = Math.min(to, from + Math.floor((b + 1) * size));
@@ -53,10 +55,9 @@ export function minMaxDecimate(
         if (primary[i] < primary[lo]) lo = i;
         if (primary[i] > primary[hi]) hi = i;
       }
-      if (lo === hi) pick.push(lo);
-      else if (lo < hi) pick.push(lo, hi);
-      else pick.push(hi, lo);
+      for (const i of lo === hi ? [lo] : lo < hi ? [lo, hi] : [hi, lo]) if (i > pick[pick.length - 1]) pick.push(i);
     }
+    if (pick[pick.length - 1] !== to - 1) pick.push(to - 1);
   }
   return { x: pick.map((i) => xs[i]), ys: ys.map((y) => pick.map((i) => y[i])) };
 }

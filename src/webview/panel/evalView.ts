@@ -68,7 +68,9 @@ export class EvalView {
     readonly options: EvalOptions,
     changed: () => void,
   ) {
-    this.empty.textContent = s('The confusion matrix and sample predictions appear when an epoch has been evaluated on the test set.');
+    this.empty.textContent = s(
+      'The confusion matrix and sample predictions appear when an epoch has been evaluated on the test set.',
+    );
     this.normalisedBox = this.checkbox(s('Row-normalised (share of each true class)'), options.normalised, (v) => {
       options.normalised = v;
       this.renderMatrix();
@@ -111,7 +113,12 @@ export class EvalView {
     const gallerySection = h('section', 'gallery-section');
     const controls = h('div', 'controls');
     controls.append(this.mistakesBox, this.classSelect);
-    gallerySection.append(h('h4', undefined, s('Test images with the network’s answer')), controls, this.galleryCount, this.gallery);
+    gallerySection.append(
+      h('h4', undefined, s('Test images with the network’s answer')),
+      controls,
+      this.galleryCount,
+      this.gallery,
+    );
     const top = h('div', 'eval-top');
     top.append(matrixSection, pairsSection);
     this.content.append(this.heading, top, gallerySection);
@@ -135,7 +142,11 @@ export class EvalView {
     this.content.hidden = !ev;
     if (!ev) return;
     const total = ev.confusion.reduce((a, r) => a + r.reduce((x, y) => x + y, 0), 0);
-    this.heading.textContent = s('Test accuracy {acc} after epoch {epoch} ({n} test images)', { acc: pct(ev.testAcc), epoch: ev.epoch, n: int(total) });
+    this.heading.textContent = s('Test accuracy {acc} after epoch {epoch} ({n} test images)', {
+      acc: pct(ev.testAcc),
+      epoch: ev.epoch,
+      n: int(total),
+    });
     this.renderMatrix();
     this.renderPairs();
     this.renderGallery();
@@ -168,10 +179,19 @@ export class EvalView {
       tr.append(th);
       row.forEach((count, j) => {
         const v = this.options.normalised ? rates[i][j] : count / max;
-        const td = h('td', `cell${i === j ? ' diag' : ''}${v > 0.55 ? ' strong' : ''}`, this.options.normalised ? (count ? pct(rates[i][j], 0) : '·') : count ? int(count) : '·');
+        const td = h(
+          'td',
+          `cell${i === j ? ' diag' : ''}${v > 0.55 ? ' strong' : ''}`,
+          this.options.normalised ? (count ? pct(rates[i][j], 0) : '·') : count ? int(count) : '·',
+        );
         // Intensity through CSSOM (allowed by the CSP, unlike style attributes).
         td.style.setProperty('--heat', String(Math.round(100 * Math.sqrt(v))));
-        td.title = s('{true} predicted as {pred}: {count} ({rate} of {true})', { true: className(i), pred: className(j), count: int(count), rate: pct(rates[i][j]) });
+        td.title = s('{true} predicted as {pred}: {count} ({rate} of {true})', {
+          true: className(i),
+          pred: className(j),
+          count: int(count),
+          rate: pct(rates[i][j]),
+        });
         td.dataset.count = String(count);
         tr.append(td);
       });
@@ -184,10 +204,22 @@ export class EvalView {
   private renderPairs(): void {
     const ev = this.ev;
     if (!ev) return;
-    const pairs = mostConfused(ev.confusion.map((r) => [...r]), 5);
+    const pairs = mostConfused(
+      ev.confusion.map((r) => [...r]),
+      5,
+    );
     this.pairs.replaceChildren(
       ...pairs.map((p) =>
-        h('li', undefined, s('{true} → {pred}: {count} ({rate} of {true})', { true: className(p.trueClass), pred: className(p.predicted), count: int(p.count), rate: pct(p.rate) })),
+        h(
+          'li',
+          undefined,
+          s('{true} → {pred}: {count} ({rate} of {true})', {
+            true: className(p.trueClass),
+            pred: className(p.predicted),
+            count: int(p.count),
+            rate: pct(p.rate),
+          }),
+        ),
       ),
     );
     if (!pairs.length) this.pairs.append(h('li', undefined, s('No mistakes.')));
@@ -196,14 +228,23 @@ export class EvalView {
   private samples(): PredictionSample[] {
     const ev = this.ev;
     if (!ev) return [];
-    return ev.samples.filter((x) => (!this.options.mistakesOnly || x.label !== x.predicted) && (this.options.classFilter < 0 || x.label === this.options.classFilter || x.predicted === this.options.classFilter));
+    return ev.samples.filter(
+      (x) =>
+        (!this.options.mistakesOnly || x.label !== x.predicted) &&
+        (this.options.classFilter < 0 ||
+          x.label === this.options.classFilter ||
+          x.predicted === this.options.classFilter),
+    );
   }
 
   private renderGallery(): void {
     const ev = this.ev;
     if (!ev) return;
     const shown = this.samples();
-    this.galleryCount.textContent = s('{shown} of {total} sampled test images', { shown: shown.length, total: ev.samples.length });
+    this.galleryCount.textContent = s('{shown} of {total} sampled test images', {
+      shown: shown.length,
+      total: ev.samples.length,
+    });
     const tiles = shown.map((x) => {
       const wrong = x.label !== x.predicted;
       const fig = h('figure', `tile${wrong ? ' wrong' : ''}`);
@@ -213,9 +254,16 @@ export class EvalView {
       if (!drawDigit(canvas, x.pixels)) fig.classList.add('broken');
       const cap = h('figcaption');
       const t = h('span', 'true', s('true: {c}', { c: className(x.label) }));
-      const p = h('span', 'pred', s('predicted: {c} ({conf})', { c: className(x.predicted), conf: pct(x.confidence, 0) }));
+      const p = h(
+        'span',
+        'pred',
+        s('predicted: {c} ({conf})', { c: className(x.predicted), conf: pct(x.confidence, 0) }),
+      );
       cap.append(t, p);
-      fig.setAttribute('aria-label', `${s('Test image {i}', { i: x.index })}: ${t.textContent}, ${p.textContent}${wrong ? `, ${s('mistake')}` : ''}`);
+      fig.setAttribute(
+        'aria-label',
+        `${s('Test image {i}', { i: x.index })}: ${t.textContent}, ${p.textContent}${wrong ? `, ${s('mistake')}` : ''}`,
+      );
       fig.dataset.index = String(x.index);
       fig.append(canvas, cap);
       return fig;

@@ -1,7 +1,7 @@
 /**
  * The webview's strings: the host sends every string already localized (vscode.l10n) in the
  * `init` message, keyed by its English text; until then, and for any key it lacks, the English
- * text is shown. Every `s('...')` literal here must be listed in src/extension/panel/strings.ts
+ * text is shown. Every literal passed to s() here must be listed in src/extension/panel/strings.ts
  * (a unit test checks).
  */
 import { english } from '../../model/diagram';
@@ -30,7 +30,13 @@ export function int(n: number): string {
 
 /** 0.8461 -> 84.6% */
 export function pct(x: number, digits = 1): string {
-  return Number.isFinite(x) ? new Intl.NumberFormat(locale, { style: 'percent', minimumFractionDigits: digits, maximumFractionDigits: digits }).format(x) : '–';
+  return Number.isFinite(x)
+    ? new Intl.NumberFormat(locale, {
+        style: 'percent',
+        minimumFractionDigits: digits,
+        maximumFractionDigits: digits,
+      }).format(x)
+    : '–';
 }
 
 /** A number with `digits` significant digits. */

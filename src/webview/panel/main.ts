@@ -44,7 +44,10 @@ function loadState(raw: unknown): PanelState {
     eval: {
       normalised: e.normalised === true,
       mistakesOnly: e.mistakesOnly === true,
-      classFilter: Number.isInteger(e.classFilter) && (e.classFilter as number) >= -1 && (e.classFilter as number) < 10 ? (e.classFilter as number) : -1,
+      classFilter:
+        Number.isInteger(e.classFilter) && (e.classFilter as number) >= -1 && (e.classFilter as number) < 10
+          ? (e.classFilter as number)
+          : -1,
     },
     selectedRuns: Array.isArray(r.selectedRuns) ? r.selectedRuns.filter((x): x is string => typeof x === 'string') : [],
   };
@@ -93,6 +96,7 @@ function h(tag: string, cls?: string, text?: string): HTMLElement {
 /** Everything built once the strings are known. */
 interface Ui {
   status: HTMLElement;
+  backendLine: HTMLElement;
   runName: HTMLElement;
   notice: HTMLElement;
   stats: Record<string, HTMLElement>;
@@ -109,7 +113,13 @@ let drawn = -1;
 let frame = 0;
 
 function lossColumns(range: [number, number] | undefined, buckets: number): uPlot.AlignedData {
-  const d = minMaxDecimate(series.x.view(), [series.loss.view(), series.smooth.view()], buckets, range?.[0], range?.[1]);
+  const d = minMaxDecimate(
+    series.x.view(),
+    [series.loss.view(), series.smooth.view()],
+    buckets,
+    range?.[0],
+    range?.[1],
+  );
   return [d.x, ...d.ys];
 }
 
@@ -200,6 +210,7 @@ function build(): Ui {
     stats[key] = dd;
   }
 
+  const backendLine = h('p', 'backend-line');
   const tabs = document.createElement('vscode-panels') as HTMLElement & { activeid: string };
   tabs.setAttribute('aria-label', s('NiN training panel'));
   const labels: Record<(typeof TABS)[number], string> = {
@@ -247,7 +258,7 @@ function build(): Ui {
         yFormat: (v) => num(v),
         height: 240,
         lines: [
-          { label: s('loss'), color: 0, width: 1, alpha: 0.35, format: (v) => num(v, 4) },
+          { label: s('loss'), color: -1, width: 1, alpha: 0.3, format: (v) => num(v, 4) },
           { label: s('smoothed'), color: 0, width: 2, format: (v) => num(v, 4) },
         ],
       },
@@ -262,7 +273,14 @@ function build(): Ui {
         yFormat: (v) => pct(v, 0),
         height: 220,
         lines: [
-          { label: s('train (running, per batch)'), color: 1, width: 1, alpha: 0.4, spanGaps: true, format: (v) => pct(v) },
+          {
+            label: s('train (running, per batch)'),
+            color: 1,
+            width: 1,
+            alpha: 0.4,
+            spanGaps: true,
+            format: (v) => pct(v),
+          },
           { label: s('train (epoch)'), color: 1, width: 2, points: true, spanGaps: true, format: (v) => pct(v) },
           { label: s('test (epoch)'), color: 2, width: 2, points: true, spanGaps: true, format: (v) => pct(v) },
         ],
@@ -271,7 +289,14 @@ function build(): Ui {
     ),
     ips: new LineChart(
       ipsEl,
-      { title: s('Throughput (images/s)'), xLabel: s('epoch'), xFormat: fmtEpoch, yFormat: (v) => int(v), height: 220, lines: [{ label: s('images/s'), color: 3, width: 1.5, format: (v) => int(v) }] },
+      {
+        title: s('Throughput (images/s)'),
+        xLabel: s('epoch'),
+        xFormat: fmtEpoch,
+        yFormat: (v) => int(v),
+        height: 220,
+        lines: [{ label: s('images/s'), color: 3, width: 1.5, format: (v) => int(v) }],
+      },
       ipsColumns,
     ),
   };
@@ -287,8 +312,8 @@ function build(): Ui {
       save();
     },
   });
-  root.append(header, notice, statsBox, tabs);
-  return { status, runName, notice, stats, buttons, tabs, charts, diagram, evaluation, runs };
+  root.append(header, notice, statsBox, backendLine, tabs);
+  return { status, backendLine, runName, notice, stats, buttons, tabs, charts, diagram, evaluation, runs };
 }
 
 function statusText(): string {
@@ -324,29 +349,56 @@ function draw(): void {
   ui.buttons.resume.disabled = running || !(series.status === 'stopped' || series.status === 'error');
   const n = series.x.length;
   const epochs = start?.config.epochs;
-  stats.epoch.textContent = series.lastEpoch ? (epochs ? `${series.lastEpoch} / ${epochs}` : String(series.lastEpoch)) : '–';
+  stats.epoch.textContent = series.lastEpoch
+    ? epochs
+      ? `${series.lastEpoch} / ${epochs}`
+      : String(series.lastEpoch)
+    : '–';
   stats.batch.textContent = series.lastBatch ? `${int(series.lastBatch)} / ${int(series.batchesPerEpoch)}` : '–';
   stats.loss.textContent = n ? num(series.smooth.at(n - 1), 4) : '–';
   stats.acc.textContent = n ? pct(series.acc.at(n - 1)) : '–';
   stats.test.textContent = pct(series.testAcc);
   stats.ips.textContent = n ? int(series.ips.at(n - 1)) : '–';
-  stats.eta.textContent = series.status === 'running' ? duration(series.etaSeconds) : series.status === 'done' ? s('done') : '–';
+  stats.eta.textContent =
+    series.status === 'running' ? duration(series.etaSeconds) : series.status === 'done' ? s('done') : '–';
   stats.backend.textContent = start ? start.backend : '–';
   stats.backend.title = start?.backendReason ?? '';
+  ui.backendLine.textContent = start
+    ? s('{backend} backend ({reason}); {params} parameters, {train} training and {test} test images, batch {batch}', {
+        backend: start.backend,
+        reason: start.backendReason,
+        params: int(start.params),
+        train: int(start.trainSize),
+        test: int(start.testSize),
+        batch: start.config.batchSize,
+      })
+    : '';
   if (series.status === 'error' || series.status === 'preparing') {
     ui.notice.hidden = false;
     ui.notice.className = `notice ${series.status}`;
-    ui.notice.textContent = series.status === 'preparing' && series.prepareFraction >= 0 ? `${series.message} (${pct(series.prepareFraction, 0)})` : series.message;
+    ui.notice.textContent =
+      series.status === 'preparing' && series.prepareFraction >= 0
+        ? `${series.message} (${pct(series.prepareFraction, 0)})`
+        : series.message;
   } else if (ui.notice.dataset.sticky !== '1') ui.notice.hidden = true;
   charts.loss.update();
   charts.acc.update();
   charts.ips.update();
   if (n) {
-    charts.loss.describe(s('{n} points; last loss {loss}, smoothed {smooth}', { n: int(n), loss: num(series.loss.at(n - 1), 4), smooth: num(series.smooth.at(n - 1), 4) }));
+    charts.loss.describe(
+      s('{n} points; last loss {loss}, smoothed {smooth}', {
+        n: int(n),
+        loss: num(series.loss.at(n - 1), 4),
+        smooth: num(series.smooth.at(n - 1), 4),
+      }),
+    );
     charts.ips.describe(s('last {ips} images/s', { ips: int(series.ips.at(n - 1)) }));
   }
   const last = series.epochs.at(-1);
-  if (last) charts.acc.describe(s('epoch {e}: train {train}, test {test}', { e: last.epoch, train: pct(last.trainAcc), test: pct(last.testAcc) }));
+  if (last)
+    charts.acc.describe(
+      s('epoch {e}: train {train}, test {test}', { e: last.epoch, train: pct(last.trainAcc), test: pct(last.testAcc) }),
+    );
   ui.evaluation.render(series.evaluation);
 }
 
@@ -379,7 +431,12 @@ function handle(m: PanelHostMessage): void {
       if (ui) {
         delete ui.notice.dataset.sticky;
         ui.notice.hidden = true;
-        if (m.skipped) showNotice(s('{n} malformed lines of the metrics log were skipped (details in the NiN output channel).', { n: m.skipped }));
+        if (m.skipped)
+          showNotice(
+            s('{n} malformed lines of the metrics log were skipped (details in the NiN output channel).', {
+              n: m.skipped,
+            }),
+          );
       }
       break;
     case 'events':
@@ -406,7 +463,8 @@ function handle(m: PanelHostMessage): void {
       ui.tabs.setAttribute('activeid', 'tab-architecture');
       // The view must be visible before it can scroll.
       requestAnimationFrame(() => {
-        if (!ui?.diagram.reveal(id)) post({ type: 'log', level: 'warn', message: `reveal: no block "${id}" in the diagram` });
+        if (!ui?.diagram.reveal(id))
+          post({ type: 'log', level: 'warn', message: `reveal: no block "${id}" in the diagram` });
       });
     }
   }
@@ -422,10 +480,16 @@ window.addEventListener('message', (ev: MessageEvent) => {
   try {
     handle(v.value);
   } catch (e) {
-    post({ type: 'log', level: 'error', message: `panel failed on "${v.value.type}": ${(e as Error).stack ?? e}`.slice(0, 4000) });
+    post({
+      type: 'log',
+      level: 'error',
+      message: `panel failed on "${v.value.type}": ${(e as Error).stack ?? e}`.slice(0, 4000),
+    });
   }
 });
-window.addEventListener('error', (ev) => post({ type: 'log', level: 'error', message: `panel script error: ${ev.message}`.slice(0, 4000) }));
+window.addEventListener('error', (ev) =>
+  post({ type: 'log', level: 'error', message: `panel script error: ${ev.message}`.slice(0, 4000) }),
+);
 
 onThemeChange(() => {
   if (!ui) return;

@@ -76,8 +76,16 @@ export class RunsView {
     const a = document.createElement('div');
     const l = document.createElement('div');
     this.chartsBox.append(a, l);
-    this.acc = new LineChart(a, this.spec(s('Test accuracy per epoch (overlay)'), (v) => pct(v, 0)), (range) => this.columns('testAcc', range));
-    this.loss = new LineChart(l, this.spec(s('Training loss per epoch (overlay)'), (v) => num(v)), (range) => this.columns('trainLoss', range));
+    this.acc = new LineChart(
+      a,
+      this.spec(s('Test accuracy per epoch (overlay)'), (v) => pct(v, 0)),
+      (range) => this.columns('testAcc', range),
+    );
+    this.loss = new LineChart(
+      l,
+      this.spec(s('Training loss per epoch (overlay)'), (v) => num(v)),
+      (range) => this.columns('trainLoss', range),
+    );
     host.append(bar, this.table, this.chartsBox);
     this.chartsBox.hidden = true;
     this.renderList();
@@ -95,7 +103,14 @@ export class RunsView {
       xIntegers: true,
       height: 200,
       yFormat,
-      lines: this.curves.map((c, i) => ({ label: c.name, color: i, width: 2, points: true, spanGaps: true, format: yFormat })),
+      lines: this.curves.map((c, i) => ({
+        label: c.name,
+        color: i,
+        width: 2,
+        points: true,
+        spanGaps: true,
+        format: yFormat,
+      })),
     };
   }
 
@@ -139,7 +154,9 @@ export class RunsView {
   private renderList(): void {
     const n = this.selected.size;
     this.overlayButton.disabled = n < 2;
-    this.hint.textContent = this.runs.length ? s('{n} selected; pick two or more to overlay their curves.', { n }) : s('No runs yet in the runs folder.');
+    this.hint.textContent = this.runs.length
+      ? s('{n} selected; pick two or more to overlay their curves.', { n })
+      : s('No runs yet in the runs folder.');
     const head = document.createElement('thead');
     const hr = document.createElement('tr');
     for (const t of ['', s('Run'), s('Recipe'), s('Epochs'), s('Final test accuracy'), s('Status'), '']) {

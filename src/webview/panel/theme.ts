@@ -25,7 +25,10 @@ export function palette(): string[] {
 /** `color` with its alpha multiplied by `alpha` (hex #rgb/#rrggbb/#rrggbbaa and rgb()/rgba()). */
 export function withAlpha(color: string, alpha: number): string {
   const c = color.trim();
-  let r: number, g: number, b: number, a = 1;
+  let r: number,
+    g: number,
+    b: number,
+    a = 1;
   const hex = /^#([0-9a-f]{3,8})$/i.exec(c);
   if (hex) {
     let h = hex[1];
@@ -37,7 +40,10 @@ export function withAlpha(color: string, alpha: number): string {
   } else {
     const m = /^rgba?\(([^)]+)\)$/i.exec(c);
     if (!m) return c;
-    const parts = m[1].split(/[\s,/]+/).filter(Boolean).map(Number);
+    const parts = m[1]
+      .split(/[\s,/]+/)
+      .filter(Boolean)
+      .map(Number);
     [r, g, b] = parts;
     if (parts.length > 3) a = parts[3];
   }
@@ -46,7 +52,8 @@ export function withAlpha(color: string, alpha: number): string {
 
 /** Call `f` whenever the theme changes. */
 export function onThemeChange(f: () => void): void {
-  const key = () => `${document.body.className}|${document.documentElement.getAttribute('style') ?? ''}|${document.body.getAttribute('style') ?? ''}`;
+  const key = () =>
+    `${document.body.className}|${document.documentElement.getAttribute('style') ?? ''}|${document.body.getAttribute('style') ?? ''}`;
   let last = key();
   const observer = new MutationObserver(() => {
     const now = key();

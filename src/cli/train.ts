@@ -1,0 +1,199 @@
+/**
+ * `nin train`: the training engine in this process, for terminals and CI. A progress bar with
+ * ETA on stderr (when it is a terminal), a summary on stdout; `--json` prints every event as
+ * one JSON line instead. Exit 0 when done, 1 on error, 130 after Ctrl-C once the checkpoint
+ * is written (a second Ctrl-C aborts at once).
+ */
+import { isBackendPreference } from '../model/backend-names';
+import { datasetCacheDir, defaultCacheRoot } from '../model/data/fashionMnist';
+import { ARTICLE_RECIPE, OPTIMIZERS, type OptimizerName, type TrainConfig, type TrainEvent } from '../model/protocol';
+import { isPresetName, presetSpec } from '../model/spec';
+import { readRunConfig, runTraining } from '../model/train/engine';
+import { intFlag, parseFlags, printJson, UsageError } from './args';
+
+/** Usage text for `train`. */
+export const TRAIN_USAGE =
+  'nin train [--preset seed|compact] [--input N] [--epochs E] [--batch-size B] [--lr X] [--optimizer sgd|momentum|adam] [--limit-train N] [--limit-test N] [--backend auto|tensorflow|wasm|cpu] [--threads N] [--data DIR] [--seed S] [--runs DIR] [--resume RUN] [--json]';
+
+/** Where runs go unless --runs says otherwise (relative to the working directory). */
+export const DEFAULT_RUNS_DIR = '.nin/runs';
+
+function numFlag(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, got "${value}"`);
+  return n;
+}
+
+/** The ways a recipe differs from the article's, in words (empty when it is the article's). */
+export function deviations(c: TrainConfig): string[] {
+  const out: string[] = [];
+  if (c.preset !== ARTICLE_RECIPE.preset) out.push(`the ${c.preset} network`);
+  if (c.input !== ARTICLE_RECIPE.input) out.push(`${c.input}x${c.input} input`);
+  if (c.optimizer !== ARTICLE_RECIPE.optimizer) out.push(`${c.optimizer} optimizer`);
+  if (c.lr !== ARTICLE_RECIPE.lr) out.push(`lr ${c.lr}`);
+  if (c.batchSize !== ARTICLE_RECIPE.batchSize) out.push(`batch ${c.batchSize}`);
+  if (c.epochs !== ARTICLE_RECIPE.epochs) out.push(`${c.epochs} epochs`);
+  if (c.limitTrain) out.push(`${c.limitTrain} training images`);
+  if (c.limitTest) out.push(`${c.limitTest} test images`);
+  return out;
+}
+
+/** Build the run's config from the flags (on top of the run's own config when resuming). */
+export function configFromFlags(values: Record<string, string | boolean | undefined>): { config: TrainConfig; resume?: string } {
+  const s = (k: string) => values[k] as string | undefined;
+  const resume = s('resume');
+  const preset = s('preset');
+  if (preset !== undefined && !isPresetName(preset)) throw new UsageError(`--preset must be seed or compact, got "${preset}"`);
+  const optimizer = s('optimizer');
+  if (optimizer !== undefined && !(OPTIMIZERS as readonly string[]).includes(optimizer)) throw new UsageError(`--optimizer must be one of ${OPTIMIZERS.join(', ')}, got "${optimizer}"`);
+  const backend = s('backend');
+  if (backend !== undefined && !isBackendPreference(backend)) throw new UsageError(`--backend must be auto, tensorflow, wasm or cpu, got "${backend}"`);
+  const given: Partial<Record<keyof TrainConfig, unknown>> = {
+    preset,
+    input: intFlag('input', s('input')),
+    epochs: intFlag('epochs', s('epochs')),
+    batchSize: intFlag('batch-size', s('batch-size')),
+    lr: numFlag('lr', s('lr')),
+    optimizer: optimizer as OptimizerName | undefined,
+    limitTrain: intFlag('limit-train', s('limit-train'), 0),
+    limitTest: intFlag('limit-test', s('limit-test'), 0),
+    backend,
+    threads: intFlag('threads', s('threads'), 0),
+    seed: intFlag('seed', s('seed'), 0),
+    dataDir: s('data'),
+    runsDir: s('runs'),
+  };
+  const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<TrainConfig>;
+  if (resume) {
+    // The run's recipe, with what the flags change (the engine refuses recipe changes by name).
+    return { config: { ...readRunConfig(resume), dataDir: '', ...defined }, resume };
+  }
+  const p = (defined.preset ?? ARTICLE_RECIPE.preset) as TrainConfig['preset'];
+  // Without --input, a preset trains at its own size: 224 for the article's, 28 for compact.
+  const input = defined.input ?? presetSpec(p).input[1];
+  return { config: { ...ARTICLE_RECIPE, dataDir: '', runsDir: DEFAULT_RUNS_DIR, ...defined, preset: p, input } };
+}
+
+function duration(s: number): string {
+  if (!Number.isFinite(s) || s < 0) return '?';
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = Math.floor(s % 60);
+  return h ? `${h}h${String(m).padStart(2, '0')}m` : m ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
+}
+
+/** The human-readable view: a redrawn progress line on a TTY, plain lines otherwise. */
+function humanView(tty: boolean): (e: TrainEvent) => void {
+  let epochs = 0;
+  let drawn = false;
+  const clear = () => {
+    if (drawn) process.stderr.write('\r\x1b[2K');
+    drawn = false;
+  };
+  return (e) => {
+    switch (e.type) {
+      case 'prepare':
+        if (tty) {
+          clear();
+          process.stderr.write(e.message + (e.fraction >= 0 ? ` ${(e.fraction * 100).toFixed(0)}%` : ''));
+          drawn = true;
+        }
+        break;
+      case 'start': {
+        clear();
+        epochs = e.config.epochs;
+        const c = e.config;
+        process.stdout.write(
+          `run ${e.runDir}\n` +
+            `${c.preset} NiN at ${c.input}x${c.input}: ${e.params.toLocaleString('en-US')} parameters; ${e.trainSize} training / ${e.testSize} test images, ` +
+            `batch ${c.batchSize}, ${c.optimizer} lr ${c.lr}, ${c.epochs} epochs${e.startEpoch > 1 ? ` (resuming at epoch ${e.startEpoch})` : ''}\n` +
+            `backend ${e.backend}: ${e.backendReason}\n`,
+        );
+        const dev = deviations(c);
+        if (dev.length) process.stdout.write(`note: not the article's recipe (SGD lr 0.1, batch 128, 10 epochs, 224x224, full data): ${dev.join(', ')}\n`);
+        break;
+      }
+      case 'batch': {
+        if (!tty) break;
+        const width = 24;
+        const done = Math.round((e.batch / e.batchesPerEpoch) * width);
+        clear();
+        process.stderr.write(
+          `epoch ${e.epoch}/${epochs} [${'#'.repeat(done)}${'.'.repeat(width - done)}] ${e.batch}/${e.batchesPerEpoch} ` +
+            `loss ${e.loss.toFixed(3)} acc ${e.acc.toFixed(3)} ${e.imagesPerSecond.toFixed(1)} img/s ETA ${duration(e.etaSeconds)}`,
+        );
+        drawn = true;
+        break;
+      }
+      case 'epoch':
+        clear();
+        process.stdout.write(
+          `epoch ${e.epoch}/${epochs}: train loss ${e.trainLoss.toFixed(4)}, train acc ${e.trainAcc.toFixed(4)}, test acc ${e.testAcc.toFixed(4)}, ` +
+            `${e.seconds.toFixed(1)} s, ${e.imagesPerSecond.toFixed(1)} images/s\n`,
+        );
+        break;
+      case 'checkpoint':
+      case 'evaluation':
+        break;
+      case 'done':
+        clear();
+        process.stdout.write(`done: test accuracy ${e.testAcc.toFixed(4)}\nrun folder ${e.runDir}\nmodel ${e.modelDir} (TensorFlow.js layers format)\n`);
+        break;
+      case 'stopped':
+        clear();
+        process.stdout.write(`stopped in epoch ${e.epoch}${e.checkpoint ? `; checkpoint ${e.checkpoint}` : ''}\nresume with: nin train --resume ${e.runDir}\n`);
+        break;
+      case 'error':
+        clear();
+        process.stderr.write(`error: ${e.message}\n`);
+        break;
+    }
+  };
+}
+
+/** Run `train`; returns the exit code. */
+export async function trainCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, {
+    preset: { type: 'string' },
+    input: { type: 'string' },
+    epochs: { type: 'string' },
+    'batch-size': { type: 'string' },
+    lr: { type: 'string' },
+    optimizer: { type: 'string' },
+    'limit-train': { type: 'string' },
+    'limit-test': { type: 'string' },
+    backend: { type: 'string' },
+    threads: { type: 'string' },
+    data: { type: 'string' },
+    seed: { type: 'string' },
+    runs: { type: 'string' },
+    resume: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  });
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const { config, resume } = configFromFlags(values);
+  const json = values.json === true;
+  const view = json ? (e: TrainEvent) => printJson(e) : humanView(Boolean(process.stderr.isTTY));
+
+  let stopRequested = false;
+  const onSigint = (): void => {
+    if (stopRequested) {
+      process.stderr.write('\naborted\n');
+      process.exit(130);
+    }
+    stopRequested = true;
+    process.stderr.write('\nstopping after this batch and saving a checkpoint (Ctrl-C again to abort without it)\n');
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const outcome = await runTraining(config, resume, {
+      emit: view,
+      shouldStop: () => stopRequested,
+      data: { cacheDir: datasetCacheDir(defaultCacheRoot()) },
+    });
+    return outcome === 'done' ? 0 : outcome === 'stopped' ? 130 : 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

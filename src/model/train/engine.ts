@@ -1,0 +1,337 @@
+/**
+ * The training loop: epochs of seeded batches through a BatchTrainer, test accuracy after each
+ * epoch, typed events at a bounded rate, a run folder (config, metrics log, checkpoints, the
+ * exported model), cancellation within one batch, and resume from the last checkpoint.
+ * Runs wherever it is called: the worker, the CLI, tests. No vscode, no worker_threads here.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { accumulate, accuracy, emptyConfusion, type Confusion } from '../eval/confusion';
+import { validateConfig, type LayerSummary, type PredictionSample, type TrainConfig, type TrainEvent } from '../protocol';
+import { inferShapes } from '../shapes';
+import { presetSpec } from '../spec';
+import { batchCount, batchIndices, epochOrder, makeBatch, SALT, subsetIndices } from '../data/batches';
+import { defaultCacheRoot, datasetCacheDir, loadFashionMnist, type DatasetOptions, type FashionMnist, type Split } from '../data/fashionMnist';
+import type { BatchTrainer, BatchTrainerFactory } from './batchTrainer';
+import { latestCheckpoint, pruneCheckpoints, readCheckpoint, writeCheckpoint, type Position } from './checkpoint';
+import { createTfjsTrainer } from './tfjsTrainer';
+
+/** Most prediction samples an evaluation event carries. */
+export const MAX_SAMPLES = 200;
+
+/** How the loop talks to the world, and what tests may replace. */
+export interface EngineHooks {
+  /** Every event of the run, in order (also appended to the run's metrics.jsonl). */
+  emit(event: TrainEvent): void;
+  /** Polled after every batch (and test batch): true stops the run with a checkpoint. */
+  shouldStop(): boolean;
+  /** Builds the per-batch trainer (default: the in-thread tfjs trainer). */
+  createTrainer?: BatchTrainerFactory;
+  /** Dataset cache folder and download settings (the user folder comes from the config). */
+  readonly data?: Omit<DatasetOptions, 'userDir' | 'onProgress'>;
+  /** Minimum milliseconds between batch events (default 100: at most 10 per second). */
+  readonly batchEventIntervalMs?: number;
+  /** Called after each epoch with the trainer's live tensor count (leak checks). */
+  onEpochEnd?(info: { epoch: number; liveTensors: number }): void;
+}
+
+/** How a run ended. */
+export type TrainOutcome = 'done' | 'stopped' | 'error';
+
+/** Files of a run folder. */
+export const RUN_FILES = { config: 'config.json', metrics: 'metrics.jsonl', checkpoints: 'checkpoints', model: 'model' } as const;
+
+/** Fields that define what is trained; a resume must not change them. */
+const FIXED_ON_RESUME = ['preset', 'input', 'batchSize', 'lr', 'optimizer', 'limitTrain', 'limitTest', 'seed'] as const;
+
+let datasetMemo: { key: string; data: FashionMnist } | undefined;
+
+/** Load Fashion-MNIST once per process (the worker lives as long as the extension). */
+async function dataset(config: TrainConfig, hooks: EngineHooks): Promise<FashionMnist> {
+  const cacheDir = hooks.data?.cacheDir ?? datasetCacheDir(defaultCacheRoot());
+  const key = JSON.stringify([config.dataDir, cacheDir, hooks.data?.systemDir]);
+  if (datasetMemo?.key === key) return datasetMemo.data;
+  const data = await loadFashionMnist({
+    ...hooks.data,
+    cacheDir,
+    userDir: config.dataDir || undefined,
+    onProgress: (message, fraction) => hooks.emit({ type: 'prepare', message, fraction }),
+  });
+  datasetMemo = { key, data };
+  return data;
+}
+
+function writeJsonAtomically(file: string, value: unknown): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+  renameSync(tmp, file);
+}
+
+function stamp(d = new Date()): string {
+  return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
+
+/** Create a fresh run folder `<runsDir>/<time>-<preset><input>-<optimizer>`. */
+function createRun(config: TrainConfig): { runId: string; runDir: string } {
+  const runsDir = resolve(config.runsDir || join(defaultCacheRoot(), 'runs'));
+  mkdirSync(runsDir, { recursive: true });
+  const base = `${stamp()}-${config.preset}${config.input}-${config.optimizer}`;
+  for (let i = 1; ; i++) {
+    const runId = i === 1 ? base : `${base}-${i}`;
+    const runDir = join(runsDir, runId);
+    try {
+      mkdirSync(runDir); // not recursive: fails when it exists, so two runs never share a folder
+      return { runId, runDir };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}
+
+/** Read a run's config.json; errors name the file. */
+export function readRunConfig(runDir: string): TrainConfig {
+  const file = join(runDir, RUN_FILES.config);
+  if (!existsSync(file)) throw new Error(`${file}: missing (is ${runDir} a run folder?)`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  const v = validateConfig(raw);
+  if (!v.ok) throw new Error(`${file}: ${v.error}`);
+  return v.value;
+}
+
+/** The config a resume runs with: the run's own, with only epochs/backend/threads/data taken from `asked`. */
+export function resumeConfig(saved: TrainConfig, asked: TrainConfig): TrainConfig {
+  const diff = FIXED_ON_RESUME.filter((k) => saved[k] !== asked[k]);
+  if (diff.length) {
+    throw new Error(`cannot resume with a different recipe: ${diff.map((k) => `${k} ${JSON.stringify(asked[k])} (the run has ${JSON.stringify(saved[k])})`).join(', ')}`);
+  }
+  return { ...saved, epochs: asked.epochs, backend: asked.backend, threads: asked.threads, dataDir: asked.dataDir };
+}
+
+/** Test-set evaluation: accuracy, confusion, a gallery sample (mistakes first). */
+export interface Evaluation {
+  readonly testAcc: number;
+  readonly confusion: Confusion;
+  readonly samples: PredictionSample[];
+}
+
+/** Evaluate `subset` of `split`; returns undefined when stopped midway. */
+export async function evaluate(
+  trainer: Pick<BatchTrainer, 'predict'>,
+  split: Split,
+  subset: Int32Array,
+  size: number,
+  batchSize: number,
+  shouldStop: () => boolean = () => false,
+): Promise<Evaluation | undefined> {
+  const confusion = emptyConfusion(10);
+  const wrong: PredictionSample[] = [];
+  const right: PredictionSample[] = [];
+  for (let b = 0; b < batchCount(subset.length, batchSize); b++) {
+    const idx = batchIndices(subset, b, batchSize);
+    const batch = makeBatch(split, idx, size);
+    const p = await trainer.predict(batch.x, batch.n);
+    accumulate(confusion, batch.labels, p.predicted);
+    for (let k = 0; k < batch.n; k++) {
+      const list = p.predicted[k] === batch.labels[k] ? right : wrong;
+      if (list.length >= MAX_SAMPLES) continue;
+      const i = idx[k];
+      list.push({
+        index: b * batchSize + k,
+        label: batch.labels[k],
+        predicted: p.predicted[k],
+        confidence: p.probabilities[k * 10 + p.predicted[k]],
+        pixels: Buffer.from(split.images.subarray(i * 784, (i + 1) * 784)).toString('base64'),
+      });
+    }
+    await yieldToEvents();
+    if (shouldStop()) return undefined;
+  }
+  return { testAcc: accuracy(confusion), confusion, samples: [...wrong, ...right].slice(0, MAX_SAMPLES) };
+}
+
+/** Let queued messages (a stop) be handled between batches. */
+const yieldToEvents = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/**
+ * Run (or resume) one training run to its end, emitting events; never throws: failures
+ * become an `error` event. Returns how the run ended.
+ */
+export async function runTraining(asked: TrainConfig, resumeRunDir: string | undefined, hooks: EngineHooks): Promise<TrainOutcome> {
+  let runDir: string | undefined;
+  let trainer: BatchTrainer | undefined;
+  const metricsLog = (e: TrainEvent): void => {
+    if (runDir && e.type !== 'prepare') appendFileSync(join(runDir, RUN_FILES.metrics), JSON.stringify(e) + '\n');
+  };
+  const emit = (e: TrainEvent): void => {
+    metricsLog(e);
+    hooks.emit(e);
+  };
+  try {
+    // --- the run folder
+    let config: TrainConfig;
+    let runId: string;
+    if (resumeRunDir) {
+      runDir = resolve(resumeRunDir);
+      config = resumeConfig(readRunConfig(runDir), asked);
+      runId = runDir.split(/[\\/]/).pop() ?? runDir;
+    } else {
+      const v = validateConfig(asked);
+      if (!v.ok) throw new Error(v.error);
+      config = asked;
+      ({ runId, runDir } = createRun(config));
+    }
+    const ckDir = join(runDir, RUN_FILES.checkpoints);
+    const resumeFrom = resumeRunDir ? latestCheckpoint(ckDir) : undefined;
+    if (resumeRunDir && !resumeFrom) throw new Error(`${ckDir}: no checkpoint to resume from`);
+    const ck = resumeFrom ? readCheckpoint(resumeFrom) : undefined;
+    if (ck && ck.completedEpochs >= config.epochs) {
+      throw new Error(`the run has already completed ${ck.completedEpochs} of ${config.epochs} epochs; ask for more epochs to continue it`);
+    }
+    writeJsonAtomically(join(runDir, RUN_FILES.config), config);
+
+    // --- network, data, trainer
+    const spec = presetSpec(config.preset, config.input);
+    const report = inferShapes(spec);
+    if (report.error) throw new Error(`${config.preset} at ${config.input}x${config.input}: ${report.error.name}: ${report.error.message}`);
+    const data = await dataset(config, hooks);
+    const trainSet = subsetIndices(data.train.count, config.limitTrain, config.seed, SALT.trainSubset);
+    const testSet = subsetIndices(data.test.count, config.limitTest, config.seed, SALT.testSubset);
+    const perEpoch = batchCount(trainSet.length, config.batchSize);
+    emitPrepare(hooks, `Building ${config.preset} NiN at ${config.input}x${config.input}`);
+    trainer = await (hooks.createTrainer ?? createTfjsTrainer)({
+      spec,
+      optimizer: config.optimizer,
+      lr: config.lr,
+      backend: config.backend,
+      threads: config.threads,
+      seed: config.seed,
+    });
+    if (ck) await trainer.setState(ck.state);
+
+    const layers: LayerSummary[] = report.layers.map((l) => ({ name: l.name, kind: l.kind, output: [...l.output], params: l.params, flops: l.flops }));
+    let pos: Position = ck ?? { completedEpochs: 0, batchesDone: 0, partial: { lossSum: 0, correct: 0, seen: 0, seconds: 0 } };
+    let lastTestAcc = ck?.lastTestAcc ?? 0;
+    emit({
+      type: 'start',
+      runId,
+      runDir,
+      config,
+      backend: trainer.backend,
+      backendReason: trainer.backendReason,
+      layers,
+      params: report.params,
+      flops: report.flops,
+      trainSize: trainSet.length,
+      testSize: testSet.length,
+      batchesPerEpoch: perEpoch,
+      startEpoch: pos.completedEpochs + 1,
+    });
+
+    // --- timing for throughput and ETA
+    const interval = hooks.batchEventIntervalMs ?? 100;
+    let trainSecPerImage = 0; // smoothed, 0 until measured
+    let evalSecPerImage = 0;
+    const eta = (epoch: number, batchesDoneNow: number): number => {
+      const remainingTrain = (config.epochs - epoch) * trainSet.length + Math.max(0, trainSet.length - batchesDoneNow * config.batchSize);
+      const remainingEval = (config.epochs - epoch + 1) * testSet.length;
+      return remainingTrain * trainSecPerImage + remainingEval * (evalSecPerImage || trainSecPerImage / 3);
+    };
+    let dirty = false; // trained since the last checkpoint
+
+    const emitStopped = (epoch: number, checkpoint?: string): TrainOutcome => {
+      emit({ type: 'stopped', epoch, runDir: runDir!, checkpoint: checkpoint ?? latestCheckpoint(ckDir) });
+      return 'stopped';
+    };
+    const saveCheckpoint = async (p: Position): Promise<string> => {
+      const path = writeCheckpoint(ckDir, { ...p, state: await trainer!.getState(), lastTestAcc });
+      pruneCheckpoints(ckDir);
+      emit({ type: 'checkpoint', epoch: p.completedEpochs, path });
+      dirty = false;
+      return path;
+    };
+
+    for (let epoch = pos.completedEpochs + 1; epoch <= config.epochs; epoch++) {
+      const order = epochOrder(trainSet, config.seed, epoch);
+      let { lossSum, correct, seen, seconds } = pos.partial;
+      let sessionSeen = 0;
+      let sessionSeconds = 0;
+      let lastEvent = 0;
+      for (let b = pos.batchesDone; b < perEpoch; b++) {
+        const t0 = performance.now();
+        const batch = makeBatch(data.train, batchIndices(order, b, config.batchSize), config.input);
+        const r = await trainer.step(batch.x, batch.labels, batch.n);
+        if (!Number.isFinite(r.loss)) throw new Error(`the loss became ${r.loss} at epoch ${epoch}, batch ${b + 1}: lower the learning rate`);
+        const dt = (performance.now() - t0) / 1000;
+        dirty = true;
+        lossSum += r.loss * batch.n;
+        correct += r.correct;
+        seen += batch.n;
+        seconds += dt;
+        sessionSeen += batch.n;
+        sessionSeconds += dt;
+        // The first steps include backend warm-up; smooth so the ETA settles quickly but not jumpily.
+        const spi = dt / batch.n;
+        trainSecPerImage = trainSecPerImage === 0 ? spi : 0.8 * trainSecPerImage + 0.2 * spi;
+        pos = { completedEpochs: epoch - 1, batchesDone: b + 1, partial: { lossSum, correct, seen, seconds } };
+        const now = performance.now();
+        if (now - lastEvent >= interval || b === perEpoch - 1) {
+          lastEvent = now;
+          emit({
+            type: 'batch',
+            epoch,
+            batch: b + 1,
+            batchesPerEpoch: perEpoch,
+            loss: r.loss,
+            acc: correct / seen,
+            imagesPerSecond: sessionSeen / sessionSeconds,
+            etaSeconds: eta(epoch, b + 1),
+          });
+        }
+        await yieldToEvents();
+        if (hooks.shouldStop()) return emitStopped(epoch, await saveCheckpoint(pos));
+      }
+
+      // --- test accuracy after every epoch
+      const e0 = performance.now();
+      const ev = await evaluate(trainer, data.test, testSet, config.input, config.batchSize, hooks.shouldStop);
+      if (!ev) return emitStopped(epoch, dirty ? await saveCheckpoint(pos) : undefined);
+      evalSecPerImage = (performance.now() - e0) / 1000 / Math.max(1, testSet.length);
+      lastTestAcc = ev.testAcc;
+      emit({
+        type: 'epoch',
+        epoch,
+        trainLoss: seen ? lossSum / seen : 0,
+        trainAcc: seen ? correct / seen : 0,
+        testAcc: ev.testAcc,
+        seconds,
+        imagesPerSecond: seconds ? seen / seconds : 0,
+      });
+      emit({ type: 'evaluation', epoch, testAcc: ev.testAcc, confusion: ev.confusion, samples: ev.samples });
+      pos = { completedEpochs: epoch, batchesDone: 0, partial: { lossSum: 0, correct: 0, seen: 0, seconds: 0 } };
+      dirty = true;
+      await saveCheckpoint(pos);
+      hooks.onEpochEnd?.({ epoch, liveTensors: trainer.liveTensors() });
+      if (hooks.shouldStop() && epoch < config.epochs) return emitStopped(epoch + 1);
+    }
+
+    const modelDir = join(runDir, RUN_FILES.model);
+    emitPrepare(hooks, 'Exporting the model (TensorFlow.js layers format)');
+    await trainer.saveModel(modelDir);
+    emit({ type: 'done', testAcc: lastTestAcc, runDir, modelDir });
+    return 'done';
+  } catch (e) {
+    emit({ type: 'error', message: e instanceof Error ? e.message : String(e), ...(runDir ? { runDir } : {}) });
+    return 'error';
+  } finally {
+    await trainer?.dispose();
+  }
+}
+
+function emitPrepare(hooks: EngineHooks, message: string): void {
+  hooks.emit({ type: 'prepare', message, fraction: -1 });
+}

@@ -1,0 +1,153 @@
+import * as assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { validateEvent, type TrainConfig, type TrainEvent } from '../../src/model/protocol';
+import { readCheckpoint, writeCheckpoint } from '../../src/model/train/checkpoint';
+import { runTraining, type EngineHooks } from '../../src/model/train/engine';
+
+/** Collects a run's events and validates each one as the host would. */
+function recorder(stopWhen: (events: TrainEvent[]) => boolean = () => false): EngineHooks & { events: TrainEvent[]; tensors: number[] } {
+  const events: TrainEvent[] = [];
+  const tensors: number[] = [];
+  return {
+    events,
+    tensors,
+    emit: (e) => {
+      const v = validateEvent(JSON.parse(JSON.stringify(e)));
+      assert.ok(v.ok, v.ok ? '' : v.error);
+      events.push(e);
+    },
+    shouldStop: () => stopWhen(events),
+    onEpochEnd: (i) => tensors.push(i.liveTensors),
+    data: { download: false },
+  };
+}
+const of = <T extends TrainEvent['type']>(events: TrainEvent[], type: T) => events.filter((e): e is Extract<TrainEvent, { type: T }> => e.type === type);
+
+describe('training engine on real Fashion-MNIST (wasm, small subsets)', () => {
+  let runs: string;
+  // compact at 16x16 (16 -> 7 -> 3 -> 1) keeps these runs to seconds; the loop is the same at any size.
+  const base = (over: Partial<TrainConfig>): TrainConfig => ({
+    preset: 'compact',
+    input: 16,
+    epochs: 2,
+    batchSize: 32,
+    lr: 0.005,
+    optimizer: 'adam',
+    limitTrain: 64,
+    limitTest: 64,
+    backend: 'wasm',
+    seed: 1,
+    threads: 1,
+    dataDir: '',
+    runsDir: runs,
+    ...over,
+  });
+  before(() => (runs = mkdtempSync(join(tmpdir(), 'nin-runs-'))));
+  after(() => rmSync(runs, { recursive: true, force: true }));
+
+  it('trains: loss falls, tensors stay flat across epochs, and the run folder holds config, metrics, checkpoints and the model', async () => {
+    const r = recorder();
+    const outcome = await runTraining(base({ epochs: 14 }), undefined, r);
+    const err = of(r.events, 'error')[0];
+    assert.equal(outcome, 'done', err?.message);
+    const start = of(r.events, 'start')[0];
+    assert.deepEqual([start.trainSize, start.testSize, start.batchesPerEpoch, start.startEpoch, start.backend], [64, 64, 2, 1, 'wasm']);
+    const epochs = of(r.events, 'epoch');
+    assert.equal(epochs.length, 14);
+    const first = epochs[0].trainLoss;
+    const last = (epochs[11].trainLoss + epochs[12].trainLoss + epochs[13].trainLoss) / 3;
+    assert.ok(last < first - 0.15, `train loss by epoch: ${epochs.map((e) => e.trainLoss.toFixed(3)).join(' ')}`);
+    assert.ok(epochs.every((e) => e.testAcc >= 0 && e.testAcc <= 1 && e.imagesPerSecond > 0 && e.seconds > 0));
+    // No leaks: the live tensor count after every epoch is the same.
+    assert.equal(r.tensors.length, 14);
+    assert.deepEqual(new Set(r.tensors).size, 1, `live tensors by epoch: ${r.tensors.join(' ')}`);
+    // One evaluation per epoch: 64 test images in the confusion matrix, mistakes first in the samples.
+    const evs = of(r.events, 'evaluation');
+    assert.equal(evs.length, 14);
+    const ev = evs[13];
+    assert.equal(ev.confusion.flat().reduce((a, b) => a + b, 0), 64);
+    assert.equal(ev.samples.length, 64);
+    const firstRight = ev.samples.findIndex((s) => s.label === s.predicted);
+    assert.ok(ev.samples.slice(firstRight < 0 ? 64 : firstRight).every((s) => s.label === s.predicted), 'mistakes come first');
+    assert.equal(Buffer.from(ev.samples[0].pixels, 'base64').length, 784);
+    const done = of(r.events, 'done')[0];
+    assert.equal(done.testAcc, ev.testAcc);
+    // The run folder.
+    const dir = done.runDir;
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')), base({ epochs: 14 }));
+    const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TrainEvent);
+    assert.deepEqual(
+      lines.map((e) => e.type),
+      r.events.filter((e) => e.type !== 'prepare').map((e) => e.type),
+    );
+    assert.deepEqual(readdirSync(join(dir, 'checkpoints')), ['epoch-0013.ckpt', 'epoch-0014.ckpt'], 'older checkpoints pruned, no temp files');
+    assert.equal(readCheckpoint(join(dir, 'checkpoints', 'epoch-0014.ckpt')).state.optimizer.length, 49);
+    assert.deepEqual(readdirSync(join(dir, 'model')).sort(), ['README.md', 'model.json', 'weights.bin']);
+  });
+
+  it('stops within one batch with a checkpoint, resumes from it, and refuses a different recipe or a finished run', async () => {
+    const cfg = base({ limitTrain: 128, limitTest: 32, epochs: 1 });
+    const r1 = recorder((ev) => of(ev, 'batch').length >= 2);
+    assert.equal(await runTraining(cfg, undefined, r1), 'stopped');
+    assert.deepEqual(
+      of(r1.events, 'batch').map((b) => b.batch),
+      [1, 2],
+      'no batch after the stop was requested',
+    );
+    const stopped = of(r1.events, 'stopped')[0];
+    assert.equal(stopped.epoch, 1);
+    assert.equal(basename(stopped.checkpoint ?? ''), 'epoch-0000-batch-000002.ckpt');
+    const runDir = stopped.runDir;
+
+    const bad = recorder();
+    assert.equal(await runTraining({ ...cfg, lr: 0.1 }, runDir, bad), 'error');
+    assert.match(of(bad.events, 'error')[0].message, /cannot resume with a different recipe: lr 0.1 \(the run has 0.005\)/);
+
+    const r2 = recorder();
+    assert.equal(await runTraining(cfg, runDir, r2), 'done', JSON.stringify(of(r2.events, 'error')));
+    assert.equal(of(r2.events, 'start')[0].startEpoch, 1);
+    assert.deepEqual(
+      of(r2.events, 'batch').map((b) => b.batch),
+      [3, 4],
+      'continues after the checkpointed batch',
+    );
+    assert.equal(of(r2.events, 'epoch').length, 1);
+    const again = recorder();
+    assert.equal(await runTraining(cfg, runDir, again), 'error');
+    assert.match(of(again.events, 'error')[0].message, /already completed 1 of 1 epochs/);
+    // Both sessions are in the one metrics log.
+    const types = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as TrainEvent).type);
+    assert.deepEqual(types.filter((t) => t === 'start' || t === 'stopped' || t === 'done'), ['start', 'stopped', 'start', 'done']);
+  });
+
+  it('a corrupt or truncated checkpoint is an error naming the file', async () => {
+    const dir = join(runs, 'ck');
+    const file = writeCheckpoint(dir, {
+      completedEpochs: 1,
+      batchesDone: 0,
+      partial: { lossSum: 0, correct: 0, seen: 0, seconds: 0 },
+      state: { weights: [{ name: 'w', shape: [2, 2], values: Float32Array.from([1, 2, 3, 4]) }], optimizer: [] },
+    });
+    assert.deepEqual(Array.from(readCheckpoint(file).state.weights[0].values), [1, 2, 3, 4]);
+    const bytes = readFileSync(file);
+    writeFileSync(file, bytes.subarray(0, bytes.length - 3));
+    assert.throws(() => readCheckpoint(file), (e: Error) => e.message.startsWith(file + ': truncated checkpoint'));
+    const flipped = Buffer.from(bytes);
+    flipped[flipped.length - 1] ^= 0x10;
+    writeFileSync(file, flipped);
+    assert.throws(() => readCheckpoint(file), (e: Error) => e.message === `${file}: corrupt checkpoint: payload checksum mismatch`);
+    writeFileSync(file, 'hello');
+    assert.throws(() => readCheckpoint(file), /bad magic/);
+    // Resuming a run whose latest checkpoint is damaged says which file.
+    const run = join(runs, 'damaged');
+    const r = recorder();
+    const cfg = base({});
+    mkdirSync(join(run, 'checkpoints'), { recursive: true });
+    writeFileSync(join(run, 'config.json'), JSON.stringify(cfg));
+    writeFileSync(join(run, 'checkpoints', 'epoch-0001.ckpt'), flipped);
+    assert.equal(await runTraining(cfg, run, r), 'error');
+    assert.match(of(r.events, 'error')[0].message, /epoch-0001\.ckpt: corrupt checkpoint: payload checksum mismatch/);
+  });
+});
