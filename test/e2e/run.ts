@@ -18,11 +18,12 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { E2EError, makeRunDirs, printResults, readResults, repoRoot, waitFor, type RunDirs } from './workspace';
+import { E2EError, makeRunDirs, printResults, readResults, repoRoot, waitFor, wiredBundle, type RunDirs } from './workspace';
 import { uiChecks } from './ui';
 
 const SUITE_TIMEOUT_MS = Number(process.env.NIN_E2E_SUITE_TIMEOUT_S ?? 900) * 1000;
 const SERVER_START_TIMEOUT_MS = 60_000;
+const TRAIN_TIMEOUT_MS = Number(process.env.NIN_TEST_TRAIN_TIMEOUT_S ?? 600) * 1000;
 const resultsDir = path.join(repoRoot, 'test-results');
 
 function log(msg: string): void {
@@ -146,6 +147,26 @@ function recordConsole(page: Page, sink: string[]): void {
   page.on('pageerror', (e) => sink.push(`[pageerror] ${e.message}`));
 }
 
+/** What is running now, for the signal handlers: an interrupted run leaves nothing behind. */
+const live: { server?: Server; browser?: Browser } = {};
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(sig, () => {
+    console.error(`\n[e2e] ${sig}: shutting down code-server and Chromium`);
+    void Promise.allSettled([live.browser?.close(), live.server?.stop()]).then(() => process.exit(130));
+  });
+}
+process.on('exit', () => {
+  // Last resort (e.g. an uncaught error): the server's process group must not outlive us.
+  const pid = live.server?.exited ? undefined : live.server?.proc.pid;
+  if (pid !== undefined) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+});
+
 async function main(): Promise<number> {
   const pkg = process.env.NIN_CODE_SERVER ?? path.join(repoRoot, '.cache', 'code-server', 'node_modules', 'code-server');
   if (!existsSync(path.join(pkg, 'out', 'node', 'entry.js'))) {
@@ -180,6 +201,7 @@ async function main(): Promise<number> {
     const port = await freePort();
     log(`code-server ${pkg} on 127.0.0.1:${port}, workspace ${dirs.workspace}`);
     server = new Server(pkg, port, dirs, serverLog);
+    live.server = server;
     const srv = server;
     await waitFor(
       'code-server to answer /healthz',
@@ -191,7 +213,7 @@ async function main(): Promise<number> {
     );
     log(`code-server up after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
-    browser = await chromium.launch({
+    browser = live.browser = await chromium.launch({
       executablePath,
       headless: process.env.NIN_E2E_HEADED !== '1',
       args: [
@@ -232,11 +254,8 @@ async function main(): Promise<number> {
     const uiPage = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     recordConsole(uiPage, consoleLines);
     await uiPage.goto(workbenchUrl(port, dirs.workspace, undefined));
-    const ui = await uiChecks(uiPage, { resultsDir, pythonFile: dirs.pythonFile });
-    for (const c of ui) {
-      console.log(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}${c.detail ? `: ${c.detail}` : ''}`);
-      if (!c.ok) fail(`UI check failed: ${c.name}`);
-    }
+    const ui = await uiChecks(uiPage, { resultsDir, pythonFile: dirs.pythonFile, wired: wiredBundle(), trainTimeoutMs: TRAIN_TIMEOUT_MS });
+    for (const c of ui) if (!c.ok) fail(`UI check failed: ${c.name}`);
   } catch (e) {
     fail(e instanceof Error ? e.message : String(e));
   } finally {
