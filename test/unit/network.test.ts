@@ -69,6 +69,38 @@ describe('tfjs network built from the spec', () => {
     }
   });
 
+  it('pads explicitly where tfjs "same" is not PyTorch padding (stride 2, padding 1), and the shapes still match', () => {
+    const seed = presetSpec('seed', 96);
+    const layers = seed.layers.map((l, i) => (i === 0 && l.kind === 'nin_block' ? { ...l, stride: 2, padding: 1 } : l));
+    const { model, report, rowEnds } = buildNetwork({ ...seed, layers });
+    try {
+      assert.ok(model.layers.some((l) => l.name === 'nin_block_1_pad'));
+      assert.ok(!model.layers.some((l) => l.name === 'nin_block_2_pad'), 'a stride-1 conv with 2p = k-1 pads itself');
+      assert.deepEqual(
+        rowEnds.map((n) => chw(model.getLayer(n).outputShape)),
+        report.layers.map((l) => [...l.output]),
+      );
+    } finally {
+      model.dispose();
+    }
+  });
+
+  for (const [k, p] of [
+    [5, 2],
+    [3, 1],
+  ]) {
+    it(`a stride-1 ${k}x${k} conv with "same" equals zero padding ${p} then "valid" (PyTorch's padding)`, () => {
+      const err = tf.tidy(() => {
+        const x = tf.randomNormal<tf.Rank.R4>([2, 9, 7, 3], 0, 1, 'float32', 3);
+        const w = tf.randomNormal<tf.Rank.R4>([k, k, 3, 4], 0, 1, 'float32', 4);
+        const same = tf.conv2d(x, w, 1, 'same');
+        const explicit = tf.conv2d(tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]), w, 1, 'valid');
+        return tf.max(tf.abs(tf.sub(same, explicit))).dataSync()[0];
+      });
+      assert.ok(err < 1e-5, `max |same - explicit| = ${err}`);
+    });
+  }
+
   it('rejects a collapsing configuration with the layer name', () => {
     assert.throws(() => buildNetwork(presetSpec('seed', 66)), /maxpool_3/);
   });
