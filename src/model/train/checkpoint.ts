@@ -20,7 +20,12 @@ export interface Position {
   /** Batches already trained of epoch completedEpochs + 1 (0 at an epoch boundary). */
   readonly batchesDone: number;
   /** Running sums of that partial epoch, so its train loss/accuracy continue correctly. */
-  readonly partial: { readonly lossSum: number; readonly correct: number; readonly seen: number; readonly seconds: number };
+  readonly partial: {
+    readonly lossSum: number;
+    readonly correct: number;
+    readonly seen: number;
+    readonly seconds: number;
+  };
 }
 
 /** A checkpoint: position, state, and the last test accuracy (for a resumed run's summary). */
@@ -55,7 +60,8 @@ export function writeCheckpoint(dir: string, ck: Checkpoint): string {
   const payload = Buffer.alloc(payloadBytes);
   let at = 0;
   for (const a of arrays) {
-    if (a.values.length !== size(a)) throw new Error(`checkpoint: ${a.name} has ${a.values.length} values for shape [${a.shape.join(',')}]`);
+    if (a.values.length !== size(a))
+      throw new Error(`checkpoint: ${a.name} has ${a.values.length} values for shape [${a.shape.join(',')}]`);
     // Little-endian on every platform Node runs on; Buffer.from copies the bytes as they are.
     Buffer.from(a.values.buffer, a.values.byteOffset, a.values.byteLength).copy(payload, at);
     at += a.values.byteLength;
@@ -102,10 +108,13 @@ export function readCheckpoint(file: string): Checkpoint {
   } catch (e) {
     return fail(`corrupt checkpoint header (${(e as Error).message})`);
   }
-  if (h.version !== 1 || !Array.isArray(h.weights) || !Array.isArray(h.optimizer)) fail('unsupported checkpoint header');
+  if (h.version !== 1 || !Array.isArray(h.weights) || !Array.isArray(h.optimizer))
+    fail('unsupported checkpoint header');
   const payload = buf.subarray(12 + hlen);
-  if (payload.length !== h.payloadBytes) fail(`truncated checkpoint: ${payload.length} payload bytes, the header says ${h.payloadBytes}`);
-  if (createHash('sha256').update(payload).digest('hex') !== h.sha256) fail('corrupt checkpoint: payload checksum mismatch');
+  if (payload.length !== h.payloadBytes)
+    fail(`truncated checkpoint: ${payload.length} payload bytes, the header says ${h.payloadBytes}`);
+  if (createHash('sha256').update(payload).digest('hex') !== h.sha256)
+    fail('corrupt checkpoint: payload checksum mismatch');
   // Copy into an aligned buffer: Float32Array views need 4-byte alignment.
   const aligned = new Float32Array(payload.length / 4);
   Buffer.from(aligned.buffer).set(payload);
@@ -118,7 +127,13 @@ export function readCheckpoint(file: string): Checkpoint {
   };
   const weights = h.weights.map(take);
   const optimizer = h.optimizer.map(take);
-  return { completedEpochs: h.completedEpochs, batchesDone: h.batchesDone, partial: h.partial, lastTestAcc: h.lastTestAcc, state: { weights, optimizer } };
+  return {
+    completedEpochs: h.completedEpochs,
+    batchesDone: h.batchesDone,
+    partial: h.partial,
+    lastTestAcc: h.lastTestAcc,
+    state: { weights, optimizer },
+  };
 }
 
 /** Checkpoint files in a folder, latest position last (names sort by position). */

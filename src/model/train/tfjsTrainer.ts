@@ -74,7 +74,8 @@ export class TfjsTrainer implements BatchTrainer {
 
   private input(x: Float32Array, n: number): tf.Tensor4D {
     const [h, w, c] = this.hwc;
-    if (x.length !== n * h * w * c) throw new Error(`batch of ${n} needs ${n * h * w * c} pixels (${h}x${w}x${c}), got ${x.length}`);
+    if (x.length !== n * h * w * c)
+      throw new Error(`batch of ${n} needs ${n * h * w * c} pixels (${h}x${w}x${c}), got ${x.length}`);
     return tf.tensor4d(x, [n, h, w, c]);
   }
 
@@ -126,11 +127,14 @@ export class TfjsTrainer implements BatchTrainer {
 
   async setState(state: TrainerState): Promise<void> {
     const ws = this.model.weights;
-    if (state.weights.length !== ws.length) throw new Error(`state has ${state.weights.length} weights, the model ${ws.length}`);
+    if (state.weights.length !== ws.length)
+      throw new Error(`state has ${state.weights.length} weights, the model ${ws.length}`);
     const values = ws.map((w, i) => {
       const s = state.weights[i];
       if (s.name !== w.originalName || shapeText(s.shape) !== shapeText(w.shape)) {
-        throw new Error(`weight ${i}: state has ${s.name} ${shapeText(s.shape)}, the model ${w.originalName} ${shapeText(w.shape)}`);
+        throw new Error(
+          `weight ${i}: state has ${s.name} ${shapeText(s.shape)}, the model ${w.originalName} ${shapeText(w.shape)}`,
+        );
       }
       return tf.tensor(s.values, [...s.shape]);
     });
