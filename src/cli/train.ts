@@ -73,7 +73,7 @@ export function configFromFlags(values: Record<string, string | boolean | undefi
   const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<TrainConfig>;
   if (resume) {
     // The run's recipe, with what the flags change (the engine refuses recipe changes by name).
-    return { config: { ...readRunConfig(resume), dataDir: '', ...defined }, resume };
+    return { config: { ...readRunConfig(resume), ...defined }, resume };
   }
   const p = (defined.preset ?? ARTICLE_RECIPE.preset) as TrainConfig['preset'];
   // Without --input, a preset trains at its own size: 224 for the article's, 28 for compact.

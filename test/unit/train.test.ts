@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { validateEvent, type TrainConfig, type TrainEvent } from '../../src/model/protocol';
 import type { BatchTrainer } from '../../src/model/train/batchTrainer';
-import { readCheckpoint, writeCheckpoint } from '../../src/model/train/checkpoint';
+import {
+  latestCheckpoint,
+  listCheckpoints,
+  pruneCheckpoints,
+  readCheckpoint,
+  writeCheckpoint,
+} from '../../src/model/train/checkpoint';
 import { runTraining, type EngineHooks } from '../../src/model/train/engine';
 
 /** Collects a run's events and validates each one as the host would. */
@@ -192,6 +198,33 @@ describe('training engine on real Fashion-MNIST (wasm, small subsets)', () => {
         `events ${i - 1} and ${i} ${(times[i] - times[i - 1]).toFixed(1)} ms apart`,
       );
     assert.ok(batches.every((b) => b.etaSeconds >= 0 && b.imagesPerSecond > 0 && b.acc === 0));
+  });
+
+  it('the latest checkpoint is the latest position, and pruning keeps it', () => {
+    const dir = join(runs, 'order');
+    const ck = (completedEpochs: number, batchesDone: number) =>
+      writeCheckpoint(dir, {
+        completedEpochs,
+        batchesDone,
+        partial: { lossSum: 0, correct: 0, seen: 0, seconds: 0 },
+        state: { weights: [], optimizer: [] },
+      });
+    for (const [e, b] of [
+      [0, 5],
+      [1, 0],
+      [2, 0],
+      [2, 3],
+      [3, 0],
+      [3, 12],
+    ])
+      ck(e, b);
+    // A stop 12 batches into epoch 4 sorts after the end of epoch 3 (as text it would not).
+    assert.equal(basename(latestCheckpoint(dir) ?? ''), 'epoch-0003-batch-000012.ckpt');
+    pruneCheckpoints(dir);
+    assert.deepEqual(
+      listCheckpoints(dir).map((f) => basename(f)),
+      ['epoch-0002.ckpt', 'epoch-0003.ckpt', 'epoch-0003-batch-000012.ckpt'],
+    );
   });
 
   it('a corrupt or truncated checkpoint is an error naming the file', async () => {

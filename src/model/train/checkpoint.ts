@@ -44,7 +44,7 @@ interface Header extends Position {
   readonly sha256: string;
 }
 
-/** File name for a checkpoint at a position (sorts by position). */
+/** File name for a checkpoint at a position. */
 export function checkpointName(p: Pick<Position, 'completedEpochs' | 'batchesDone'>): string {
   const e = String(p.completedEpochs).padStart(4, '0');
   return p.batchesDone === 0 ? `epoch-${e}.ckpt` : `epoch-${e}-batch-${String(p.batchesDone).padStart(6, '0')}.ckpt`;
@@ -136,12 +136,18 @@ export function readCheckpoint(file: string): Checkpoint {
   };
 }
 
-/** Checkpoint files in a folder, latest position last (names sort by position). */
+/** Checkpoint files in a folder, latest position last. */
 export function listCheckpoints(dir: string): string[] {
   if (!existsSync(dir)) return [];
+  // Sort by position, not by name: "epoch-0001-batch-000003" sorts before "epoch-0001" as text
+  // ('-' < '.') although it was taken later, 3 batches into epoch 2.
+  const position = (f: string): number => {
+    const m = /^epoch-(\d{4})(?:-batch-(\d{6}))?\.ckpt$/.exec(f);
+    return m ? Number(m[1]) * 1e6 + Number(m[2] ?? 0) : -1;
+  };
   return readdirSync(dir)
-    .filter((f) => /^epoch-\d{4}(-batch-\d{6})?\.ckpt$/.test(f))
-    .sort()
+    .filter((f) => position(f) >= 0)
+    .sort((a, b) => position(a) - position(b))
     .map((f) => join(dir, f));
 }
 
