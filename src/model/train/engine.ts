@@ -324,7 +324,6 @@ export async function runTraining(
         pos = { completedEpochs: epoch - 1, batchesDone: b + 1, partial: { lossSum, correct, seen, seconds } };
         const now = performance.now();
         if (now - lastEvent >= interval || b === perEpoch - 1) {
-          lastEvent = now;
           emit({
             type: 'batch',
             epoch,
@@ -335,6 +334,8 @@ export async function runTraining(
             imagesPerSecond: sessionSeen / sessionSeconds,
             etaSeconds: eta(epoch, b + 1),
           });
+          // Measured after the emit (and its metrics append), so listeners see the spacing too.
+          lastEvent = performance.now();
         }
         await yieldToEvents();
         if (hooks.shouldStop()) return emitStopped(epoch, await saveCheckpoint(pos));
