@@ -88,6 +88,20 @@ describe('TfjsTrainer (in-thread BatchTrainer, wasm backend)', () => {
     });
     const s = await a.getState();
     await a.dispose();
+    // The article's init, reproducible from the seed: Xavier kernels, PyTorch-default biases U(+-1/sqrt(fan_in)).
+    const bias = s.weights[1].values;
+    assert.equal(s.weights[1].name, 'nin_block_1_conv/bias');
+    assert.ok(bias.every((v) => Math.abs(v) <= 1 / Math.sqrt(25)) && bias.some((v) => Math.abs(v) > 0.05));
+    const again = await TfjsTrainer.create({
+      spec: presetSpec('compact'),
+      optimizer: 'sgd',
+      lr: 0.1,
+      backend: 'wasm',
+      threads: 1,
+      seed: 1,
+    });
+    assert.deepEqual((await again.getState()).weights[0].values, s.weights[0].values);
+    await again.dispose();
     const b = await TfjsTrainer.create({
       spec: presetSpec('seed', 96),
       optimizer: 'sgd',
