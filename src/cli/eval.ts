@@ -20,7 +20,8 @@ import { TfjsTrainer } from '../model/train/tfjsTrainer';
 import { parseFlags, printJson, UsageError } from './args';
 
 /** Usage text for `eval`. */
-export const EVAL_USAGE = 'nin eval RUN [--checkpoint FILE | --latest-checkpoint] [--backend auto|tensorflow|wasm|cpu] [--data DIR] [--json]';
+export const EVAL_USAGE =
+  'nin eval RUN [--checkpoint FILE | --latest-checkpoint] [--backend auto|tensorflow|wasm|cpu] [--data DIR] [--json]';
 
 /** The final test accuracy the run itself reported (its last epoch event), if any. */
 function reportedTestAcc(runDir: string): number | undefined {
@@ -51,7 +52,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const runDir = resolve(positionals[0]);
   const config = readRunConfig(runDir);
   const backend = (values.backend ?? config.backend) as BackendPreference;
-  if (!isBackendPreference(backend)) throw new UsageError(`--backend must be auto, tensorflow, wasm or cpu, got "${backend}"`);
+  if (!isBackendPreference(backend))
+    throw new UsageError(`--backend must be auto, tensorflow, wasm or cpu, got "${backend}"`);
 
   // What to evaluate: an explicit checkpoint, else the exported model, else the latest checkpoint.
   const modelDir = join(runDir, RUN_FILES.model);
@@ -60,7 +62,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
     : values['latest-checkpoint'] || !existsSync(modelDir)
       ? latestCheckpoint(join(runDir, RUN_FILES.checkpoints))
       : undefined;
-  if (!ckFile && !existsSync(modelDir)) throw new Error(`${runDir}: no exported model (${modelDir}) and no checkpoint to evaluate`);
+  if (!ckFile && !existsSync(modelDir))
+    throw new Error(`${runDir}: no exported model (${modelDir}) and no checkpoint to evaluate`);
 
   const choice = await selectBackend(backend);
   const spec = presetSpec(config.preset, config.input);
@@ -69,7 +72,14 @@ export async function evalCommand(argv: string[]): Promise<number> {
   let dispose: () => Promise<void> | void;
   if (ckFile) {
     const ck = readCheckpoint(ckFile);
-    const trainer = await TfjsTrainer.create({ spec, optimizer: config.optimizer, lr: config.lr, backend: choice.name, threads: config.threads, seed: config.seed });
+    const trainer = await TfjsTrainer.create({
+      spec,
+      optimizer: config.optimizer,
+      lr: config.lr,
+      backend: choice.name,
+      threads: config.threads,
+      seed: config.seed,
+    });
     await trainer.setState({ weights: ck.state.weights, optimizer: [] });
     predictor = trainer;
     source = ckFile;
@@ -78,7 +88,9 @@ export async function evalCommand(argv: string[]): Promise<number> {
     const model = await loadLayersModelFrom(modelDir);
     const want = [null, config.input, config.input, spec.input[0]];
     if (JSON.stringify(model.inputs[0].shape) !== JSON.stringify(want)) {
-      throw new Error(`${join(modelDir, 'model.json')}: input ${JSON.stringify(model.inputs[0].shape)} does not match the run's config (${JSON.stringify(want)})`);
+      throw new Error(
+        `${join(modelDir, 'model.json')}: input ${JSON.stringify(model.inputs[0].shape)} does not match the run's config (${JSON.stringify(want)})`,
+      );
     }
     predictor = modelPredictor(model);
     source = modelDir;
@@ -87,28 +99,54 @@ export async function evalCommand(argv: string[]): Promise<number> {
     };
   }
   try {
-    const data = await loadFashionMnist({ userDir: values.data ?? (config.dataDir || undefined), cacheDir: datasetCacheDir(defaultCacheRoot()) });
+    const data = await loadFashionMnist({
+      userDir: values.data ?? (config.dataDir || undefined),
+      cacheDir: datasetCacheDir(defaultCacheRoot()),
+    });
     const subset = subsetIndices(data.test.count, config.limitTest, config.seed, SALT.testSubset);
     const ev = await evaluate(predictor, data.test, subset, config.input, config.batchSize);
     if (!ev) throw new Error('evaluation interrupted');
     const perClass = perClassAccuracy(ev.confusion);
     const runTestAcc = reportedTestAcc(runDir);
     if (values.json) {
-      printJson({ testAcc: ev.testAcc, perClass, confusion: ev.confusion, testSize: subset.length, source, backend: choice.name, runTestAcc: runTestAcc ?? null, mostConfused: mostConfused(ev.confusion, 5) });
+      printJson({
+        testAcc: ev.testAcc,
+        perClass,
+        confusion: ev.confusion,
+        testSize: subset.length,
+        source,
+        backend: choice.name,
+        runTestAcc: runTestAcc ?? null,
+        mostConfused: mostConfused(ev.confusion, 5),
+      });
       return 0;
     }
     const out: string[] = [];
-    out.push(`run ${runDir}`, `evaluated ${source} on ${subset.length} test images (${config.preset} at ${config.input}x${config.input}, backend ${choice.name})`);
-    out.push(`test accuracy ${ev.testAcc.toFixed(4)}${runTestAcc === undefined ? '' : runTestAcc === ev.testAcc ? ' (the run reported the same)' : ` (the run reported ${runTestAcc.toFixed(4)})`}`);
+    out.push(
+      `run ${runDir}`,
+      `evaluated ${source} on ${subset.length} test images (${config.preset} at ${config.input}x${config.input}, backend ${choice.name})`,
+    );
+    out.push(
+      `test accuracy ${ev.testAcc.toFixed(4)}${runTestAcc === undefined ? '' : runTestAcc === ev.testAcc ? ' (the run reported the same)' : ` (the run reported ${runTestAcc.toFixed(4)})`}`,
+    );
     out.push('', 'per class:');
-    perClass.forEach((a, i) => out.push(`  ${String(i)} ${CLASS_NAMES[i].padEnd(12)} ${a.toFixed(4)}  (${ev.confusion[i].reduce((x, y) => x + y, 0)} images)`));
+    perClass.forEach((a, i) =>
+      out.push(
+        `  ${String(i)} ${CLASS_NAMES[i].padEnd(12)} ${a.toFixed(4)}  (${ev.confusion[i].reduce((x, y) => x + y, 0)} images)`,
+      ),
+    );
     out.push('', 'confusion (rows: true class, columns: predicted):');
     out.push('      ' + CLASS_NAMES.map((_, j) => String(j).padStart(5)).join(''));
-    ev.confusion.forEach((row, i) => out.push(`  ${String(i).padStart(2)}  ` + row.map((c) => String(c).padStart(5)).join('')));
+    ev.confusion.forEach((row, i) =>
+      out.push(`  ${String(i).padStart(2)}  ` + row.map((c) => String(c).padStart(5)).join('')),
+    );
     const pairs = mostConfused(ev.confusion, 5);
     if (pairs.length) {
       out.push('', 'most confused:');
-      for (const p of pairs) out.push(`  ${CLASS_NAMES[p.trueClass]} -> ${CLASS_NAMES[p.predicted]}: ${p.count} (${(p.rate * 100).toFixed(1)}%)`);
+      for (const p of pairs)
+        out.push(
+          `  ${CLASS_NAMES[p.trueClass]} -> ${CLASS_NAMES[p.predicted]}: ${p.count} (${(p.rate * 100).toFixed(1)}%)`,
+        );
     }
     process.stdout.write(out.join('\n') + '\n');
     return 0;

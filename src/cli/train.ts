@@ -40,15 +40,21 @@ export function deviations(c: TrainConfig): string[] {
 }
 
 /** Build the run's config from the flags (on top of the run's own config when resuming). */
-export function configFromFlags(values: Record<string, string | boolean | undefined>): { config: TrainConfig; resume?: string } {
+export function configFromFlags(values: Record<string, string | boolean | undefined>): {
+  config: TrainConfig;
+  resume?: string;
+} {
   const s = (k: string) => values[k] as string | undefined;
   const resume = s('resume');
   const preset = s('preset');
-  if (preset !== undefined && !isPresetName(preset)) throw new UsageError(`--preset must be seed or compact, got "${preset}"`);
+  if (preset !== undefined && !isPresetName(preset))
+    throw new UsageError(`--preset must be seed or compact, got "${preset}"`);
   const optimizer = s('optimizer');
-  if (optimizer !== undefined && !(OPTIMIZERS as readonly string[]).includes(optimizer)) throw new UsageError(`--optimizer must be one of ${OPTIMIZERS.join(', ')}, got "${optimizer}"`);
+  if (optimizer !== undefined && !(OPTIMIZERS as readonly string[]).includes(optimizer))
+    throw new UsageError(`--optimizer must be one of ${OPTIMIZERS.join(', ')}, got "${optimizer}"`);
   const backend = s('backend');
-  if (backend !== undefined && !isBackendPreference(backend)) throw new UsageError(`--backend must be auto, tensorflow, wasm or cpu, got "${backend}"`);
+  if (backend !== undefined && !isBackendPreference(backend))
+    throw new UsageError(`--backend must be auto, tensorflow, wasm or cpu, got "${backend}"`);
   const given: Partial<Record<keyof TrainConfig, unknown>> = {
     preset,
     input: intFlag('input', s('input')),
@@ -67,7 +73,7 @@ export function configFromFlags(values: Record<string, string | boolean | undefi
   const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<TrainConfig>;
   if (resume) {
     // The run's recipe, with what the flags change (the engine refuses recipe changes by name).
-    return { config: { ...readRunConfig(resume), dataDir: '', ...defined }, resume };
+    return { config: { ...readRunConfig(resume), ...defined }, resume };
   }
   const p = (defined.preset ?? ARTICLE_RECIPE.preset) as TrainConfig['preset'];
   // Without --input, a preset trains at its own size: 224 for the article's, 28 for compact.
@@ -111,7 +117,10 @@ function humanView(tty: boolean): (e: TrainEvent) => void {
             `backend ${e.backend}: ${e.backendReason}\n`,
         );
         const dev = deviations(c);
-        if (dev.length) process.stdout.write(`note: not the article's recipe (SGD lr 0.1, batch 128, 10 epochs, 224x224, full data): ${dev.join(', ')}\n`);
+        if (dev.length)
+          process.stdout.write(
+            `note: not the article's recipe (SGD lr 0.1, batch 128, 10 epochs, 224x224, full data): ${dev.join(', ')}\n`,
+          );
         break;
       }
       case 'batch': {
@@ -138,11 +147,15 @@ function humanView(tty: boolean): (e: TrainEvent) => void {
         break;
       case 'done':
         clear();
-        process.stdout.write(`done: test accuracy ${e.testAcc.toFixed(4)}\nrun folder ${e.runDir}\nmodel ${e.modelDir} (TensorFlow.js layers format)\n`);
+        process.stdout.write(
+          `done: test accuracy ${e.testAcc.toFixed(4)}\nrun folder ${e.runDir}\nmodel ${e.modelDir} (TensorFlow.js layers format)\n`,
+        );
         break;
       case 'stopped':
         clear();
-        process.stdout.write(`stopped in epoch ${e.epoch}${e.checkpoint ? `; checkpoint ${e.checkpoint}` : ''}\nresume with: nin train --resume ${e.runDir}\n`);
+        process.stdout.write(
+          `stopped in epoch ${e.epoch}${e.checkpoint ? `; checkpoint ${e.checkpoint}` : ''}\nresume with: nin train --resume ${e.runDir}\n`,
+        );
         break;
       case 'error':
         clear();

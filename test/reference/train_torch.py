@@ -86,8 +86,7 @@ def network(preset):
         nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten())
     for m in net.modules():
         if isinstance(m, nn.Conv2d):
-            nn.init.xavier_uniform_(m.weight)
-            nn.init.zeros_(m.bias)
+            nn.init.xavier_uniform_(m.weight)  # as d2l's init_weights; biases keep PyTorch's default
     return net
 
 

@@ -2,7 +2,14 @@ import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { join } from 'node:path';
-import { batchCount, batchIndices, epochOrder, makeBatch, permutation, subsetIndices } from '../../src/model/data/batches';
+import {
+  batchCount,
+  batchIndices,
+  epochOrder,
+  makeBatch,
+  permutation,
+  subsetIndices,
+} from '../../src/model/data/batches';
 import { DEBIAN_DIR, FILES, type Split } from '../../src/model/data/fashionMnist';
 import { readIdxFile } from '../../src/model/data/idx';
 
@@ -22,7 +29,10 @@ describe('batch pipeline', () => {
     assert.deepEqual(e1, epochOrder(subset, 1, 1));
     assert.notDeepEqual(e1, epochOrder(subset, 1, 2));
     assert.notDeepEqual(e1, epochOrder(subset, 2, 1));
-    assert.deepEqual(Array.from(e1).sort((a, b) => a - b), Array.from(subset));
+    assert.deepEqual(
+      Array.from(e1).sort((a, b) => a - b),
+      Array.from(subset),
+    );
     const p = permutation(1000, 7);
     assert.equal(new Set(p).size, 1000);
   });
@@ -56,7 +66,12 @@ describe('batch pipeline', () => {
       const b = makeBatch(test, idx, size);
       assert.equal(b.x.length, 2 * size * size);
       const ref = tf.tidy(() => {
-        const src = tf.tensor4d(Float32Array.from(Array.from(idx).flatMap((i) => Array.from(test.images.subarray(i * 784, (i + 1) * 784), (v) => v / 255))), [2, 28, 28, 1]);
+        const src = tf.tensor4d(
+          Float32Array.from(
+            Array.from(idx).flatMap((i) => Array.from(test.images.subarray(i * 784, (i + 1) * 784), (v) => v / 255)),
+          ),
+          [2, 28, 28, 1],
+        );
         return tf.image.resizeBilinear(src, [size, size], false, true).dataSync();
       });
       let maxErr = 0;
@@ -66,8 +81,18 @@ describe('batch pipeline', () => {
       assert.equal(b.x[0], Math.fround(test.images[3 * 784] / 255));
       assert.ok(Math.min(...b.x) >= 0 && Math.max(...b.x) <= 1);
       // Upsampling keeps the mean brightness close to the original's.
-      const mean = (a: ArrayLike<number>, from: number, n: number) => Array.from({ length: n }, (_, i) => a[from + i]).reduce((x, y) => x + y, 0) / n;
-      assert.ok(Math.abs(mean(b.x, 0, size * size) - mean(Array.from(test.images.subarray(3 * 784, 4 * 784), (v) => v / 255), 0, 784)) < 0.01);
+      const mean = (a: ArrayLike<number>, from: number, n: number) =>
+        Array.from({ length: n }, (_, i) => a[from + i]).reduce((x, y) => x + y, 0) / n;
+      assert.ok(
+        Math.abs(
+          mean(b.x, 0, size * size) -
+            mean(
+              Array.from(test.images.subarray(3 * 784, 4 * 784), (v) => v / 255),
+              0,
+              784,
+            ),
+        ) < 0.01,
+      );
     });
   }
 });

@@ -7,9 +7,14 @@ import { validateEvent, type TrainEvent } from '../../src/model/protocol';
 import { ROOT, runCli } from './helpers';
 
 /** Run the CLI; `onLine` sees each stdout line as it arrives (and may signal the child). */
-function cli(args: string[], onLine: (line: string, kill: (s: NodeJS.Signals) => void) => void = () => {}): Promise<{ code: number | null; lines: string[]; stderr: string }> {
+function cli(
+  args: string[],
+  onLine: (line: string, kill: (s: NodeJS.Signals) => void) => void = () => {},
+): Promise<{ code: number | null; lines: string[]; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'out', 'cli.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(ROOT, 'out', 'cli.js'), ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const lines: string[] = [];
     let buf = '';
     let stderr = '';
@@ -37,7 +42,24 @@ const events = (lines: string[]): TrainEvent[] =>
 
 describe('nin train (CLI)', () => {
   let runs: string;
-  const small = () => ['--preset', 'compact', '--input', '16', '--optimizer', 'adam', '--lr', '0.005', '--batch-size', '32', '--limit-test', '32', '--backend', 'wasm', '--runs', runs];
+  const small = () => [
+    '--preset',
+    'compact',
+    '--input',
+    '16',
+    '--optimizer',
+    'adam',
+    '--lr',
+    '0.005',
+    '--batch-size',
+    '32',
+    '--limit-test',
+    '32',
+    '--backend',
+    'wasm',
+    '--runs',
+    runs,
+  ];
   before(() => (runs = mkdtempSync(join(tmpdir(), 'nin-cli-'))));
   after(() => rmSync(runs, { recursive: true, force: true }));
 
@@ -47,7 +69,11 @@ describe('nin train (CLI)', () => {
     const ev = events(r.lines);
     assert.equal(ev[ev.length - 1].type, 'done');
     const epoch = ev.find((e) => e.type === 'epoch');
-    assert.ok(epoch && epoch.type === 'epoch' && ['epoch', 'trainLoss', 'trainAcc', 'testAcc', 'seconds', 'imagesPerSecond'].every((k) => k in epoch));
+    assert.ok(
+      epoch &&
+        epoch.type === 'epoch' &&
+        ['epoch', 'trainLoss', 'trainAcc', 'testAcc', 'seconds', 'imagesPerSecond'].every((k) => k in epoch),
+    );
     const done = ev[ev.length - 1] as Extract<TrainEvent, { type: 'done' }>;
     assert.ok(existsSync(join(done.runDir, 'config.json')) && existsSync(join(done.runDir, 'model', 'model.json')));
     const start = ev.find((e) => e.type === 'start');
@@ -56,12 +82,15 @@ describe('nin train (CLI)', () => {
 
   it('Ctrl-C stops after a checkpoint is written (exit 130); --resume continues it to done (exit 0)', async () => {
     let sent = false;
-    const r = await cli(['train', ...small(), '--limit-train', '128', '--epochs', '1', '--json', '--threads', '1'], (line, kill) => {
-      if (!sent && line.includes('"type":"batch"')) {
-        sent = true;
-        kill('SIGINT');
-      }
-    });
+    const r = await cli(
+      ['train', ...small(), '--limit-train', '128', '--epochs', '1', '--json', '--threads', '1'],
+      (line, kill) => {
+        if (!sent && line.includes('"type":"batch"')) {
+          sent = true;
+          kill('SIGINT');
+        }
+      },
+    );
     assert.equal(r.code, 130, r.stderr);
     const ev = events(r.lines);
     const types = ev.map((e) => e.type);

@@ -10,12 +10,18 @@ function fakeFetch(routes: Record<string, Uint8Array | number>): FetchLike & { u
   const f = (async (url: string) => {
     urls.push(url);
     const r = routes[url];
-    if (r === undefined || typeof r === 'number') return { ok: false, status: r ?? 404, headers: { get: () => null }, body: null };
+    if (r === undefined || typeof r === 'number')
+      return { ok: false, status: r ?? 404, headers: { get: () => null }, body: null };
     const bytes: Uint8Array = r;
     async function* body(): AsyncGenerator<Uint8Array> {
       for (let i = 0; i < bytes.length; i += 1000) yield bytes.subarray(i, i + 1000);
     }
-    return { ok: true, status: 200, headers: { get: (h: string) => (h === 'content-length' ? String(bytes.length) : null) }, body: body() };
+    return {
+      ok: true,
+      status: 200,
+      headers: { get: (h: string) => (h === 'content-length' ? String(bytes.length) : null) },
+      body: body(),
+    };
   }) as unknown as FetchLike & { urls: string[] };
   f.urls = urls;
   return f;
@@ -37,7 +43,8 @@ describe('Fashion-MNIST sources: user folder, Debian folder, cache, download', (
     cache = join(root, 'cache');
     for (const d of [user, empty]) mkdirSync(d);
     // The user folder holds three of the four files; t10k labels must come from elsewhere.
-    for (const f of [FILES.trainImages, FILES.trainLabels, FILES.testImages]) symlinkSync(join(DEBIAN_DIR, `${f.name}.gz`), join(user, `${f.name}.gz`));
+    for (const f of [FILES.trainImages, FILES.trainLabels, FILES.testImages])
+      symlinkSync(join(DEBIAN_DIR, `${f.name}.gz`), join(user, `${f.name}.gz`));
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
@@ -49,19 +56,38 @@ describe('Fashion-MNIST sources: user folder, Debian folder, cache, download', (
   });
 
   it('downloads a missing file from the next mirror when one fails, verifies it, caches it atomically, and reuses the cache', async () => {
-    const fetch = fakeFetch({ [`${M1}${FILES.testLabels.name}.gz`]: 503, [`${M2}${FILES.testLabels.name}.gz`]: labelsGz() });
+    const fetch = fakeFetch({
+      [`${M1}${FILES.testLabels.name}.gz`]: 503,
+      [`${M2}${FILES.testLabels.name}.gz`]: labelsGz(),
+    });
     const progress: [string, number][] = [];
-    const d = await loadFashionMnist({ userDir: user, systemDir: empty, cacheDir: cache, fetch, mirrors: [M1, M2], onProgress: (m, f) => progress.push([m, f]) });
+    const d = await loadFashionMnist({
+      userDir: user,
+      systemDir: empty,
+      cacheDir: cache,
+      fetch,
+      mirrors: [M1, M2],
+      onProgress: (m, f) => progress.push([m, f]),
+    });
     assert.deepEqual(fetch.urls, [`${M1}${FILES.testLabels.name}.gz`, `${M2}${FILES.testLabels.name}.gz`]);
     assert.equal(d.paths.testLabels, join(cache, `${FILES.testLabels.name}.gz`));
     assert.deepEqual(readdirSync(cache), [`${FILES.testLabels.name}.gz`], 'only the verified file, no temp files');
-    assert.ok(progress.some(([m, f]) => /Downloading t10k-labels-idx1-ubyte\.gz/.test(m) && f === 1), JSON.stringify(progress.slice(0, 3)));
+    assert.ok(
+      progress.some(([m, f]) => /Downloading t10k-labels-idx1-ubyte\.gz/.test(m) && f === 1),
+      JSON.stringify(progress.slice(0, 3)),
+    );
     assert.equal(d.test.count, 10000);
     assert.equal(d.train.count, 60000);
     assert.equal(d.test.labels[0], 9);
     // Second time: served from the cache, no network.
     const never = fakeFetch({});
-    const again = await loadFashionMnist({ userDir: user, systemDir: empty, cacheDir: cache, fetch: never, mirrors: [M1, M2] });
+    const again = await loadFashionMnist({
+      userDir: user,
+      systemDir: empty,
+      cacheDir: cache,
+      fetch: never,
+      mirrors: [M1, M2],
+    });
     assert.equal(never.urls.length, 0);
     assert.equal(again.paths.testLabels, d.paths.testLabels);
   });
@@ -70,17 +96,29 @@ describe('Fashion-MNIST sources: user folder, Debian folder, cache, download', (
     const bad = Buffer.from(labelsGz());
     const gz = (await import('node:zlib')).gunzipSync(bad);
     gz[500] ^= 0x40;
-    const fetch = fakeFetch({ [`${M1}${FILES.testLabels.name}.gz`]: (await import('node:zlib')).gzipSync(gz), [`${M2}${FILES.testLabels.name}.gz`]: bad.subarray(0, 300) });
-    await assert.rejects(loadFashionMnist({ userDir: user, systemDir: empty, cacheDir: cache, fetch, mirrors: [M1, M2] }), (e: Error) => {
-      assert.match(e.message, /^t10k-labels-idx1-ubyte: not found locally .* and the download failed: /);
-      assert.match(e.message, /mirror-one\.invalid\/t10k-labels-idx1-ubyte\.gz: checksum mismatch/);
-      assert.match(e.message, /mirror-two\.invalid\/t10k-labels-idx1-ubyte\.gz: corrupt or truncated gzip data/);
-      return true;
+    const fetch = fakeFetch({
+      [`${M1}${FILES.testLabels.name}.gz`]: (await import('node:zlib')).gzipSync(gz),
+      [`${M2}${FILES.testLabels.name}.gz`]: bad.subarray(0, 300),
     });
-    assert.ok(!existsSync(cache) || readdirSync(cache).length === 0, `cache holds ${existsSync(cache) ? readdirSync(cache).join(',') : ''}`);
+    await assert.rejects(
+      loadFashionMnist({ userDir: user, systemDir: empty, cacheDir: cache, fetch, mirrors: [M1, M2] }),
+      (e: Error) => {
+        assert.match(e.message, /^t10k-labels-idx1-ubyte: not found locally .* and the download failed: /);
+        assert.match(e.message, /mirror-one\.invalid\/t10k-labels-idx1-ubyte\.gz: checksum mismatch/);
+        assert.match(e.message, /mirror-two\.invalid\/t10k-labels-idx1-ubyte\.gz: corrupt or truncated gzip data/);
+        return true;
+      },
+    );
+    assert.ok(
+      !existsSync(cache) || readdirSync(cache).length === 0,
+      `cache holds ${existsSync(cache) ? readdirSync(cache).join(',') : ''}`,
+    );
   });
 
   it('with downloads disabled, a missing file is an error naming it and the folders searched', async () => {
-    await assert.rejects(loadFashionMnist({ userDir: user, systemDir: empty, cacheDir: cache, download: false }), /t10k-labels-idx1-ubyte: not found in .*user, .*empty, .*cache \(downloads disabled\)/);
+    await assert.rejects(
+      loadFashionMnist({ userDir: user, systemDir: empty, cacheDir: cache, download: false }),
+      /t10k-labels-idx1-ubyte: not found in .*user, .*empty, .*cache \(downloads disabled\)/,
+    );
   });
 });

@@ -18,7 +18,21 @@ describe('nin eval RUN', () => {
     runs = mkdtempSync(join(tmpdir(), 'nin-eval-'));
     const events: TrainEvent[] = [];
     const outcome = await runTraining(
-      { preset: 'compact', input: 16, epochs: 6, batchSize: 32, lr: 0.005, optimizer: 'adam', limitTrain: 64, limitTest: 100, backend: 'wasm', seed: 3, threads: 1, dataDir: '', runsDir: runs },
+      {
+        preset: 'compact',
+        input: 16,
+        epochs: 6,
+        batchSize: 32,
+        lr: 0.005,
+        optimizer: 'adam',
+        limitTrain: 64,
+        limitTest: 100,
+        backend: 'wasm',
+        seed: 3,
+        threads: 1,
+        dataDir: '',
+        runsDir: runs,
+      },
       undefined,
       { emit: (e) => events.push(e), shouldStop: () => false, data: { download: false } },
     );
@@ -29,10 +43,16 @@ describe('nin eval RUN', () => {
   });
   after(() => rmSync(runs, { recursive: true, force: true }));
 
-  it('reproduces the run\'s final test accuracy exactly from the exported model; confusion rows sum to the class counts', () => {
+  it("reproduces the run's final test accuracy exactly from the exported model; confusion rows sum to the class counts", () => {
     const r = runCli(['eval', runDir, '--json']);
     assert.equal(r.code, 0, r.stderr);
-    const out = JSON.parse(r.stdout) as { testAcc: number; perClass: number[]; confusion: number[][]; runTestAcc: number; testSize: number };
+    const out = JSON.parse(r.stdout) as {
+      testAcc: number;
+      perClass: number[];
+      confusion: number[][];
+      runTestAcc: number;
+      testSize: number;
+    };
     assert.equal(out.testAcc, finalAcc);
     assert.equal(out.runTestAcc, finalAcc);
     assert.equal(out.testSize, 100);
@@ -40,7 +60,10 @@ describe('nin eval RUN', () => {
     const labels = readIdxFile(join(DEBIAN_DIR, `${FILES.testLabels.name}.gz`)).data;
     const counts = new Array(10).fill(0);
     subsetIndices(10000, 100, 3, SALT.testSubset).forEach((i) => counts[labels[i]]++);
-    assert.deepEqual(out.confusion.map((row) => row.reduce((a, b) => a + b, 0)), counts);
+    assert.deepEqual(
+      out.confusion.map((row) => row.reduce((a, b) => a + b, 0)),
+      counts,
+    );
     assert.equal(out.perClass.length, 10);
     out.perClass.forEach((a, i) => assert.equal(a, counts[i] ? out.confusion[i][i] / counts[i] : 0));
   });

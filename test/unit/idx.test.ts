@@ -30,7 +30,10 @@ describe('IDX reader on the real Fashion-MNIST files', () => {
     }
     const img = readIdxFile(real(FILES.testImages.name)).data;
     assert.equal(img.length, 10000 * 784);
-    assert.ok(img.subarray(0, 784).some((v) => v > 200), 'first test image has bright pixels');
+    assert.ok(
+      img.subarray(0, 784).some((v) => v > 200),
+      'first test image has bright pixels',
+    );
   });
 });
 
@@ -44,7 +47,8 @@ describe('IDX reader on corrupted copies: each failure names the file and the pr
   const fails = (file: string, re: RegExp) =>
     assert.throws(
       () => readIdxFile(file, expect),
-      (e: unknown) => e instanceof IdxError && e.file === file && e.message.startsWith(file + ': ') && re.test(e.message),
+      (e: unknown) =>
+        e instanceof IdxError && e.file === file && e.message.startsWith(file + ': ') && re.test(e.message),
     );
 
   it('raw (uncompressed) copy reads the same as the .gz', () => {
@@ -112,7 +116,9 @@ describe('IDX reader on corrupted copies: each failure names the file and the pr
       b[100] ^= 0xff;
       const bad = join(user, `${FILES.testLabels.name}`);
       writeFileSync(bad, b);
-      await assert.rejects(loadFashionMnist({ userDir: user, download: false }), (e: Error) => e.message.startsWith(bad + ': checksum mismatch'));
+      await assert.rejects(loadFashionMnist({ userDir: user, download: false }), (e: Error) =>
+        e.message.startsWith(bad + ': checksum mismatch'),
+      );
     } finally {
       rmSync(user, { recursive: true, force: true });
     }

@@ -25,7 +25,14 @@ describe('TfjsTrainer (in-thread BatchTrainer, wasm backend)', () => {
   after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
   it('fits a fixed batch (loss falls), leaks no tensors, and its state round-trips with Adam slots', async () => {
-    const opts = { spec: presetSpec('compact'), optimizer: 'adam', lr: 0.003, backend: 'wasm', threads: 1, seed: 2 } as const;
+    const opts = {
+      spec: presetSpec('compact'),
+      optimizer: 'adam',
+      lr: 0.003,
+      backend: 'wasm',
+      threads: 1,
+      seed: 2,
+    } as const;
     const t = await TfjsTrainer.create(opts);
     assert.equal(t.backend, 'wasm');
     const { x, y } = batch(20);
@@ -71,11 +78,42 @@ describe('TfjsTrainer (in-thread BatchTrainer, wasm backend)', () => {
   });
 
   it('rejects a state for another network, naming the weight', async () => {
-    const a = await TfjsTrainer.create({ spec: presetSpec('compact'), optimizer: 'sgd', lr: 0.1, backend: 'wasm', threads: 1, seed: 1 });
+    const a = await TfjsTrainer.create({
+      spec: presetSpec('compact'),
+      optimizer: 'sgd',
+      lr: 0.1,
+      backend: 'wasm',
+      threads: 1,
+      seed: 1,
+    });
     const s = await a.getState();
     await a.dispose();
-    const b = await TfjsTrainer.create({ spec: presetSpec('seed', 96), optimizer: 'sgd', lr: 0.1, backend: 'wasm', threads: 1, seed: 1 });
-    await assert.rejects(b.setState(s), /weight 0: state has nin_block_1_conv\/kernel \[5,5,1,32\], the model nin_block_1_conv\/kernel \[11,11,1,96\]/);
+    // The article's init, reproducible from the seed: Xavier kernels, PyTorch-default biases U(+-1/sqrt(fan_in)).
+    const bias = s.weights[1].values;
+    assert.equal(s.weights[1].name, 'nin_block_1_conv/bias');
+    assert.ok(bias.every((v) => Math.abs(v) <= 1 / Math.sqrt(25)) && bias.some((v) => Math.abs(v) > 0.05));
+    const again = await TfjsTrainer.create({
+      spec: presetSpec('compact'),
+      optimizer: 'sgd',
+      lr: 0.1,
+      backend: 'wasm',
+      threads: 1,
+      seed: 1,
+    });
+    assert.deepEqual((await again.getState()).weights[0].values, s.weights[0].values);
+    await again.dispose();
+    const b = await TfjsTrainer.create({
+      spec: presetSpec('seed', 96),
+      optimizer: 'sgd',
+      lr: 0.1,
+      backend: 'wasm',
+      threads: 1,
+      seed: 1,
+    });
+    await assert.rejects(
+      b.setState(s),
+      /weight 0: state has nin_block_1_conv\/kernel \[5,5,1,32\], the model nin_block_1_conv\/kernel \[11,11,1,96\]/,
+    );
     await b.dispose();
   });
 });

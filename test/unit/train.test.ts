@@ -4,11 +4,20 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { validateEvent, type TrainConfig, type TrainEvent } from '../../src/model/protocol';
 import type { BatchTrainer } from '../../src/model/train/batchTrainer';
-import { readCheckpoint, writeCheckpoint } from '../../src/model/train/checkpoint';
+import {
+  latestCheckpoint,
+  listCheckpoints,
+  pruneCheckpoints,
+  readCheckpoint,
+  writeCheckpoint,
+} from '../../src/model/train/checkpoint';
 import { runTraining, type EngineHooks } from '../../src/model/train/engine';
 
 /** Collects a run's events and validates each one as the host would. */
-function recorder(stopWhen: (events: TrainEvent[]) => boolean = () => false, batchEventIntervalMs = 0): EngineHooks & { events: TrainEvent[]; tensors: number[] } {
+function recorder(
+  stopWhen: (events: TrainEvent[]) => boolean = () => false,
+  batchEventIntervalMs = 0,
+): EngineHooks & { events: TrainEvent[]; tensors: number[] } {
   const events: TrainEvent[] = [];
   const tensors: number[] = [];
   return {
@@ -26,7 +35,8 @@ function recorder(stopWhen: (events: TrainEvent[]) => boolean = () => false, bat
     batchEventIntervalMs,
   };
 }
-const of = <T extends TrainEvent['type']>(events: TrainEvent[], type: T) => events.filter((e): e is Extract<TrainEvent, { type: T }> => e.type === type);
+const of = <T extends TrainEvent['type']>(events: TrainEvent[], type: T) =>
+  events.filter((e): e is Extract<TrainEvent, { type: T }> => e.type === type);
 
 describe('training engine on real Fashion-MNIST (wasm, small subsets)', () => {
   let runs: string;
@@ -56,7 +66,10 @@ describe('training engine on real Fashion-MNIST (wasm, small subsets)', () => {
     const err = of(r.events, 'error')[0];
     assert.equal(outcome, 'done', err?.message);
     const start = of(r.events, 'start')[0];
-    assert.deepEqual([start.trainSize, start.testSize, start.batchesPerEpoch, start.startEpoch, start.backend], [64, 64, 2, 1, 'wasm']);
+    assert.deepEqual(
+      [start.trainSize, start.testSize, start.batchesPerEpoch, start.startEpoch, start.backend],
+      [64, 64, 2, 1, 'wasm'],
+    );
     const epochs = of(r.events, 'epoch');
     assert.equal(epochs.length, 14);
     const first = epochs[0].trainLoss;
@@ -70,22 +83,35 @@ describe('training engine on real Fashion-MNIST (wasm, small subsets)', () => {
     const evs = of(r.events, 'evaluation');
     assert.equal(evs.length, 14);
     const ev = evs[13];
-    assert.equal(ev.confusion.flat().reduce((a, b) => a + b, 0), 64);
+    assert.equal(
+      ev.confusion.flat().reduce((a, b) => a + b, 0),
+      64,
+    );
     assert.equal(ev.samples.length, 64);
     const firstRight = ev.samples.findIndex((s) => s.label === s.predicted);
-    assert.ok(ev.samples.slice(firstRight < 0 ? 64 : firstRight).every((s) => s.label === s.predicted), 'mistakes come first');
+    assert.ok(
+      ev.samples.slice(firstRight < 0 ? 64 : firstRight).every((s) => s.label === s.predicted),
+      'mistakes come first',
+    );
     assert.equal(Buffer.from(ev.samples[0].pixels, 'base64').length, 784);
     const done = of(r.events, 'done')[0];
     assert.equal(done.testAcc, ev.testAcc);
     // The run folder.
     const dir = done.runDir;
     assert.deepEqual(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')), base({ epochs: 14 }));
-    const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TrainEvent);
+    const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as TrainEvent);
     assert.deepEqual(
       lines.map((e) => e.type),
       r.events.filter((e) => e.type !== 'prepare').map((e) => e.type),
     );
-    assert.deepEqual(readdirSync(join(dir, 'checkpoints')), ['epoch-0013.ckpt', 'epoch-0014.ckpt'], 'older checkpoints pruned, no temp files');
+    assert.deepEqual(
+      readdirSync(join(dir, 'checkpoints')),
+      ['epoch-0013.ckpt', 'epoch-0014.ckpt'],
+      'older checkpoints pruned, no temp files',
+    );
     assert.equal(readCheckpoint(join(dir, 'checkpoints', 'epoch-0014.ckpt')).state.optimizer.length, 49);
     assert.deepEqual(readdirSync(join(dir, 'model')).sort(), ['README.md', 'model.json', 'weights.bin']);
   });
@@ -106,7 +132,10 @@ describe('training engine on real Fashion-MNIST (wasm, small subsets)', () => {
 
     const bad = recorder();
     assert.equal(await runTraining({ ...cfg, lr: 0.1 }, runDir, bad), 'error');
-    assert.match(of(bad.events, 'error')[0].message, /cannot resume with a different recipe: lr 0.1 \(the run has 0.005\)/);
+    assert.match(
+      of(bad.events, 'error')[0].message,
+      /cannot resume with a different recipe: lr 0.1 \(the run has 0.005\)/,
+    );
 
     const r2 = recorder();
     assert.equal(await runTraining(cfg, runDir, r2), 'done', JSON.stringify(of(r2.events, 'error')));
@@ -121,11 +150,17 @@ describe('training engine on real Fashion-MNIST (wasm, small subsets)', () => {
     assert.equal(await runTraining(cfg, runDir, again), 'error');
     assert.match(of(again.events, 'error')[0].message, /already completed 1 of 1 epochs/);
     // Both sessions are in the one metrics log.
-    const types = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as TrainEvent).type);
-    assert.deepEqual(types.filter((t) => t === 'start' || t === 'stopped' || t === 'done'), ['start', 'stopped', 'start', 'done']);
+    const types = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as TrainEvent).type);
+    assert.deepEqual(
+      types.filter((t) => t === 'start' || t === 'stopped' || t === 'done'),
+      ['start', 'stopped', 'start', 'done'],
+    );
   });
 
-  it('batch events come at a bounded rate (at most one per 100 ms, plus each epoch\'s last batch)', async () => {
+  it("batch events come at a bounded rate (at most one per 100 ms, plus each epoch's last batch)", async () => {
     // The loop's throttle, isolated: a stand-in trainer whose steps take ~2 ms (real steps take longer than 100 ms here).
     const stub: BatchTrainer = {
       backend: 'cpu',
@@ -150,12 +185,46 @@ describe('training engine on real Fashion-MNIST (wasm, small subsets)', () => {
       emit(e);
     };
     r.createTrainer = async () => stub;
-    assert.equal(await runTraining(base({ batchSize: 1, limitTrain: 300, limitTest: 16, epochs: 1 }), undefined, r), 'done');
+    assert.equal(
+      await runTraining(base({ batchSize: 1, limitTrain: 300, limitTest: 16, epochs: 1 }), undefined, r),
+      'done',
+    );
     const batches = of(r.events, 'batch');
     assert.ok(batches.length < 30, `${batches.length} batch events for 300 batches`);
-    assert.equal(batches[batches.length - 1].batch, 300, 'the epoch\'s last batch is always reported');
-    for (let i = 1; i < times.length - 1; i++) assert.ok(times[i] - times[i - 1] >= 99, `events ${i - 1} and ${i} ${(times[i] - times[i - 1]).toFixed(1)} ms apart`);
+    assert.equal(batches[batches.length - 1].batch, 300, "the epoch's last batch is always reported");
+    for (let i = 1; i < times.length - 1; i++)
+      assert.ok(
+        times[i] - times[i - 1] >= 99,
+        `events ${i - 1} and ${i} ${(times[i] - times[i - 1]).toFixed(1)} ms apart`,
+      );
     assert.ok(batches.every((b) => b.etaSeconds >= 0 && b.imagesPerSecond > 0 && b.acc === 0));
+  });
+
+  it('the latest checkpoint is the latest position, and pruning keeps it', () => {
+    const dir = join(runs, 'order');
+    const ck = (completedEpochs: number, batchesDone: number) =>
+      writeCheckpoint(dir, {
+        completedEpochs,
+        batchesDone,
+        partial: { lossSum: 0, correct: 0, seen: 0, seconds: 0 },
+        state: { weights: [], optimizer: [] },
+      });
+    for (const [e, b] of [
+      [0, 5],
+      [1, 0],
+      [2, 0],
+      [2, 3],
+      [3, 0],
+      [3, 12],
+    ])
+      ck(e, b);
+    // A stop 12 batches into epoch 4 sorts after the end of epoch 3 (as text it would not).
+    assert.equal(basename(latestCheckpoint(dir) ?? ''), 'epoch-0003-batch-000012.ckpt');
+    pruneCheckpoints(dir);
+    assert.deepEqual(
+      listCheckpoints(dir).map((f) => basename(f)),
+      ['epoch-0002.ckpt', 'epoch-0003.ckpt', 'epoch-0003-batch-000012.ckpt'],
+    );
   });
 
   it('a corrupt or truncated checkpoint is an error naming the file', async () => {
@@ -169,11 +238,17 @@ describe('training engine on real Fashion-MNIST (wasm, small subsets)', () => {
     assert.deepEqual(Array.from(readCheckpoint(file).state.weights[0].values), [1, 2, 3, 4]);
     const bytes = readFileSync(file);
     writeFileSync(file, bytes.subarray(0, bytes.length - 3));
-    assert.throws(() => readCheckpoint(file), (e: Error) => e.message.startsWith(file + ': truncated checkpoint'));
+    assert.throws(
+      () => readCheckpoint(file),
+      (e: Error) => e.message.startsWith(file + ': truncated checkpoint'),
+    );
     const flipped = Buffer.from(bytes);
     flipped[flipped.length - 1] ^= 0x10;
     writeFileSync(file, flipped);
-    assert.throws(() => readCheckpoint(file), (e: Error) => e.message === `${file}: corrupt checkpoint: payload checksum mismatch`);
+    assert.throws(
+      () => readCheckpoint(file),
+      (e: Error) => e.message === `${file}: corrupt checkpoint: payload checksum mismatch`,
+    );
     writeFileSync(file, 'hello');
     assert.throws(() => readCheckpoint(file), /bad magic/);
     // Resuming a run whose latest checkpoint is damaged says which file.

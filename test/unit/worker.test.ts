@@ -10,7 +10,11 @@ import { WorkerEngine } from '../../src/model/train/workerEngine';
 import { ROOT } from './helpers';
 
 /** Resolves with the events up to (and including) the first one `until` accepts. */
-function collect(engine: WorkerEngine, until: (e: WorkerEvent) => boolean, onEach: (e: WorkerEvent) => void = () => {}): Promise<WorkerEvent[]> {
+function collect(
+  engine: WorkerEngine,
+  until: (e: WorkerEvent) => boolean,
+  onEach: (e: WorkerEvent) => void = () => {},
+): Promise<WorkerEvent[]> {
   const events: WorkerEvent[] = [];
   return new Promise((resolve) => {
     const off = engine.onEvent((e) => {
@@ -70,7 +74,11 @@ describe('training worker and its client (WorkerEngine)', () => {
     const ev = await events;
     assert.equal(engine.busy, false);
     const types = ev.map((e) => e.type).filter((t) => t !== 'prepare' && t !== 'batch');
-    assert.deepEqual(types, ['start', 'epoch', 'evaluation', 'checkpoint', 'done'], JSON.stringify(ev.filter((e) => e.type === 'error')));
+    assert.deepEqual(
+      types,
+      ['start', 'epoch', 'evaluation', 'checkpoint', 'done'],
+      JSON.stringify(ev.filter((e) => e.type === 'error')),
+    );
   });
 
   it('stops on request within one batch', async () => {
@@ -93,7 +101,10 @@ describe('training worker and its client (WorkerEngine)', () => {
     const events = collect(engine, (e) => e.type === 'error');
     (engine as unknown as { worker: Worker }).worker.postMessage({ type: 'train', config: { preset: 'huge' } });
     const ev = await events;
-    assert.match(ev[ev.length - 1].type === 'error' ? (ev[ev.length - 1] as { message: string }).message : '', /rejected a message: "train" command: bad or missing field "config"/);
+    assert.match(
+      ev[ev.length - 1].type === 'error' ? (ev[ev.length - 1] as { message: string }).message : '',
+      /rejected a message: "train" command: bad or missing field "config"/,
+    );
   });
 
   it('a worker crash becomes an error event, and the next run starts a fresh worker', async () => {

@@ -96,7 +96,14 @@ function cachedAxis(src: number, dst: number): Axis {
  * Scale one `side x side` byte image to [0, 1] and resize it into `out` at `offset`
  * (`size x size`, bilinear). Writes size*size floats.
  */
-export function resizeInto(src: Uint8Array, srcOffset: number, side: number, size: number, out: Float32Array, offset: number): void {
+export function resizeInto(
+  src: Uint8Array,
+  srcOffset: number,
+  side: number,
+  size: number,
+  out: Float32Array,
+  offset: number,
+): void {
   if (size === side) {
     for (let i = 0; i < side * side; i++) out[offset + i] = src[srcOffset + i] / 255;
     return;

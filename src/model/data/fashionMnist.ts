@@ -14,7 +14,10 @@ import { decompress, IdxError, parseIdx, readIdxFile } from './idx';
 export const DEBIAN_DIR = '/usr/share/datasets/fashion-mnist';
 
 /** Official mirrors, tried in order (same four file names, gzip-compressed). */
-export const MIRRORS = ['http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/', 'https://storage.googleapis.com/tensorflow/tf-keras-datasets/'] as const;
+export const MIRRORS = [
+  'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/',
+  'https://storage.googleapis.com/tensorflow/tf-keras-datasets/',
+] as const;
 
 /** One of the four files. */
 export interface DatasetFile {
@@ -28,10 +31,30 @@ export interface DatasetFile {
 
 /** The four official files with the SHA-256 of their decompressed bytes. */
 export const FILES = {
-  trainImages: { name: 'train-images-idx3-ubyte', sha256: 'c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888', bytes: 47040016, dims: [60000, 28, 28] },
-  trainLabels: { name: 'train-labels-idx1-ubyte', sha256: 'bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9', bytes: 60008, dims: [60000] },
-  testImages: { name: 't10k-images-idx3-ubyte', sha256: '5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b', bytes: 7840016, dims: [10000, 28, 28] },
-  testLabels: { name: 't10k-labels-idx1-ubyte', sha256: '0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34', bytes: 10008, dims: [10000] },
+  trainImages: {
+    name: 'train-images-idx3-ubyte',
+    sha256: 'c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888',
+    bytes: 47040016,
+    dims: [60000, 28, 28],
+  },
+  trainLabels: {
+    name: 'train-labels-idx1-ubyte',
+    sha256: 'bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9',
+    bytes: 60008,
+    dims: [60000],
+  },
+  testImages: {
+    name: 't10k-images-idx3-ubyte',
+    sha256: '5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b',
+    bytes: 7840016,
+    dims: [10000, 28, 28],
+  },
+  testLabels: {
+    name: 't10k-labels-idx1-ubyte',
+    sha256: '0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34',
+    bytes: 10008,
+    dims: [10000],
+  },
 } as const satisfies Record<string, DatasetFile>;
 
 /** Which file. */
@@ -111,7 +134,11 @@ export function locateFiles(o: DatasetOptions): Record<FileKey, string | undefin
   return out;
 }
 
-async function fetchBytes(fetchFn: FetchLike, url: string, onChunk: (n: number, total: number) => void): Promise<Uint8Array> {
+async function fetchBytes(
+  fetchFn: FetchLike,
+  url: string,
+  onChunk: (n: number, total: number) => void,
+): Promise<Uint8Array> {
   const res = await fetchFn(url);
   if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
   const total = Number(res.headers.get('content-length') ?? 0);
@@ -151,7 +178,10 @@ export async function downloadFile(key: FileKey, cacheDir: string, o: DatasetOpt
         if (now - lastReport < 200 && n !== total) return;
         lastReport = now;
         const mb = (n / 1e6).toFixed(1);
-        o.onProgress?.(`Downloading ${f.name}.gz: ${mb}${total ? ` of ${(total / 1e6).toFixed(1)}` : ''} MB`, total ? n / total : -1);
+        o.onProgress?.(
+          `Downloading ${f.name}.gz: ${mb}${total ? ` of ${(total / 1e6).toFixed(1)}` : ''} MB`,
+          total ? n / total : -1,
+        );
       });
       // Verify before anything reaches the cache folder.
       parseIdx(url, decompress(url, bytes), { dims: f.dims, sha256: f.sha256 });
@@ -167,11 +197,16 @@ export async function downloadFile(key: FileKey, cacheDir: string, o: DatasetOpt
       failures.push(`${url}: ${e instanceof IdxError ? e.problem : (e as Error).message}`);
     }
   }
-  throw new Error(`${f.name}: not found locally (${searchOrder(o).map((d) => d.dir).join(', ')}) and the download failed: ${failures.join('; ')}`);
+  throw new Error(
+    `${f.name}: not found locally (${searchOrder(o)
+      .map((d) => d.dir)
+      .join(', ')}) and the download failed: ${failures.join('; ')}`,
+  );
 }
 
 function split(images: Uint8Array, labels: Uint8Array, count: number, labelsFile: string): Split {
-  for (let i = 0; i < labels.length; i++) if (labels[i] > 9) throw new IdxError(labelsFile, `label ${labels[i]} at index ${i} is not a class 0-9`);
+  for (let i = 0; i < labels.length; i++)
+    if (labels[i] > 9) throw new IdxError(labelsFile, `label ${labels[i]} at index ${i} is not a class 0-9`);
   return { images, labels, count };
 }
 
@@ -183,7 +218,12 @@ export async function loadFashionMnist(o: DatasetOptions = {}): Promise<FashionM
   for (const key of Object.keys(FILES) as FileKey[]) {
     const p = found[key];
     if (p) paths[key] = p;
-    else if (o.download === false) throw new Error(`${FILES[key].name}: not found in ${searchOrder(o).map((d) => d.dir).join(', ')} (downloads disabled)`);
+    else if (o.download === false)
+      throw new Error(
+        `${FILES[key].name}: not found in ${searchOrder(o)
+          .map((d) => d.dir)
+          .join(', ')} (downloads disabled)`,
+      );
     else paths[key] = await downloadFile(key, cacheDir, o);
   }
   const data = {} as Record<FileKey, Uint8Array>;

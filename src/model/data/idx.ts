@@ -63,24 +63,39 @@ export function parseIdx(file: string, raw: Uint8Array, expect: IdxExpectation =
     const hex = Array.from(raw.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
     throw new IdxError(file, `not an IDX file: bad magic ${hex} (want 00 00 08 NN)`);
   }
-  if (raw[2] !== IDX_UBYTE) throw new IdxError(file, `IDX data type 0x${raw[2].toString(16).padStart(2, '0')} is not unsigned byte (0x08)`);
+  if (raw[2] !== IDX_UBYTE)
+    throw new IdxError(file, `IDX data type 0x${raw[2].toString(16).padStart(2, '0')} is not unsigned byte (0x08)`);
   const ndims = raw[3];
   if (ndims < 1 || ndims > 4) throw new IdxError(file, `IDX header says ${ndims} dimensions (want 1-4)`);
   const headerBytes = 4 + 4 * ndims;
-  if (raw.length < headerBytes) throw new IdxError(file, `${raw.length} bytes: truncated inside the header (${headerBytes} bytes)`);
+  if (raw.length < headerBytes)
+    throw new IdxError(file, `${raw.length} bytes: truncated inside the header (${headerBytes} bytes)`);
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const dims = Array.from({ length: ndims }, (_, i) => view.getUint32(4 + 4 * i, false));
   if (expect.dims) {
     const ok = expect.dims.length === dims.length && expect.dims.every((d, i) => d < 0 || d === dims[i]);
-    if (!ok) throw new IdxError(file, `dimensions ${dims.join('x')} (want ${expect.dims.map((d) => (d < 0 ? 'N' : d)).join('x')})`);
+    if (!ok)
+      throw new IdxError(
+        file,
+        `dimensions ${dims.join('x')} (want ${expect.dims.map((d) => (d < 0 ? 'N' : d)).join('x')})`,
+      );
   }
   const body = dims.reduce((a, b) => a * b, 1);
   const want = headerBytes + body;
-  if (raw.length < want) throw new IdxError(file, `truncated: the header (${dims.join('x')}) needs ${want} bytes, the file has ${raw.length}`);
-  if (raw.length > want) throw new IdxError(file, `${raw.length - want} unexpected bytes after the ${dims.join('x')} data`);
+  if (raw.length < want)
+    throw new IdxError(
+      file,
+      `truncated: the header (${dims.join('x')}) needs ${want} bytes, the file has ${raw.length}`,
+    );
+  if (raw.length > want)
+    throw new IdxError(file, `${raw.length - want} unexpected bytes after the ${dims.join('x')} data`);
   if (expect.sha256) {
     const got = sha256(raw);
-    if (got !== expect.sha256) throw new IdxError(file, `checksum mismatch: SHA-256 of the decompressed bytes is ${got}, want ${expect.sha256} (corrupt or not the official file)`);
+    if (got !== expect.sha256)
+      throw new IdxError(
+        file,
+        `checksum mismatch: SHA-256 of the decompressed bytes is ${got}, want ${expect.sha256} (corrupt or not the official file)`,
+      );
   }
   return { dims, data: raw.subarray(headerBytes) };
 }

@@ -22,11 +22,22 @@ export interface Calibration {
  * full batch would take more than ~1.5 s, so the article's 224x224 network on a slow backend
  * still answers in seconds; per-image cost barely depends on the batch size at those sizes.
  */
-export async function calibrate(req: CalibrationRequest, seconds = 3, factory: BatchTrainerFactory = createParallelTrainer): Promise<Calibration> {
+export async function calibrate(
+  req: CalibrationRequest,
+  seconds = 3,
+  factory: BatchTrainerFactory = createParallelTrainer,
+): Promise<Calibration> {
   const spec = presetSpec(req.preset, req.input);
   const report = inferShapes(spec);
   if (report.error) throw new Error(`${req.preset} at ${req.input}: ${report.error.name}: ${report.error.message}`);
-  const trainer = await factory({ spec, optimizer: 'sgd', lr: 0.01, backend: req.backend, threads: req.threads, seed: 1 });
+  const trainer = await factory({
+    spec,
+    optimizer: 'sgd',
+    lr: 0.01,
+    backend: req.backend,
+    threads: req.threads,
+    seed: 1,
+  });
   try {
     const px = req.input * req.input * spec.input[0];
     const batch = (n: number) => {

@@ -20,7 +20,12 @@ export interface Position {
   /** Batches already trained of epoch completedEpochs + 1 (0 at an epoch boundary). */
   readonly batchesDone: number;
   /** Running sums of that partial epoch, so its train loss/accuracy continue correctly. */
-  readonly partial: { readonly lossSum: number; readonly correct: number; readonly seen: number; readonly seconds: number };
+  readonly partial: {
+    readonly lossSum: number;
+    readonly correct: number;
+    readonly seen: number;
+    readonly seconds: number;
+  };
 }
 
 /** A checkpoint: position, state, and the last test accuracy (for a resumed run's summary). */
@@ -39,7 +44,7 @@ interface Header extends Position {
   readonly sha256: string;
 }
 
-/** File name for a checkpoint at a position (sorts by position). */
+/** File name for a checkpoint at a position. */
 export function checkpointName(p: Pick<Position, 'completedEpochs' | 'batchesDone'>): string {
   const e = String(p.completedEpochs).padStart(4, '0');
   return p.batchesDone === 0 ? `epoch-${e}.ckpt` : `epoch-${e}-batch-${String(p.batchesDone).padStart(6, '0')}.ckpt`;
@@ -55,7 +60,8 @@ export function writeCheckpoint(dir: string, ck: Checkpoint): string {
   const payload = Buffer.alloc(payloadBytes);
   let at = 0;
   for (const a of arrays) {
-    if (a.values.length !== size(a)) throw new Error(`checkpoint: ${a.name} has ${a.values.length} values for shape [${a.shape.join(',')}]`);
+    if (a.values.length !== size(a))
+      throw new Error(`checkpoint: ${a.name} has ${a.values.length} values for shape [${a.shape.join(',')}]`);
     // Little-endian on every platform Node runs on; Buffer.from copies the bytes as they are.
     Buffer.from(a.values.buffer, a.values.byteOffset, a.values.byteLength).copy(payload, at);
     at += a.values.byteLength;
@@ -102,10 +108,13 @@ export function readCheckpoint(file: string): Checkpoint {
   } catch (e) {
     return fail(`corrupt checkpoint header (${(e as Error).message})`);
   }
-  if (h.version !== 1 || !Array.isArray(h.weights) || !Array.isArray(h.optimizer)) fail('unsupported checkpoint header');
+  if (h.version !== 1 || !Array.isArray(h.weights) || !Array.isArray(h.optimizer))
+    fail('unsupported checkpoint header');
   const payload = buf.subarray(12 + hlen);
-  if (payload.length !== h.payloadBytes) fail(`truncated checkpoint: ${payload.length} payload bytes, the header says ${h.payloadBytes}`);
-  if (createHash('sha256').update(payload).digest('hex') !== h.sha256) fail('corrupt checkpoint: payload checksum mismatch');
+  if (payload.length !== h.payloadBytes)
+    fail(`truncated checkpoint: ${payload.length} payload bytes, the header says ${h.payloadBytes}`);
+  if (createHash('sha256').update(payload).digest('hex') !== h.sha256)
+    fail('corrupt checkpoint: payload checksum mismatch');
   // Copy into an aligned buffer: Float32Array views need 4-byte alignment.
   const aligned = new Float32Array(payload.length / 4);
   Buffer.from(aligned.buffer).set(payload);
@@ -118,15 +127,27 @@ export function readCheckpoint(file: string): Checkpoint {
   };
   const weights = h.weights.map(take);
   const optimizer = h.optimizer.map(take);
-  return { completedEpochs: h.completedEpochs, batchesDone: h.batchesDone, partial: h.partial, lastTestAcc: h.lastTestAcc, state: { weights, optimizer } };
+  return {
+    completedEpochs: h.completedEpochs,
+    batchesDone: h.batchesDone,
+    partial: h.partial,
+    lastTestAcc: h.lastTestAcc,
+    state: { weights, optimizer },
+  };
 }
 
-/** Checkpoint files in a folder, latest position last (names sort by position). */
+/** Checkpoint files in a folder, latest position last. */
 export function listCheckpoints(dir: string): string[] {
   if (!existsSync(dir)) return [];
+  // Sort by position, not by name: "epoch-0001-batch-000003" sorts before "epoch-0001" as text
+  // ('-' < '.') although it was taken later, 3 batches into epoch 2.
+  const position = (f: string): number => {
+    const m = /^epoch-(\d{4})(?:-batch-(\d{6}))?\.ckpt$/.exec(f);
+    return m ? Number(m[1]) * 1e6 + Number(m[2] ?? 0) : -1;
+  };
   return readdirSync(dir)
-    .filter((f) => /^epoch-\d{4}(-batch-\d{6})?\.ckpt$/.test(f))
-    .sort()
+    .filter((f) => position(f) >= 0)
+    .sort((a, b) => position(a) - position(b))
     .map((f) => join(dir, f));
 }
 

@@ -7,11 +7,24 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { accumulate, accuracy, emptyConfusion, type Confusion } from '../eval/confusion';
-import { validateConfig, type LayerSummary, type PredictionSample, type TrainConfig, type TrainEvent } from '../protocol';
+import {
+  validateConfig,
+  type LayerSummary,
+  type PredictionSample,
+  type TrainConfig,
+  type TrainEvent,
+} from '../protocol';
 import { inferShapes } from '../shapes';
 import { presetSpec } from '../spec';
 import { batchCount, batchIndices, epochOrder, makeBatch, SALT, subsetIndices } from '../data/batches';
-import { defaultCacheRoot, datasetCacheDir, loadFashionMnist, type DatasetOptions, type FashionMnist, type Split } from '../data/fashionMnist';
+import {
+  defaultCacheRoot,
+  datasetCacheDir,
+  loadFashionMnist,
+  type DatasetOptions,
+  type FashionMnist,
+  type Split,
+} from '../data/fashionMnist';
 import type { BatchTrainer, BatchTrainerFactory } from './batchTrainer';
 import { latestCheckpoint, pruneCheckpoints, readCheckpoint, writeCheckpoint, type Position } from './checkpoint';
 import { createParallelTrainer } from '../parallel/parallelTrainer';
@@ -42,7 +55,12 @@ export interface EngineHooks {
 export type TrainOutcome = 'done' | 'stopped' | 'error';
 
 /** Files of a run folder. */
-export const RUN_FILES = { config: 'config.json', metrics: 'metrics.jsonl', checkpoints: 'checkpoints', model: 'model' } as const;
+export const RUN_FILES = {
+  config: 'config.json',
+  metrics: 'metrics.jsonl',
+  checkpoints: 'checkpoints',
+  model: 'model',
+} as const;
 
 /** Fields that define what is trained; a resume must not change them. */
 const FIXED_ON_RESUME = ['preset', 'input', 'batchSize', 'lr', 'optimizer', 'limitTrain', 'limitTest', 'seed'] as const;
@@ -110,7 +128,9 @@ export function readRunConfig(runDir: string): TrainConfig {
 export function resumeConfig(saved: TrainConfig, asked: TrainConfig): TrainConfig {
   const diff = FIXED_ON_RESUME.filter((k) => saved[k] !== asked[k]);
   if (diff.length) {
-    throw new Error(`cannot resume with a different recipe: ${diff.map((k) => `${k} ${JSON.stringify(asked[k])} (the run has ${JSON.stringify(saved[k])})`).join(', ')}`);
+    throw new Error(
+      `cannot resume with a different recipe: ${diff.map((k) => `${k} ${JSON.stringify(asked[k])} (the run has ${JSON.stringify(saved[k])})`).join(', ')}`,
+    );
   }
   return { ...saved, epochs: asked.epochs, backend: asked.backend, threads: asked.threads, dataDir: asked.dataDir };
 }
@@ -164,7 +184,11 @@ const yieldToEvents = (): Promise<void> => new Promise((r) => setImmediate(r));
  * Run (or resume) one training run to its end, emitting events; never throws: failures
  * become an `error` event. Returns how the run ended.
  */
-export async function runTraining(asked: TrainConfig, resumeRunDir: string | undefined, hooks: EngineHooks): Promise<TrainOutcome> {
+export async function runTraining(
+  asked: TrainConfig,
+  resumeRunDir: string | undefined,
+  hooks: EngineHooks,
+): Promise<TrainOutcome> {
   let runDir: string | undefined;
   let trainer: BatchTrainer | undefined;
   const metricsLog = (e: TrainEvent): void => {
@@ -193,14 +217,19 @@ export async function runTraining(asked: TrainConfig, resumeRunDir: string | und
     if (resumeRunDir && !resumeFrom) throw new Error(`${ckDir}: no checkpoint to resume from`);
     const ck = resumeFrom ? readCheckpoint(resumeFrom) : undefined;
     if (ck && ck.completedEpochs >= config.epochs) {
-      throw new Error(`the run has already completed ${ck.completedEpochs} of ${config.epochs} epochs; ask for more epochs to continue it`);
+      throw new Error(
+        `the run has already completed ${ck.completedEpochs} of ${config.epochs} epochs; ask for more epochs to continue it`,
+      );
     }
     writeJsonAtomically(join(runDir, RUN_FILES.config), config);
 
     // --- network, data, trainer
     const spec = presetSpec(config.preset, config.input);
     const report = inferShapes(spec);
-    if (report.error) throw new Error(`${config.preset} at ${config.input}x${config.input}: ${report.error.name}: ${report.error.message}`);
+    if (report.error)
+      throw new Error(
+        `${config.preset} at ${config.input}x${config.input}: ${report.error.name}: ${report.error.message}`,
+      );
     const data = await dataset(config, hooks);
     const trainSet = subsetIndices(data.train.count, config.limitTrain, config.seed, SALT.trainSubset);
     const testSet = subsetIndices(data.test.count, config.limitTest, config.seed, SALT.testSubset);
@@ -216,8 +245,18 @@ export async function runTraining(asked: TrainConfig, resumeRunDir: string | und
     });
     if (ck) await trainer.setState(ck.state);
 
-    const layers: LayerSummary[] = report.layers.map((l) => ({ name: l.name, kind: l.kind, output: [...l.output], params: l.params, flops: l.flops }));
-    let pos: Position = ck ?? { completedEpochs: 0, batchesDone: 0, partial: { lossSum: 0, correct: 0, seen: 0, seconds: 0 } };
+    const layers: LayerSummary[] = report.layers.map((l) => ({
+      name: l.name,
+      kind: l.kind,
+      output: [...l.output],
+      params: l.params,
+      flops: l.flops,
+    }));
+    let pos: Position = ck ?? {
+      completedEpochs: 0,
+      batchesDone: 0,
+      partial: { lossSum: 0, correct: 0, seen: 0, seconds: 0 },
+    };
     let lastTestAcc = ck?.lastTestAcc ?? 0;
     emit({
       type: 'start',
@@ -240,7 +279,8 @@ export async function runTraining(asked: TrainConfig, resumeRunDir: string | und
     let trainSecPerImage = 0; // smoothed, 0 until measured
     let evalSecPerImage = 0;
     const eta = (epoch: number, batchesDoneNow: number): number => {
-      const remainingTrain = (config.epochs - epoch) * trainSet.length + Math.max(0, trainSet.length - batchesDoneNow * config.batchSize);
+      const remainingTrain =
+        (config.epochs - epoch) * trainSet.length + Math.max(0, trainSet.length - batchesDoneNow * config.batchSize);
       const remainingEval = (config.epochs - epoch + 1) * testSet.length;
       return remainingTrain * trainSecPerImage + remainingEval * (evalSecPerImage || trainSecPerImage / 3);
     };
@@ -268,7 +308,8 @@ export async function runTraining(asked: TrainConfig, resumeRunDir: string | und
         const t0 = performance.now();
         const batch = makeBatch(data.train, batchIndices(order, b, config.batchSize), config.input);
         const r = await trainer.step(batch.x, batch.labels, batch.n);
-        if (!Number.isFinite(r.loss)) throw new Error(`the loss became ${r.loss} at epoch ${epoch}, batch ${b + 1}: lower the learning rate`);
+        if (!Number.isFinite(r.loss))
+          throw new Error(`the loss became ${r.loss} at epoch ${epoch}, batch ${b + 1}: lower the learning rate`);
         const dt = (performance.now() - t0) / 1000;
         dirty = true;
         lossSum += r.loss * batch.n;
@@ -283,7 +324,6 @@ export async function runTraining(asked: TrainConfig, resumeRunDir: string | und
         pos = { completedEpochs: epoch - 1, batchesDone: b + 1, partial: { lossSum, correct, seen, seconds } };
         const now = performance.now();
         if (now - lastEvent >= interval || b === perEpoch - 1) {
-          lastEvent = now;
           emit({
             type: 'batch',
             epoch,
@@ -294,6 +334,8 @@ export async function runTraining(asked: TrainConfig, resumeRunDir: string | und
             imagesPerSecond: sessionSeen / sessionSeconds,
             etaSeconds: eta(epoch, b + 1),
           });
+          // Measured after the emit (and its metrics append), so listeners see the spacing too.
+          lastEvent = performance.now();
         }
         await yieldToEvents();
         if (hooks.shouldStop()) return emitStopped(epoch, await saveCheckpoint(pos));

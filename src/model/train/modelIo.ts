@@ -56,7 +56,9 @@ export async function saveLayersModel(model: tfl.LayersModel, dir: string): Prom
     }),
   );
   if (!artifacts?.weightData || !artifacts.weightSpecs) throw new Error('model.save produced no weights');
-  const data = Array.isArray(artifacts.weightData) ? tf.io.concatenateArrayBuffers(artifacts.weightData) : artifacts.weightData;
+  const data = Array.isArray(artifacts.weightData)
+    ? tf.io.concatenateArrayBuffers(artifacts.weightData)
+    : artifacts.weightData;
   const modelJson = {
     format: 'layers-model',
     generatedBy: `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
@@ -82,7 +84,8 @@ export async function loadLayersModelFrom(dir: string): Promise<tfl.LayersModel>
     throw new Error(`${jsonPath}: not valid JSON (${(e as Error).message})`);
   }
   const manifest = json.weightsManifest;
-  if (!json.modelTopology || !Array.isArray(manifest) || manifest.length === 0) throw new Error(`${jsonPath}: not a TensorFlow.js layers model (no topology or weights manifest)`);
+  if (!json.modelTopology || !Array.isArray(manifest) || manifest.length === 0)
+    throw new Error(`${jsonPath}: not a TensorFlow.js layers model (no topology or weights manifest)`);
   const weightSpecs = manifest.flatMap((g) => g.weights);
   const buffers = manifest.flatMap((g) =>
     g.paths.map((p) => {
@@ -95,18 +98,25 @@ export async function loadLayersModelFrom(dir: string): Promise<tfl.LayersModel>
   const weightData = tf.io.concatenateArrayBuffers(buffers);
   const expected = weightSpecs.reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1) * 4, 0);
   if (weightData.byteLength !== expected) {
-    throw new Error(`${join(dir, manifest[0].paths[0])}: ${weightData.byteLength} bytes of weights, the manifest needs ${expected} (truncated or corrupt)`);
+    throw new Error(
+      `${join(dir, manifest[0].paths[0])}: ${weightData.byteLength} bytes of weights, the manifest needs ${expected} (truncated or corrupt)`,
+    );
   }
-  return tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology as object, weightSpecs, weightData }));
+  return tfl.loadLayersModel(
+    tf.io.fromMemory({ modelTopology: json.modelTopology as object, weightSpecs, weightData }),
+  );
 }
 
 /** Inference with a loaded layers model, shaped like BatchTrainer.predict (for evaluating exports). */
-export function modelPredictor(model: tfl.LayersModel): { predict(x: Float32Array, n: number): Promise<{ probabilities: Float32Array; predicted: Int32Array }> } {
+export function modelPredictor(model: tfl.LayersModel): {
+  predict(x: Float32Array, n: number): Promise<{ probabilities: Float32Array; predicted: Int32Array }>;
+} {
   const shape = model.inputs[0].shape; // [null, H, W, C]
   const [h, w, c] = [shape[1] ?? 0, shape[2] ?? 0, shape[3] ?? 0];
   return {
     async predict(x, n) {
-      if (x.length !== n * h * w * c) throw new Error(`the model takes ${h}x${w}x${c} images; got ${x.length / n} values per image`);
+      if (x.length !== n * h * w * c)
+        throw new Error(`the model takes ${h}x${w}x${c} images; got ${x.length / n} values per image`);
       const [probs, arg] = tf.tidy(() => {
         const logits = model.predict(tf.tensor4d(x, [n, h, w, c])) as tf.Tensor2D;
         return [tf.softmax(logits), tf.argMax(logits, 1)];

@@ -6,7 +6,14 @@
  */
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { validateWorkerEvent, type CalibrateCommand, type TrainCommand, type TrainConfig, type WorkerCommand, type WorkerEvent } from '../protocol';
+import {
+  validateWorkerEvent,
+  type CalibrateCommand,
+  type TrainCommand,
+  type TrainConfig,
+  type WorkerCommand,
+  type WorkerEvent,
+} from '../protocol';
 import type { CalibrationRequest, TrainingEngine } from './engineApi';
 
 /** Where the worker bundle is and what it needs. */
@@ -41,7 +48,9 @@ export class WorkerEngine implements TrainingEngine {
   private ensureWorker(): Worker {
     if (this.disposed) throw new Error('the training engine was disposed');
     if (this.worker) return this.worker;
-    const w = new Worker(this.options.workerPath ?? join(__dirname, 'worker.js'), { workerData: { cacheDir: this.options.cacheDir } });
+    const w = new Worker(this.options.workerPath ?? join(__dirname, 'worker.js'), {
+      workerData: { cacheDir: this.options.cacheDir },
+    });
     this.workersStarted++;
     let crash: string | undefined;
     w.on('message', (m: unknown) => {
@@ -54,7 +63,9 @@ export class WorkerEngine implements TrainingEngine {
       if (this.worker !== w) return;
       this.worker = undefined;
       if (this.disposed) return;
-      this.fail(`the training worker stopped unexpectedly (${crash ?? `exit code ${code}`}); the next run starts a fresh one`);
+      this.fail(
+        `the training worker stopped unexpectedly (${crash ?? `exit code ${code}`}); the next run starts a fresh one`,
+      );
     });
     this.worker = w;
     return w;

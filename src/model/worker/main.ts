@@ -25,7 +25,14 @@ let stopRequested = false;
 async function doCalibrate(c: CalibrateCommand): Promise<void> {
   try {
     const r = await calibrate(c);
-    const answer: CalibrationEvent = { type: 'calibration', preset: c.preset, input: c.input, backend: r.backend, imagesPerSecond: r.imagesPerSecond, flops: r.flops };
+    const answer: CalibrationEvent = {
+      type: 'calibration',
+      preset: c.preset,
+      input: c.input,
+      backend: r.backend,
+      imagesPerSecond: r.imagesPerSecond,
+      flops: r.flops,
+    };
     post(answer);
   } catch (e) {
     post({ type: 'error', message: `calibration failed: ${e instanceof Error ? e.message : String(e)}` });
