@@ -39,10 +39,11 @@ describe('TfjsTrainer (in-thread BatchTrainer, wasm backend)', () => {
     const first = await t.step(x, y, 20);
     const live = t.liveTensors();
     const losses: number[] = [];
-    for (let i = 0; i < 19; i++) losses.push((await t.step(x, y, 20)).loss);
+    for (let i = 0; i < 39; i++) losses.push((await t.step(x, y, 20)).loss);
     assert.equal(t.liveTensors(), live, 'tensors leaked across steps');
-    // NiN starts flat (Adam 0.003 on this batch: 2.30 for ~5 steps, then ~2.0 by step 20).
-    const last = (losses[16] + losses[17] + losses[18]) / 3;
+    // NiN starts flat and dropout is unseeded, so the descent varies from run to run
+    // (Adam 0.003 on this batch: ~2.30 for 5-15 steps, 2.25-2.27 by step 20): judge it after 40.
+    const last = (losses[36] + losses[37] + losses[38]) / 3;
     assert.ok(last < first.loss - 0.05, `loss ${first.loss} -> ${losses.map((l) => l.toFixed(3)).join(' ')}`);
     assert.ok(first.correct >= 0 && first.correct <= 20);
 
