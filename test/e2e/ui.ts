@@ -55,13 +55,18 @@ async function probePanel(frame: Frame): Promise<PanelProbe> {
 const WORKBENCH_TIMEOUT_MS = 90_000;
 
 /** Runs `f` as a named check; an exception is a failed check with its message, and the rest go on. */
-async function check(list: UiCheck[], name: string, f: () => Promise<string | void>): Promise<boolean> {
+async function check(list: UiCheck[], name: string, f: () => Promise<string | void>, page?: Page, resultsDir?: string): Promise<boolean> {
   let c: UiCheck;
   try {
     const detail = await f();
     c = { name, ok: true, detail: detail || undefined };
   } catch (e) {
     c = { name, ok: false, detail: e instanceof Error ? e.message.split('\n')[0] : String(e) };
+    if (page && resultsDir) {
+      // What the screen showed when the check failed.
+      const shot = path.join(resultsDir, `failure-${list.length + 1}.png`);
+      if (await page.screenshot({ path: shot }).then(() => true, () => false)) c.detail += ` (screen: ${path.relative(path.dirname(resultsDir), shot)})`;
+    }
   }
   list.push(c);
   // Printed as it happens: a slow step shows where the time goes.
@@ -101,8 +106,30 @@ export async function runCommand(page: Page, title: string): Promise<void> {
     1000,
   );
   await input.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 30_000 });
-  await page.keyboard.press('Enter');
+  await pickRow(page, title);
+}
+
+/**
+ * Waits for the quick input's row whose label is exactly `text` and clicks it (Enter would take
+ * the first row, and "recently used" rows that merely resemble the filter come first); says what
+ * it saw if there is none.
+ */
+async function pickRow(page: Page, text: string, timeoutMs = 30_000): Promise<void> {
+  const rows = page.locator('.quick-input-list .monaco-list-row');
+  const exact = async () => {
+    const labels = await rows.evaluateAll((els) => els.map((e) => (e.querySelector('.label-name')?.textContent ?? '').replace(/\s+/g, ' ').trim()));
+    const i = labels.indexOf(text);
+    return i >= 0 ? i : undefined;
+  };
+  try {
+    const i = await waitFor(`the quick input row "${text}"`, exact, timeoutMs, 200);
+    await rows.nth(i).click();
+  } catch {
+    const input = page.locator('.quick-input-widget .quick-input-box input').first();
+    const value = await input.inputValue({ timeout: 1000 }).catch(() => '(no input)');
+    const seen = await rows.allInnerTexts().catch(() => []);
+    throw new Error(`no quick input row "${text}" (input ${JSON.stringify(value)}; rows ${JSON.stringify(seen.map((r) => r.replace(/\s+/g, ' ')).slice(0, 8))})`);
+  }
 }
 
 /**
@@ -230,7 +257,9 @@ export async function uiChecks(page: Page, opts: UiOptions): Promise<UiCheck[]> 
   const out: UiCheck[] = [];
   const file = path.basename(opts.pythonFile);
 
-  const opened = await check(out, `workbench loads and Quick Open opens ${file}`, async () => {
+  const step = (name: string, f: () => Promise<string | void>) => check(out, name, f, page, opts.resultsDir);
+
+  const opened = await step(`workbench loads and Quick Open opens ${file}`, async () => {
     await openFile(page, file);
   });
   if (!opened) {
@@ -238,7 +267,7 @@ export async function uiChecks(page: Page, opts: UiOptions): Promise<UiCheck[]> 
     return out;
   }
 
-  await check(out, "hover on nin_block(96, 256, ...) in the article's code shows 96x26x26 -> 256x26x26", async () => {
+  await step("hover on nin_block(96, 256, ...) in the article's code shows 96x26x26 -> 256x26x26", async () => {
     // A toast that pops up meanwhile is closed and the hover shown again (closing moves the mouse).
     let text = '';
     for (let i = 0; i < 3; i++) {
@@ -253,7 +282,7 @@ export async function uiChecks(page: Page, opts: UiOptions): Promise<UiCheck[]> 
     return `${text.split('\n').find((l) => l.includes('→'))?.trim()} (test-results/hover.png)`;
   });
 
-  await check(out, 'inlay hint "-> 256x26x26" at the end of that line', async () => {
+  await step('inlay hint "-> 256x26x26" at the end of that line', async () => {
     const line = editorLine(page, 'nin_block(96, 256');
     await waitFor(
       'the inlay hint',
@@ -262,7 +291,7 @@ export async function uiChecks(page: Page, opts: UiOptions): Promise<UiCheck[]> 
     );
   });
 
-  await check(out, 'NiN: Show Architecture opens the side view with the network block by block', async () => {
+  await step('NiN: Show Architecture opens the side view with the network block by block', async () => {
     await dismissToasts(page);
     await runCommand(page, 'NiN: Show Architecture');
     const frame = await webviewFrame(page, '#root .row', 'the Architecture view\'s rows');
@@ -283,7 +312,7 @@ export async function uiChecks(page: Page, opts: UiOptions): Promise<UiCheck[]> 
   });
 
   if (opts.wired.panel) {
-    await check(out, 'NiN: Show Training Panel opens the panel; its diagram shows the settings\' network (seed, 1×224×224 → 96×54×54)', async () => {
+    await step('NiN: Show Training Panel opens the panel; its diagram shows the settings\' network (seed, 1×224×224 → 96×54×54)', async () => {
       await dismissToasts(page);
       await runCommand(page, 'NiN: Show Training Panel');
       const f = await webviewFrame(page, '#app #block-nin_block_1', 'the training panel\'s diagram', 60_000);
@@ -309,30 +338,28 @@ export async function uiChecks(page: Page, opts: UiOptions): Promise<UiCheck[]> 
   }
 
   let panel: Frame | undefined;
-  await check(out, 'NiN: Train from the palette: recipe quick pick -> "Quick check on a subset" -> progress notification', async () => {
+  await step('NiN: Train from the palette: recipe quick pick -> "Quick check on a subset" -> progress notification', async () => {
     await dismissToasts(page);
     await runCommand(page, 'NiN: Train');
     const input = page.locator('.quick-input-widget .quick-input-box input').first();
-    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Quick check on a subset' }).first();
-    await row.waitFor({ timeout: 30_000 });
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Quick check on a subset' }).first().waitFor({ timeout: 30_000 }).catch(() => undefined);
     await input.fill('Quick check');
-    await row.waitFor({ timeout: 10_000 });
-    await page.keyboard.press('Enter');
+    await pickRow(page, 'Quick check on a subset');
     await page.locator('.notification-toast', { hasText: 'NiN training' }).first().waitFor({ timeout: 120_000 });
     return 'progress notification "NiN training" shown';
   });
 
-  await check(out, 'the panel during training: curves fed with batches, the diagram of the run\'s network (1×28×28)', async () => {
+  await step('the panel during training: curves fed with batches, the diagram of the run\'s network (1×28×28)', async () => {
     panel = await webviewFrame(page, '#app .stats', 'the training panel webview', 120_000);
     const f = panel;
     // A fast engine may finish the quick recipe before the panel is probed: the curves are
     // checked either way, and the detail says which state the screenshot shows.
     const probe = await waitFor(
-      'the panel to draw at least 3 batches',
+      'the panel to draw at least 20 batches',
       async () => {
         const p = await probePanel(f).catch(() => undefined);
         if (p && (p.status === 'error' || p.status === 'stopped')) throw new Error(`the run ended ${p.status}`);
-        return p && (p.status === 'running' || p.status === 'done') && (p.loss[0]?.length ?? 0) >= 3 ? p : undefined;
+        return p && (p.status === 'running' || p.status === 'done') && (p.loss[0]?.length ?? 0) >= 20 ? p : undefined;
       },
       opts.trainTimeoutMs,
       500,
@@ -347,7 +374,7 @@ export async function uiChecks(page: Page, opts: UiOptions): Promise<UiCheck[]> 
     return `${probe.status}: ${probe.loss[0].length} loss points (first ${loss[0].toFixed(3)}), epoch ${probe.epoch}, backend ${probe.backend}; block 1: ${block1}; shapes ${shapes.join(' ')} (test-results/panel-training.png)`;
   });
 
-  await check(out, 'the panel after training: status done, two epochs, test accuracy shown', async () => {
+  await step('the panel after training: status done, two epochs, test accuracy shown', async () => {
     if (!panel) throw new Error('no panel');
     const f = panel;
     const probe = await waitFor(
