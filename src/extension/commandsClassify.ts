@@ -4,35 +4,15 @@
  * webview, which decodes, prepares and classifies it with TensorFlow.js: the extension host
  * never loads TensorFlow.js.
  */
-import { randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import { CLASS_NAMES, CLASS_NAMES_ZH } from '../model/eval/classes';
 import { validateClassifyMessage, type ClassifyInputMessage } from '../model/protocol';
 import { modelPayload, readImage, readModelFiles } from './commandsModel';
+import { webviewPage } from './webviewPage';
 import { percent } from './sessionFormat';
 
 type Log = Pick<vscode.LogOutputChannel, 'info' | 'warn' | 'error'>;
-
-function html(webview: vscode.Webview, extensionUri: vscode.Uri, nonce: string): string {
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'out', 'webview', 'classify.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'classify.css'));
-  const csp = [`default-src 'none'`, `img-src ${webview.cspSource} data:`, `style-src ${webview.cspSource}`, `script-src 'nonce-${nonce}'`].join('; ');
-  return `<!DOCTYPE html>
-<html lang="${vscode.env.language}">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>NiN</title>
-</head>
-<body>
-<main id="root" aria-live="polite"></main>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
-}
 
 /** Run the command: image (argument, or a file dialog), model (a finished run), then the view. */
 export async function classifyImage(
@@ -90,7 +70,7 @@ export async function classifyImage(
     localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'out', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')],
   });
   panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'nin.svg');
-  panel.webview.html = html(panel.webview, extensionUri, randomBytes(18).toString('base64'));
+  panel.webview.html = webviewPage(panel.webview, extensionUri, { bundle: 'classify', lang: vscode.env.language, imgSrc: ['data:'] });
   const sub = panel.webview.onDidReceiveMessage((m: unknown) => {
     const v = validateClassifyMessage(m);
     if (!v.ok) {

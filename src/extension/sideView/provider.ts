@@ -3,36 +3,20 @@
  * network block by block. Strict CSP (default-src 'none', a nonce for the one script), local
  * resources from out/webview and media only, every message from the webview validated.
  */
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { validateSideViewMessage, type HostToSideView } from '../../model/protocol';
 import { ARCHITECTURE_VIEW } from '../commands';
 import { COMMANDS } from '../runFeed';
 import type { TrainingSession } from '../session';
 import { readHostSettings } from '../settingsHost';
+import { newNonce, webviewPage } from '../webviewPage';
 import { buildSideViewState } from './state';
 
 type Log = Pick<vscode.LogOutputChannel, 'warn' | 'trace'>;
 
 /** HTML of the view: CSP with a nonce, the bundled script and the stylesheet as webview URIs. */
 export function sideViewHtml(webview: Pick<vscode.Webview, 'cspSource' | 'asWebviewUri'>, extensionUri: vscode.Uri, nonce: string, lang: string): string {
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'out', 'webview', 'sideView.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'sideView.css'));
-  const csp = [`default-src 'none'`, `style-src ${webview.cspSource}`, `img-src ${webview.cspSource}`, `font-src ${webview.cspSource}`, `script-src 'nonce-${nonce}'`].join('; ');
-  return `<!DOCTYPE html>
-<html lang="${lang}">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>NiN</title>
-</head>
-<body>
-<main id="root" aria-live="polite"></main>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+  return webviewPage(webview, extensionUri, { bundle: 'sideView', lang, nonce });
 }
 
 /** Provides the architecture view and keeps it in step with the settings and the session. */
@@ -61,7 +45,7 @@ export class SideViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       enableCommandUris: false,
       localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'out', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')],
     };
-    view.webview.html = sideViewHtml(view.webview, extensionUri, randomBytes(18).toString('base64'), vscode.env.language);
+    view.webview.html = sideViewHtml(view.webview, extensionUri, newNonce(), vscode.env.language);
     this.disposables.push(
       view.webview.onDidReceiveMessage((m: unknown) => this.receive(m)),
       view.onDidChangeVisibility(() => {
