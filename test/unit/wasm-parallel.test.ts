@@ -165,7 +165,7 @@ describe('data-parallel training over worker threads (wasm)', () => {
     const events: TrainEvent[] = [];
     try {
       const outcome = await runTraining(
-        { preset: 'compact', input: 16, epochs: 8, batchSize: 16, lr: 0.002, optimizer: 'adam', limitTrain: 64, limitTest: 64, backend: 'wasm', seed: 1, threads: 2, dataDir: '', runsDir: runs },
+        { preset: 'compact', input: 16, epochs: 14, batchSize: 16, lr: 0.002, optimizer: 'adam', limitTrain: 64, limitTest: 64, backend: 'wasm', seed: 1, threads: 2, dataDir: '', runsDir: runs },
         undefined,
         { emit: (e) => events.push(e), shouldStop: () => false, createTrainer: createParallelTrainer, data: { download: false } },
       );
@@ -174,9 +174,11 @@ describe('data-parallel training over worker threads (wasm)', () => {
       const start = events.find((e): e is Extract<TrainEvent, { type: 'start' }> => e.type === 'start');
       assert.match(start?.backendReason ?? '', /data-parallel over 2 threads/);
       const epochs = events.filter((e): e is Extract<TrainEvent, { type: 'epoch' }> => e.type === 'epoch');
-      assert.equal(epochs.length, 8);
+      assert.equal(epochs.length, 14);
       // 64 images: the network memorises them (accuracy on the full data is the engine's real-data check).
-      const late = (epochs[5].trainLoss + epochs[6].trainLoss + epochs[7].trainLoss) / 3;
+      // With PyTorch's default biases and unseeded dropout the start is flat for a varying number of
+      // epochs (after 8 the drop was 0.05 +- a little), so judge the last three of 14.
+      const late = (epochs[11].trainLoss + epochs[12].trainLoss + epochs[13].trainLoss) / 3;
       assert.ok(late < epochs[0].trainLoss - 0.05, `train loss ${epochs.map((e) => e.trainLoss.toFixed(3)).join(', ')}`);
     } finally {
       rmSync(runs, { recursive: true, force: true });
