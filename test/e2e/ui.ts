@@ -327,7 +327,12 @@ export async function uiChecks(page: Page, opts: UiOptions): Promise<UiCheck[]> 
       if (!block1.includes('1×224×224')) throw new Error(`block 1: ${JSON.stringify(block1)}`);
       const shapes = await f.locator('[data-shape-after]').allTextContents();
       if (!shapes.some((x) => x.includes('256×26×26'))) throw new Error(`no 256×26×26 among the diagram's shapes: ${JSON.stringify(shapes)}`);
-      return `block 1: ${block1}; ${shapes.length} shapes between blocks`;
+      await f.locator('#tab-architecture').click();
+      await f.locator('#block-nin_block_4').waitFor({ state: 'visible', timeout: 30_000 });
+      await page.mouse.move(5, 450);
+      await page.screenshot({ path: path.join(opts.resultsDir, 'panel-architecture.png') });
+      await f.locator('#tab-training').click();
+      return `block 1: ${block1}; ${shapes.length} shapes between blocks (test-results/panel-architecture.png)`;
     });
   }
 
@@ -393,6 +398,28 @@ export async function uiChecks(page: Page, opts: UiOptions): Promise<UiCheck[]> 
     await page.mouse.move(5, 450);
     await page.screenshot({ path: path.join(opts.resultsDir, 'panel-done.png') });
     return `epoch ${probe.epoch}, test accuracy ${probe.test}, ${probe.loss[0]?.length ?? 0} loss points (test-results/panel-done.png)`;
+  });
+
+  await step('the panel\'s evaluation after the real run: heat map over the whole test subset, gallery of test images', async () => {
+    if (!panel) throw new Error('no panel');
+    const f = panel;
+    await f.locator('#tab-evaluation').click();
+    const counts = await waitFor(
+      'the confusion heat map',
+      async () => {
+        const c = await f.locator('table.heatmap td.cell').evaluateAll((tds) => tds.map((td) => Number(td.getAttribute('data-count'))));
+        return c.length === 100 ? c : undefined;
+      },
+      30_000,
+    );
+    const total = counts.reduce((a, b) => a + b, 0);
+    // The quick-check recipe evaluates 1,000 test images: every one is counted once.
+    if (total !== 1000) throw new Error(`the heat map counts ${total} test images, expected 1000`);
+    const tiles = await f.locator('.gallery .tile').count();
+    if (tiles < 1) throw new Error('the gallery shows no test images');
+    await page.mouse.move(5, 450);
+    await page.screenshot({ path: path.join(opts.resultsDir, 'panel-evaluation.png') });
+    return `heat map counts ${total} test images, gallery shows ${tiles} (test-results/panel-evaluation.png)`;
   });
 
   return out;
