@@ -28,6 +28,7 @@ import {
 import type { BatchTrainer, BatchTrainerFactory } from './batchTrainer';
 import { latestCheckpoint, pruneCheckpoints, readCheckpoint, writeCheckpoint, type Position } from './checkpoint';
 import { createParallelTrainer } from '../parallel/parallelTrainer';
+import { SecondsPerImage } from './rate';
 
 /** Most prediction samples an evaluation event carries. */
 export const MAX_SAMPLES = 200;
@@ -276,13 +277,13 @@ export async function runTraining(
 
     // --- timing for throughput and ETA
     const interval = hooks.batchEventIntervalMs ?? 100;
-    let trainSecPerImage = 0; // smoothed, 0 until measured
+    const trainRate = new SecondsPerImage();
     let evalSecPerImage = 0;
     const eta = (epoch: number, batchesDoneNow: number): number => {
       const remainingTrain =
         (config.epochs - epoch) * trainSet.length + Math.max(0, trainSet.length - batchesDoneNow * config.batchSize);
       const remainingEval = (config.epochs - epoch + 1) * testSet.length;
-      return remainingTrain * trainSecPerImage + remainingEval * (evalSecPerImage || trainSecPerImage / 3);
+      return remainingTrain * trainRate.seconds + remainingEval * (evalSecPerImage || trainRate.seconds / 3);
     };
     let dirty = false; // trained since the last checkpoint
 
@@ -318,9 +319,7 @@ export async function runTraining(
         seconds += dt;
         sessionSeen += batch.n;
         sessionSeconds += dt;
-        // The first steps include backend warm-up; smooth so the ETA settles quickly but not jumpily.
-        const spi = dt / batch.n;
-        trainSecPerImage = trainSecPerImage === 0 ? spi : 0.8 * trainSecPerImage + 0.2 * spi;
+        trainRate.add(dt, batch.n);
         pos = { completedEpochs: epoch - 1, batchesDone: b + 1, partial: { lossSum, correct, seen, seconds } };
         const now = performance.now();
         if (now - lastEvent >= interval || b === perEpoch - 1) {
