@@ -13,7 +13,7 @@ import { intFlag, parseFlags, printJson, UsageError } from './args';
 
 /** Usage text for `bench`. */
 export const BENCH_USAGE =
-  'nin bench [--json] [--cases compact@28,seed@96] [--backends tensorflow,wasm,cpu] [--threads 1,0] [--batch 128] [--seconds 10] [--cpu-batch 8] [--cpu-cases compact@28] [--torch-threads 2] [--no-torch]';
+  'nin bench [--json] [--cases compact@28,seed@96] [--backends tensorflow,wasm,cpu] [--threads 1,0] [--batch 128] [--seconds 10] [--rounds 3] [--cpu-batch 8] [--cpu-cases compact@28] [--torch-threads 2] [--no-torch]';
 
 interface Case {
   preset: PresetName;
@@ -30,6 +30,8 @@ export interface BenchRow {
   imagesPerSecond: number;
   imagesPerCpuSecond?: number;
   note?: string;
+  /** Which round of `--rounds` measured it (1-based). */
+  round?: number;
 }
 
 const PYTHON = '/usr/bin/python3';
@@ -39,14 +41,16 @@ function parseCases(text: string): Case[] {
   return text.split(',').map((t) => {
     const [p, s] = t.split('@');
     const input = Number(s);
-    if (!isPresetName(p) || !Number.isInteger(input) || input < 1) throw new UsageError(`--cases: bad case "${t}" (want preset@size)`);
+    if (!isPresetName(p) || !Number.isInteger(input) || input < 1)
+      throw new UsageError(`--cases: bad case "${t}" (want preset@size)`);
     return { preset: p, input };
   });
 }
 
 function parseBackends(text: string): BackendPreference[] {
   const list = text.split(',');
-  for (const b of list) if (!isBackendPreference(b) || b === 'auto') throw new UsageError(`--backends: unknown backend "${b}"`);
+  for (const b of list)
+    if (!isBackendPreference(b) || b === 'auto') throw new UsageError(`--backends: unknown backend "${b}"`);
   return list as BackendPreference[];
 }
 
@@ -59,24 +63,62 @@ function parseThreads(text: string): number[] {
   return [...new Set(list)];
 }
 
-function child(backend: BackendPreference, c: Case, batch: number, seconds: number, threads: number): BenchRow | string {
-  const args = [process.argv[1], 'bench-one', backend, `${c.preset}@${c.input}`, String(batch), String(seconds), String(threads)];
+function child(
+  backend: BackendPreference,
+  c: Case,
+  batch: number,
+  seconds: number,
+  threads: number,
+): BenchRow | string {
+  const args = [
+    process.argv[1],
+    'bench-one',
+    backend,
+    `${c.preset}@${c.input}`,
+    String(batch),
+    String(seconds),
+    String(threads),
+  ];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: (seconds * 20 + 600) * 1000 });
   const line = r.stdout.trim().split('\n').pop() ?? '';
-  if (r.status !== 0 || !line.startsWith('{')) return (r.stderr || r.error?.message || 'no output').trim().split('\n').pop() ?? '';
+  if (r.status !== 0 || !line.startsWith('{'))
+    return (r.stderr || r.error?.message || 'no output').trim().split('\n').pop() ?? '';
   const res = JSON.parse(line) as BenchResult;
   const note = res.leakedTensors ? `${res.leakedTensors} tensors leaked` : undefined;
-  return { engine: res.engine, preset: res.preset, input: res.input, batch: res.batch, threads: res.threads, imagesPerSecond: res.imagesPerSecond, imagesPerCpuSecond: res.imagesPerCpuSecond, note };
+  return {
+    engine: res.engine,
+    preset: res.preset,
+    input: res.input,
+    batch: res.batch,
+    threads: res.threads,
+    imagesPerSecond: res.imagesPerSecond,
+    imagesPerCpuSecond: res.imagesPerCpuSecond,
+    note,
+  };
 }
 
-function torchRows(cases: Case[], batch: number, seconds: number, threads: number[]): BenchRow[] | string {
+/** Why PyTorch cannot be measured here, or undefined when it can. */
+function torchMissing(): string | undefined {
   try {
     execFileSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
+    return undefined;
   } catch {
     return `${PYTHON} has no torch (install Debian python3-torch)`;
   }
+}
+
+function torchRows(c: Case, batch: number, seconds: number, threads: number[]): BenchRow[] {
   return threads.flatMap((t) => {
-    const args = [TORCH_SCRIPT, '--threads', String(t), '--batch', String(batch), '--seconds', String(seconds), ...cases.map((c) => `${c.preset}@${c.input}`)];
+    const args = [
+      TORCH_SCRIPT,
+      '--threads',
+      String(t),
+      '--batch',
+      String(batch),
+      '--seconds',
+      String(seconds),
+      `${c.preset}@${c.input}`,
+    ];
     return execFileSync(PYTHON, args, { encoding: 'utf8' })
       .trim()
       .split('\n')
@@ -92,7 +134,10 @@ function cpuText(r: BenchRow): string {
  * Best of ours divided by PyTorch's best, per "preset@input", on `metric`. Wall-clock ratios
  * compare against PyTorch with 2 threads (the issue's reference) when that row exists.
  */
-export function ratios(rows: readonly BenchRow[], metric: 'imagesPerSecond' | 'imagesPerCpuSecond' = 'imagesPerSecond'): Record<string, number> {
+export function ratios(
+  rows: readonly BenchRow[],
+  metric: 'imagesPerSecond' | 'imagesPerCpuSecond' = 'imagesPerSecond',
+): Record<string, number> {
   const out: Record<string, number> = {};
   const torch = rows.filter((r) => r.engine === 'pytorch');
   for (const key of new Set(torch.map((r) => `${r.preset}@${r.input}`))) {
@@ -102,6 +147,35 @@ export function ratios(rows: readonly BenchRow[], metric: 'imagesPerSecond' | 'i
     const ref = Math.max(...refs.map((r) => r[metric] ?? 0));
     const best = Math.max(0, ...rows.filter((r) => r.engine !== 'pytorch' && same(r)).map((r) => r[metric] ?? 0));
     if (ref && best) out[key] = best / ref;
+  }
+  return out;
+}
+
+/** `ratios` of each round on its own, in round order (rows without a round are round 1). */
+export function roundRatios(
+  rows: readonly BenchRow[],
+  metric: 'imagesPerSecond' | 'imagesPerCpuSecond' = 'imagesPerSecond',
+): Array<Record<string, number>> {
+  const rounds = [...new Set(rows.map((r) => r.round ?? 1))].sort((a, b) => a - b);
+  return rounds.map((n) =>
+    ratios(
+      rows.filter((r) => (r.round ?? 1) === n),
+      metric,
+    ),
+  );
+}
+
+/** Per "preset@input", the median over rounds of each round's ratio. */
+export function medianRatios(
+  rows: readonly BenchRow[],
+  metric: 'imagesPerSecond' | 'imagesPerCpuSecond' = 'imagesPerSecond',
+): Record<string, number> {
+  const each = roundRatios(rows, metric);
+  const out: Record<string, number> = {};
+  for (const key of new Set(each.flatMap((r) => Object.keys(r)))) {
+    const v = each.flatMap((r) => (key in r ? [r[key]] : [])).sort((a, b) => a - b);
+    const mid = Math.floor(v.length / 2);
+    out[key] = v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
   }
   return out;
 }
@@ -119,6 +193,7 @@ export function benchCommand(argv: string[]): number {
     // "1,2" adds PyTorch on one thread: per CPU-second, the fairest per-core comparison on a busy machine.
     'torch-threads': { type: 'string', default: '2' },
     seconds: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '3' },
     threads: { type: 'string', default: '1,0' },
     'no-torch': { type: 'boolean', default: false },
   });
@@ -127,57 +202,101 @@ export function benchCommand(argv: string[]): number {
   const cpuBatch = intFlag('cpu-batch', values['cpu-batch']) ?? 8;
   const cpuCases = new Set(parseCases(values['cpu-cases']).map((c) => `${c.preset}@${c.input}`));
   const seconds = intFlag('seconds', values.seconds) ?? 10;
+  const rounds = Math.max(1, intFlag('rounds', values.rounds) ?? 3);
   const threadCounts = parseThreads(values.threads);
   const log = (s: string): void => {
     if (!values.json) process.stdout.write(s + '\n');
   };
   const rows: BenchRow[] = [];
   const skipped: string[] = [];
-  const torch = values['no-torch'] ? 'skipped (--no-torch)' : torchRows(cases, batch, seconds, parseThreads(values['torch-threads']));
-  if (typeof torch === 'string') skipped.push(`pytorch: ${torch}`);
-  else rows.push(...torch);
-  backends: for (const backend of parseBackends(values.backends)) {
+  const torchThreads = parseThreads(values['torch-threads']);
+  const torchWhy = values['no-torch'] ? 'skipped (--no-torch)' : torchMissing();
+  if (torchWhy) skipped.push(`pytorch: ${torchWhy}`);
+  const broken = new Set<BackendPreference>();
+  const backends = parseBackends(values.backends);
+  for (let round = 1; round <= rounds; round++) {
+    // Each case's PyTorch and ours run back to back, so both see the same machine load.
     for (const c of cases) {
-      if (backend === 'cpu' && !cpuCases.has(`${c.preset}@${c.input}`)) {
-        skipped.push(`cpu ${c.preset}@${c.input}: not in --cpu-cases (minutes per step)`);
-        continue;
-      }
-      // The pure-JS cpu backend needs minutes per 128-image step: measure it on a smaller batch,
-      // one thread. Native TensorFlow threads its own kernels: one training thread.
-      const b = backend === 'cpu' ? cpuBatch : batch;
-      for (const t of backend === 'wasm' ? threadCounts : [1]) {
-        const r = child(backend, c, b, seconds, t);
-        if (typeof r === 'string') {
-          skipped.push(`${backend} ${c.preset}@${c.input} ${t} thread(s): ${r}`);
-          continue backends;
+      const key = `${c.preset}@${c.input}`;
+      if (!torchWhy) rows.push(...torchRows(c, batch, seconds, torchThreads).map((r) => ({ ...r, round })));
+      for (const backend of backends) {
+        if (broken.has(backend)) continue;
+        if (backend === 'cpu' && !cpuCases.has(key)) {
+          if (round === 1) skipped.push(`cpu ${key}: not in --cpu-cases (minutes per step)`);
+          continue;
         }
-        rows.push(r);
-        log(`${r.engine.padEnd(10)} ${`${r.preset}@${r.input}`.padEnd(12)} batch ${String(r.batch).padStart(4)}  threads ${r.threads ?? 1}  ${r.imagesPerSecond.toFixed(1).padStart(9)} images/s  ${cpuText(r)}${r.note ? `  (${r.note})` : ''}`);
+        // The pure-JS cpu backend needs minutes per 128-image step: a smaller batch, one thread,
+        // first round only. Native TensorFlow threads its own kernels: one training thread.
+        if (backend === 'cpu' && round > 1) continue;
+        const b = backend === 'cpu' ? cpuBatch : batch;
+        for (const t of backend === 'wasm' ? threadCounts : [1]) {
+          const r = child(backend, c, b, seconds, t);
+          if (typeof r === 'string') {
+            skipped.push(`${backend} ${key} ${t} thread(s): ${r}`);
+            broken.add(backend);
+            break;
+          }
+          rows.push({ ...r, round });
+          log(
+            `round ${round}  ${r.engine.padEnd(8)} ${key.padEnd(12)} batch ${String(r.batch).padStart(4)}  threads ${r.threads ?? 1}  ${r.imagesPerSecond.toFixed(1).padStart(9)} images/s  ${cpuText(r)}${r.note ? `  (${r.note})` : ''}`,
+          );
+        }
       }
+      for (const t of rows.filter(
+        (r) => r.engine === 'pytorch' && r.round === round && `${r.preset}@${r.input}` === key,
+      ))
+        log(
+          `round ${round}  pytorch  ${key.padEnd(12)} batch ${String(t.batch).padStart(4)}  threads ${t.threads ?? 2}  ${t.imagesPerSecond.toFixed(1).padStart(9)} images/s  ${cpuText(t)}`,
+        );
     }
   }
   const result = {
-    results: rows.map(({ engine, preset, input, batch: b, threads, imagesPerSecond, imagesPerCpuSecond }) => ({ engine, preset, input, batch: b, threads, imagesPerSecond, imagesPerCpuSecond })),
-    ratios: ratios(rows),
+    results: rows.map(({ engine, preset, input, batch: b, threads, imagesPerSecond, imagesPerCpuSecond, round }) => ({
+      engine,
+      preset,
+      input,
+      batch: b,
+      threads,
+      imagesPerSecond,
+      imagesPerCpuSecond,
+      round,
+    })),
+    // Median over rounds of each round's ratio: one busy moment cannot decide it.
+    ratios: medianRatios(rows),
+    roundRatios: roundRatios(rows),
     // The same per CPU-second of the process (all threads): less sensitive to a shared machine's load.
-    cpuRatios: ratios(rows, 'imagesPerCpuSecond'),
+    cpuRatios: medianRatios(rows, 'imagesPerCpuSecond'),
     skipped,
     conditions: conditions(seconds, parseThreads(values['torch-threads'])),
   };
   if (values.json) printJson(result);
   else {
-    for (const t of rows.filter((r) => r.engine === 'pytorch')) log(`pytorch    ${`${t.preset}@${t.input}`.padEnd(12)} batch ${String(t.batch).padStart(4)}  threads ${t.threads ?? 2}  ${t.imagesPerSecond.toFixed(1).padStart(9)} images/s  ${cpuText(t)}`);
-    for (const [k, v] of Object.entries(result.ratios)) log(`ratio best-ours / pytorch, ${k}: ${v.toFixed(3)} (per CPU-second: ${result.cpuRatios[k]?.toFixed(3) ?? '-'})`);
+    for (const [k, v] of Object.entries(result.ratios)) {
+      const each = result.roundRatios.map((r) => r[k]?.toFixed(3) ?? '-').join(', ');
+      log(
+        `ratio best-ours / pytorch, ${k}: ${v.toFixed(3)} median of rounds (${each}); per CPU-second: ${result.cpuRatios[k]?.toFixed(3) ?? '-'}`,
+      );
+    }
     log(`load average (1, 5, 15 min): ${result.conditions.loadAverage.join(', ')} on ${result.conditions.cpus} cores`);
     for (const s of skipped) log(`skipped: ${s}`);
   }
   return 0;
 }
 
-function conditions(seconds: number, torchThreads: number[]): { cpus: number; loadAverage: number[] } & Record<string, unknown> {
+function conditions(
+  seconds: number,
+  torchThreads: number[],
+): { cpus: number; loadAverage: number[] } & Record<string, unknown> {
   const os = require('node:os') as typeof import('node:os');
   // The machine may be shared: the 1-minute load average at the end says how much.
-  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, secondsPerMeasurement: seconds, pytorchThreads: torchThreads, loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100) };
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    node: process.version,
+    secondsPerMeasurement: seconds,
+    pytorchThreads: torchThreads,
+    loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
+  };
 }
 
 /** Internal: measure one case in this process and print one JSON line (used by `bench`). */
@@ -187,7 +306,15 @@ export async function benchOneCommand(argv: string[]): Promise<number> {
   const [preset, input] = parseCases(c).map((x) => [x.preset, x.input] as const)[0];
   // A cpu step takes a minute or more: one timed step, no warm-up (its setup cost is noise there).
   const steps = backend === 'cpu' ? { minSteps: 1, warmupSteps: 0 } : { minSteps: 2, warmupSteps: 1 };
-  const r = await measureTraining({ preset, input, batch: Number(batch), backend, seconds: Number(seconds), ...steps, threads: Number(threads ?? 1) });
+  const r = await measureTraining({
+    preset,
+    input,
+    batch: Number(batch),
+    backend,
+    seconds: Number(seconds),
+    ...steps,
+    threads: Number(threads ?? 1),
+  });
   printJson(r);
   return 0;
 }

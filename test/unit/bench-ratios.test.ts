@@ -1,8 +1,14 @@
 import * as assert from 'node:assert/strict';
-import { ratios, type BenchRow } from '../../src/cli/bench';
+import { medianRatios, ratios, roundRatios, type BenchRow } from '../../src/cli/bench';
 
 describe('bench ratios', () => {
-  const row = (engine: string, threads: number, ips: number, ipcs: number, preset: 'seed' | 'compact' = 'compact'): BenchRow => ({
+  const row = (
+    engine: string,
+    threads: number,
+    ips: number,
+    ipcs: number,
+    preset: 'seed' | 'compact' = 'compact',
+  ): BenchRow => ({
     engine,
     preset,
     input: preset === 'seed' ? 96 : 28,
@@ -11,7 +17,13 @@ describe('bench ratios', () => {
     imagesPerSecond: ips,
     imagesPerCpuSecond: ipcs,
   });
-  const rows = [row('pytorch', 1, 300, 320), row('pytorch', 2, 500, 260), row('wasm', 1, 60, 80), row('wasm', 2, 100, 70), row('pytorch', 2, 400, 200, 'seed')];
+  const rows = [
+    row('pytorch', 1, 300, 320),
+    row('pytorch', 2, 500, 260),
+    row('wasm', 1, 60, 80),
+    row('wasm', 2, 100, 70),
+    row('pytorch', 2, 400, 200, 'seed'),
+  ];
 
   it('wall clock: best of ours over PyTorch with 2 threads (the issue reference), per case', () => {
     const r = ratios(rows);
@@ -21,5 +33,26 @@ describe('bench ratios', () => {
 
   it('per CPU-second: best of ours over the best PyTorch row (usually one thread)', () => {
     assert.equal(ratios(rows, 'imagesPerCpuSecond')['compact@28'], 80 / 320);
+  });
+
+  it('over rounds: each round compares its own rows, and the median of those ratios is reported', () => {
+    const inRound = (r: BenchRow, round: number): BenchRow => ({ ...r, round });
+    const multi = [
+      inRound(row('pytorch', 2, 500, 260), 1),
+      inRound(row('wasm', 2, 100, 70), 1), // 0.2
+      inRound(row('pytorch', 2, 250, 260), 2), // a busy moment slowed both
+      inRound(row('wasm', 2, 75, 70), 2), // 0.3
+      inRound(row('pytorch', 2, 400, 260), 3),
+      inRound(row('wasm', 2, 100, 70), 3), // 0.25
+    ];
+    assert.deepEqual(
+      roundRatios(multi).map((r) => r['compact@28']),
+      [0.2, 0.3, 0.25],
+    );
+    assert.equal(medianRatios(multi)['compact@28'], 0.25);
+    // Pooling all rounds instead would compare the best of ours with the best PyTorch: 100 / 500.
+    assert.equal(ratios(multi)['compact@28'], 0.2);
+    // An even count takes the mean of the middle two.
+    assert.equal(medianRatios(multi.slice(0, 4))['compact@28'], 0.25);
   });
 });
