@@ -153,7 +153,7 @@ describe('panel strings: the host sends every webview string', () => {
 
   it('every s(...) in the webview is in webviewStrings(), each listed once', () => {
     assert.ok(used.length > 60, `found ${used.length}`);
-    assert.ok(sent.length > 90, `found ${sent.length}`);
+    assert.ok(sent.length > 80, `found ${sent.length}`);
     for (const k of used) assert.ok(sent.includes(k), `src/extension/panel/strings.ts lacks "${k}"`);
     assert.equal(new Set(sent).size, sent.length, 'a string is listed twice');
   });
@@ -163,19 +163,13 @@ describe('panel strings: the host sends every webview string', () => {
     assert.ok(labels.length >= 15);
     for (const k of labels) assert.ok(localized.includes(k), `diagram label "${k}" missing from strings.ts`);
   });
-
-  // evalView passes CLASS_NAMES to s() at run time, out of reach of the literal scan above.
-  it('the ten class names the webview translates are sent', () => {
-    assert.equal(CLASS_NAMES.length, 10);
-    assert.deepEqual([CLASS_NAMES[0], CLASS_NAMES[9]], ['T-shirt/top', 'Ankle boot']);
-    for (const c of CLASS_NAMES) assert.ok(sent.includes(c), c);
-  });
 });
 
 describe('panel strings: Simplified Chinese', () => {
   const zh = JSON.parse(readFileSync(join(ROOT, 'l10n', 'bundle.l10n.zh-cn.json'), 'utf8')) as Record<string, string>;
   const keys = [
     ...webviewTable(),
+    ...CLASS_NAMES,
     ...readdirSync(panelDir)
       .filter((f) => f.endsWith('.ts'))
       .flatMap((f) => literalsIn(readFileSync(join(panelDir, f), 'utf8'), /vscode\.l10n\.t\(\s*'((?:\\.|[^'\\])*)'/g)),

@@ -5,8 +5,9 @@
  * src/model/diagram.ts's labels, and that each has a Simplified Chinese translation.
  */
 import * as vscode from 'vscode';
+import { CLASS_NAMES } from '../../model/eval/classes';
 
-/** The English text of every string the webview shows, each once: the keys of webviewStrings(). */
+/** The English text of every string the webview shows but the class names, each once. */
 export const WEBVIEW_STRINGS = [
   '{n}FLOPs',
   'no FLOPs',
@@ -97,21 +98,11 @@ export const WEBVIEW_STRINGS = [
   'Select {run}',
   'Show',
   'Show {run} in the panel',
-  'T-shirt/top',
-  'Trouser',
-  'Pullover',
-  'Dress',
-  'Coat',
-  'Sandal',
-  'Shirt',
-  'Sneaker',
-  'Bag',
-  'Ankle boot',
 ] as const;
 
-/** English text -> localized text, for the webview. */
+/** English text -> localized text, for the webview; the class names are the model's own list. */
 export function webviewStrings(): Record<string, string> {
-  return Object.fromEntries(WEBVIEW_STRINGS.map((en) => [en, vscode.l10n.t(en)]));
+  return Object.fromEntries([...WEBVIEW_STRINGS, ...CLASS_NAMES].map((en) => [en, vscode.l10n.t(en)]));
 }
 
 /**
