@@ -1,10 +1,11 @@
 /**
  * The page of a simple webview (the architecture view, the classify view): CSP `default-src
  * 'none'` with a fresh nonce for the one bundled script, the stylesheet from `media/`, both as
- * webview URIs. The training panel builds its own page (the toolkit needs a style nonce).
+ * webview URIs. The training panel's page (panel/html.ts) is the same document with its own CSP.
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { pageHtml } from './pageHtml';
 
 /** What differs between the simple webviews. */
 export interface WebviewPageOptions {
@@ -37,18 +38,13 @@ export function webviewPage(
     `font-src ${src}`,
     `script-src 'nonce-${nonce}'`,
   ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="${o.lang}">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>NiN</title>
-</head>
-<body>
-<main id="root" aria-live="polite"></main>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+  return pageHtml({
+    lang: o.lang,
+    csp,
+    nonce,
+    scriptUri: script.toString(),
+    styleUri: style.toString(),
+    title: 'NiN',
+    body: '<main id="root" aria-live="polite"></main>',
+  });
 }

@@ -37,8 +37,16 @@ interface PanelProbe {
 async function probePanel(frame: Frame): Promise<PanelProbe> {
   return frame.evaluate(() => {
     type Shown = { shown: (number | null)[][] };
-    const p = (globalThis as unknown as { __ninPanel: { series: { status: string; x: { length: number } }; charts: { loss: Shown; acc: Shown } | undefined } }).__ninPanel;
-    const clean = (d: (number | null)[][] | undefined) => (d ?? []).map((col) => col.filter((v): v is number => typeof v === 'number'));
+    const p = (
+      globalThis as unknown as {
+        __ninPanel: {
+          series: { status: string; x: { length: number } };
+          charts: { loss: Shown; acc: Shown } | undefined;
+        };
+      }
+    ).__ninPanel;
+    const clean = (d: (number | null)[][] | undefined) =>
+      (d ?? []).map((col) => col.filter((v): v is number => typeof v === 'number'));
     const stat = (k: string) => document.querySelector(`.stat-${k} dd`)?.textContent ?? '';
     return {
       status: p.series.status,
@@ -55,7 +63,13 @@ async function probePanel(frame: Frame): Promise<PanelProbe> {
 const WORKBENCH_TIMEOUT_MS = 90_000;
 
 /** Runs `f` as a named check; an exception is a failed check with its message, and the rest go on. */
-async function check(list: UiCheck[], name: string, f: () => Promise<string | void>, page?: Page, resultsDir?: string): Promise<boolean> {
+async function check(
+  list: UiCheck[],
+  name: string,
+  f: () => Promise<string | void>,
+  page?: Page,
+  resultsDir?: string,
+): Promise<boolean> {
   let c: UiCheck;
   try {
     const detail = await f();
@@ -65,7 +79,13 @@ async function check(list: UiCheck[], name: string, f: () => Promise<string | vo
     if (page && resultsDir) {
       // What the screen showed when the check failed.
       const shot = path.join(resultsDir, `failure-${list.length + 1}.png`);
-      if (await page.screenshot({ path: shot }).then(() => true, () => false)) c.detail += ` (screen: ${path.relative(path.dirname(resultsDir), shot)})`;
+      if (
+        await page.screenshot({ path: shot }).then(
+          () => true,
+          () => false,
+        )
+      )
+        c.detail += ` (screen: ${path.relative(path.dirname(resultsDir), shot)})`;
     }
   }
   list.push(c);
@@ -117,7 +137,9 @@ export async function runCommand(page: Page, title: string): Promise<void> {
 async function pickRow(page: Page, text: string, timeoutMs = 30_000): Promise<void> {
   const rows = page.locator('.quick-input-list .monaco-list-row');
   const exact = async () => {
-    const labels = await rows.evaluateAll((els) => els.map((e) => (e.querySelector('.label-name')?.textContent ?? '').replace(/\s+/g, ' ').trim()));
+    const labels = await rows.evaluateAll((els) =>
+      els.map((e) => (e.querySelector('.label-name')?.textContent ?? '').replace(/\s+/g, ' ').trim()),
+    );
     const i = labels.indexOf(text);
     return i >= 0 ? i : undefined;
   };
@@ -128,7 +150,9 @@ async function pickRow(page: Page, text: string, timeoutMs = 30_000): Promise<vo
     const input = page.locator('.quick-input-widget .quick-input-box input').first();
     const value = await input.inputValue({ timeout: 1000 }).catch(() => '(no input)');
     const seen = await rows.allInnerTexts().catch(() => []);
-    throw new Error(`no quick input row "${text}" (input ${JSON.stringify(value)}; rows ${JSON.stringify(seen.map((r) => r.replace(/\s+/g, ' ')).slice(0, 8))})`);
+    throw new Error(
+      `no quick input row "${text}" (input ${JSON.stringify(value)}; rows ${JSON.stringify(seen.map((r) => r.replace(/\s+/g, ' ')).slice(0, 8))})`,
+    );
   }
 }
 
@@ -141,7 +165,13 @@ export async function webviewFrame(page: Page, selector: string, what: string, t
     what,
     async () => {
       for (const f of page.frames()) {
-        if ((await f.locator(selector).count().catch(() => 0)) > 0) return f;
+        if (
+          (await f
+            .locator(selector)
+            .count()
+            .catch(() => 0)) > 0
+        )
+          return f;
       }
       return undefined;
     },
@@ -191,10 +221,18 @@ async function charPoint(line: Locator, word: string, nth: number): Promise<{ x:
  * The hover is re-triggered (mouse away and back) while the extension is still activating or
  * the analyser is still parsing, which the first hover can race.
  */
-export async function hoverUntil(page: Page, lineText: string, word: string, expect: string, timeoutMs = 60_000): Promise<string> {
+export async function hoverUntil(
+  page: Page,
+  lineText: string,
+  word: string,
+  expect: string,
+  timeoutMs = 60_000,
+): Promise<string> {
   const line = editorLine(page, lineText);
   await line.waitFor({ timeout: 30_000 });
-  const hover = page.locator('.monaco-hover:not(.hidden) .monaco-hover-content, .monaco-hover:not(.hidden) .hover-contents').first();
+  const hover = page
+    .locator('.monaco-hover:not(.hidden) .monaco-hover-content, .monaco-hover:not(.hidden) .hover-contents')
+    .first();
   return waitFor(
     `a hover on ${word} showing ${expect}`,
     async () => {
@@ -230,7 +268,10 @@ export async function hoverUntil(page: Page, lineText: string, word: string, exp
 export async function dismissToasts(page: Page): Promise<void> {
   const close = page.locator('.notifications-toasts .notification-toast .codicon-notifications-clear');
   for (let i = 0; i < 10 && (await close.count()) > 0; i++) {
-    await close.first().click({ timeout: 2000 }).catch(() => undefined);
+    await close
+      .first()
+      .click({ timeout: 2000 })
+      .catch(() => undefined);
   }
 }
 
@@ -277,9 +318,14 @@ export async function uiChecks(page: Page, opts: UiOptions): Promise<UiCheck[]> 
     }
     await settled(page.locator('.monaco-hover:not(.hidden)').first());
     await page.screenshot({ path: path.join(opts.resultsDir, 'hover.png') });
-    if (process.env.NIN_E2E_DEBUG) require('node:fs').writeFileSync(path.join(opts.resultsDir, 'hover.html'), await page.content());
-    if (!/96x26x26\s*→\s*256x26x26/.test(text)) throw new Error(`hover text lacks "96x26x26 → 256x26x26": ${JSON.stringify(text.slice(0, 300))}`);
-    return `${text.split('\n').find((l) => l.includes('→'))?.trim()} (test-results/hover.png)`;
+    if (process.env.NIN_E2E_DEBUG)
+      require('node:fs').writeFileSync(path.join(opts.resultsDir, 'hover.html'), await page.content());
+    if (!/96x26x26\s*→\s*256x26x26/.test(text))
+      throw new Error(`hover text lacks "96x26x26 → 256x26x26": ${JSON.stringify(text.slice(0, 300))}`);
+    return `${text
+      .split('\n')
+      .find((l) => l.includes('→'))
+      ?.trim()} (test-results/hover.png)`;
   });
 
   await step('inlay hint "-> 256x26x26" at the end of that line', async () => {
@@ -294,9 +340,9 @@ export async function uiChecks(page: Page, opts: UiOptions): Promise<UiCheck[]> 
   await step('NiN: Show Architecture opens the side view with the network block by block', async () => {
     await dismissToasts(page);
     await runCommand(page, 'NiN: Show Architecture');
-    const frame = await webviewFrame(page, '#root .row', 'the Architecture view\'s rows');
+    const frame = await webviewFrame(page, '#root .row', "the Architecture view's rows");
     const shapes = await waitFor(
-      'the first block\'s shape 96×54×54 (the seed network at 224×224)',
+      "the first block's shape 96×54×54 (the seed network at 224×224)",
       async () => {
         const t = await frame.locator('#root .row .shape').allInnerTexts();
         return t.some((x) => x.includes('96×54×54')) ? t : undefined;
@@ -305,79 +351,104 @@ export async function uiChecks(page: Page, opts: UiOptions): Promise<UiCheck[]> 
     );
     if (!shapes.some((x) => x.includes('256×26×26'))) throw new Error(`no 256×26×26 in ${JSON.stringify(shapes)}`);
     const body = await frame.locator('#root').innerText();
-    if (!body.includes('1,992,166')) throw new Error(`the view does not total the article's 1,992,166 parameters: ${JSON.stringify(body.slice(-200))}`);
+    if (!body.includes('1,992,166'))
+      throw new Error(
+        `the view does not total the article's 1,992,166 parameters: ${JSON.stringify(body.slice(-200))}`,
+      );
     await page.mouse.move(5, 450);
     await page.screenshot({ path: path.join(opts.resultsDir, 'side-view.png') });
     return `${shapes.length} rows: ${shapes.filter(Boolean).slice(0, 4).join(' ')} ... (test-results/side-view.png)`;
   });
 
   if (opts.wired.panel) {
-    await step('NiN: Show Training Panel opens the panel; its diagram shows the settings\' network (seed, 1×224×224 → 96×54×54)', async () => {
-      await dismissToasts(page);
-      await runCommand(page, 'NiN: Show Training Panel');
-      const f = await webviewFrame(page, '#app #block-nin_block_1', 'the training panel\'s diagram', 60_000);
-      const block1 = await waitFor(
-        'block 1 of the diagram',
-        async () => {
-          const l = (await f.locator('#block-nin_block_1').getAttribute('aria-label').catch(() => null)) ?? '';
-          return l.includes('96×54×54') ? l : undefined;
-        },
-        30_000,
-      );
-      if (!block1.includes('1×224×224')) throw new Error(`block 1: ${JSON.stringify(block1)}`);
-      const shapes = await f.locator('[data-shape-after]').allTextContents();
-      if (!shapes.some((x) => x.includes('256×26×26'))) throw new Error(`no 256×26×26 among the diagram's shapes: ${JSON.stringify(shapes)}`);
-      await f.locator('#tab-architecture').click();
-      await f.locator('#block-nin_block_4').waitFor({ state: 'visible', timeout: 30_000 });
-      await page.mouse.move(5, 450);
-      await page.screenshot({ path: path.join(opts.resultsDir, 'panel-architecture.png') });
-      await f.locator('#tab-training').click();
-      return `block 1: ${block1}; ${shapes.length} shapes between blocks (test-results/panel-architecture.png)`;
-    });
+    await step(
+      "NiN: Show Training Panel opens the panel; its diagram shows the settings' network (seed, 1×224×224 → 96×54×54)",
+      async () => {
+        await dismissToasts(page);
+        await runCommand(page, 'NiN: Show Training Panel');
+        const f = await webviewFrame(page, '#app #block-nin_block_1', "the training panel's diagram", 60_000);
+        const block1 = await waitFor(
+          'block 1 of the diagram',
+          async () => {
+            const l =
+              (await f
+                .locator('#block-nin_block_1')
+                .getAttribute('aria-label')
+                .catch(() => null)) ?? '';
+            return l.includes('96×54×54') ? l : undefined;
+          },
+          30_000,
+        );
+        if (!block1.includes('1×224×224')) throw new Error(`block 1: ${JSON.stringify(block1)}`);
+        const shapes = await f.locator('[data-shape-after]').allTextContents();
+        if (!shapes.some((x) => x.includes('256×26×26')))
+          throw new Error(`no 256×26×26 among the diagram's shapes: ${JSON.stringify(shapes)}`);
+        await f.locator('#tab-architecture').click();
+        await f.locator('#block-nin_block_4').waitFor({ state: 'visible', timeout: 30_000 });
+        await page.mouse.move(5, 450);
+        await page.screenshot({ path: path.join(opts.resultsDir, 'panel-architecture.png') });
+        await f.locator('#tab-training').click();
+        return `block 1: ${block1}; ${shapes.length} shapes between blocks (test-results/panel-architecture.png)`;
+      },
+    );
   }
 
   if (!opts.wired.panel || !opts.wired.engine) {
     const why = [!opts.wired.panel && 'the panel', !opts.wired.engine && 'the engine'].filter(Boolean).join(' and ');
-    console.log(`  skip NiN: Train from the palette, panel during and after training: main.ts does not wire ${why} yet`);
+    console.log(
+      `  skip NiN: Train from the palette, panel during and after training: main.ts does not wire ${why} yet`,
+    );
     return out;
   }
 
   let panel: Frame | undefined;
-  await step('NiN: Train from the palette: recipe quick pick -> "Quick check on a subset" -> progress notification', async () => {
-    await dismissToasts(page);
-    await runCommand(page, 'NiN: Train');
-    const input = page.locator('.quick-input-widget .quick-input-box input').first();
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Quick check on a subset' }).first().waitFor({ timeout: 30_000 }).catch(() => undefined);
-    await input.fill('Quick check');
-    await pickRow(page, 'Quick check on a subset');
-    await page.locator('.notification-toast', { hasText: 'NiN training' }).first().waitFor({ timeout: 120_000 });
-    return 'progress notification "NiN training" shown';
-  });
+  await step(
+    'NiN: Train from the palette: recipe quick pick -> "Quick check on a subset" -> progress notification',
+    async () => {
+      await dismissToasts(page);
+      await runCommand(page, 'NiN: Train');
+      const input = page.locator('.quick-input-widget .quick-input-box input').first();
+      await page
+        .locator('.quick-input-list .monaco-list-row', { hasText: 'Quick check on a subset' })
+        .first()
+        .waitFor({ timeout: 30_000 })
+        .catch(() => undefined);
+      await input.fill('Quick check');
+      await pickRow(page, 'Quick check on a subset');
+      await page.locator('.notification-toast', { hasText: 'NiN training' }).first().waitFor({ timeout: 120_000 });
+      return 'progress notification "NiN training" shown';
+    },
+  );
 
-  await step('the panel during training: curves fed with batches, the diagram of the run\'s network (1×28×28)', async () => {
-    panel = await webviewFrame(page, '#app .stats', 'the training panel webview', 120_000);
-    const f = panel;
-    // A fast engine may finish the quick recipe before the panel is probed: the curves are
-    // checked either way, and the detail says which state the screenshot shows.
-    const probe = await waitFor(
-      'the panel to draw at least 20 batches',
-      async () => {
-        const p = await probePanel(f).catch(() => undefined);
-        if (p && (p.status === 'error' || p.status === 'stopped')) throw new Error(`the run ended ${p.status}`);
-        return p && (p.status === 'running' || p.status === 'done') && (p.loss[0]?.length ?? 0) >= 20 ? p : undefined;
-      },
-      opts.trainTimeoutMs,
-      500,
-    );
-    const loss = probe.loss[1] ?? [];
-    if (!loss.length || !loss.every((v) => Number.isFinite(v) && v > 0 && v < 20)) throw new Error(`implausible loss curve: ${JSON.stringify(loss.slice(0, 10))}`);
-    const block1 = (await f.locator('#block-nin_block_1').getAttribute('aria-label')) ?? '';
-    if (!/1×28×28 →/.test(block1)) throw new Error(`the diagram does not show the run's 28×28 network: ${JSON.stringify(block1)}`);
-    const shapes = await f.locator('[data-shape-after]').allTextContents();
-    await page.mouse.move(5, 450);
-    await page.screenshot({ path: path.join(opts.resultsDir, 'panel-training.png') });
-    return `${probe.status}: ${probe.loss[0].length} loss points (first ${loss[0].toFixed(3)}), epoch ${probe.epoch}, backend ${probe.backend}; block 1: ${block1}; shapes ${shapes.join(' ')} (test-results/panel-training.png)`;
-  });
+  await step(
+    "the panel during training: curves fed with batches, the diagram of the run's network (1×28×28)",
+    async () => {
+      panel = await webviewFrame(page, '#app .stats', 'the training panel webview', 120_000);
+      const f = panel;
+      // A fast engine may finish the quick recipe before the panel is probed: the curves are
+      // checked either way, and the detail says which state the screenshot shows.
+      const probe = await waitFor(
+        'the panel to draw at least 20 batches',
+        async () => {
+          const p = await probePanel(f).catch(() => undefined);
+          if (p && (p.status === 'error' || p.status === 'stopped')) throw new Error(`the run ended ${p.status}`);
+          return p && (p.status === 'running' || p.status === 'done') && (p.loss[0]?.length ?? 0) >= 20 ? p : undefined;
+        },
+        opts.trainTimeoutMs,
+        500,
+      );
+      const loss = probe.loss[1] ?? [];
+      if (!loss.length || !loss.every((v) => Number.isFinite(v) && v > 0 && v < 20))
+        throw new Error(`implausible loss curve: ${JSON.stringify(loss.slice(0, 10))}`);
+      const block1 = (await f.locator('#block-nin_block_1').getAttribute('aria-label')) ?? '';
+      if (!/1×28×28 →/.test(block1))
+        throw new Error(`the diagram does not show the run's 28×28 network: ${JSON.stringify(block1)}`);
+      const shapes = await f.locator('[data-shape-after]').allTextContents();
+      await page.mouse.move(5, 450);
+      await page.screenshot({ path: path.join(opts.resultsDir, 'panel-training.png') });
+      return `${probe.status}: ${probe.loss[0].length} loss points (first ${loss[0].toFixed(3)}), epoch ${probe.epoch}, backend ${probe.backend}; block 1: ${block1}; shapes ${shapes.join(' ')} (test-results/panel-training.png)`;
+    },
+  );
 
   await step('the panel after training: status done, two epochs, test accuracy shown', async () => {
     if (!panel) throw new Error('no panel');
@@ -392,7 +463,8 @@ export async function uiChecks(page: Page, opts: UiOptions): Promise<UiCheck[]> 
       opts.trainTimeoutMs,
       1000,
     );
-    if (!/^2\s*\/\s*2$/.test(probe.epoch)) throw new Error(`epoch stat ${JSON.stringify(probe.epoch)}, expected "2 / 2"`);
+    if (!/^2\s*\/\s*2$/.test(probe.epoch))
+      throw new Error(`epoch stat ${JSON.stringify(probe.epoch)}, expected "2 / 2"`);
     if (!/\d/.test(probe.test)) throw new Error(`no test accuracy shown: ${JSON.stringify(probe.test)}`);
     await dismissToasts(page);
     await page.mouse.move(5, 450);
@@ -400,27 +472,32 @@ export async function uiChecks(page: Page, opts: UiOptions): Promise<UiCheck[]> 
     return `epoch ${probe.epoch}, test accuracy ${probe.test}, ${probe.loss[0]?.length ?? 0} loss points (test-results/panel-done.png)`;
   });
 
-  await step('the panel\'s evaluation after the real run: heat map over the whole test subset, gallery of test images', async () => {
-    if (!panel) throw new Error('no panel');
-    const f = panel;
-    await f.locator('#tab-evaluation').click();
-    const counts = await waitFor(
-      'the confusion heat map',
-      async () => {
-        const c = await f.locator('table.heatmap td.cell').evaluateAll((tds) => tds.map((td) => Number(td.getAttribute('data-count'))));
-        return c.length === 100 ? c : undefined;
-      },
-      30_000,
-    );
-    const total = counts.reduce((a, b) => a + b, 0);
-    // The quick-check recipe evaluates 1,000 test images: every one is counted once.
-    if (total !== 1000) throw new Error(`the heat map counts ${total} test images, expected 1000`);
-    const tiles = await f.locator('.gallery .tile').count();
-    if (tiles < 1) throw new Error('the gallery shows no test images');
-    await page.mouse.move(5, 450);
-    await page.screenshot({ path: path.join(opts.resultsDir, 'panel-evaluation.png') });
-    return `heat map counts ${total} test images, gallery shows ${tiles} (test-results/panel-evaluation.png)`;
-  });
+  await step(
+    "the panel's evaluation after the real run: heat map over the whole test subset, gallery of test images",
+    async () => {
+      if (!panel) throw new Error('no panel');
+      const f = panel;
+      await f.locator('#tab-evaluation').click();
+      const counts = await waitFor(
+        'the confusion heat map',
+        async () => {
+          const c = await f
+            .locator('table.heatmap td.cell')
+            .evaluateAll((tds) => tds.map((td) => Number(td.getAttribute('data-count'))));
+          return c.length === 100 ? c : undefined;
+        },
+        30_000,
+      );
+      const total = counts.reduce((a, b) => a + b, 0);
+      // The quick-check recipe evaluates 1,000 test images: every one is counted once.
+      if (total !== 1000) throw new Error(`the heat map counts ${total} test images, expected 1000`);
+      const tiles = await f.locator('.gallery .tile').count();
+      if (tiles < 1) throw new Error('the gallery shows no test images');
+      await page.mouse.move(5, 450);
+      await page.screenshot({ path: path.join(opts.resultsDir, 'panel-evaluation.png') });
+      return `heat map counts ${total} test images, gallery shows ${tiles} (test-results/panel-evaluation.png)`;
+    },
+  );
 
   return out;
 }

@@ -8,6 +8,7 @@ import Module from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseMetrics } from '../../src/extension/panel/runLog';
+import { CLASS_NAMES } from '../../src/model/eval/classes';
 import type { PanelHostMessage, TrainEvent } from '../../src/model/protocol';
 import { ROOT } from './helpers';
 
@@ -229,6 +230,10 @@ describe('training panel host (fake vscode)', function () {
     if (init.type !== 'init' || reset.type !== 'reset')
       throw new Error(`expected init, reset; got ${init.type}, ${reset.type}`);
     assert.equal(init.strings['Training loss per batch'], 'Training loss per batch');
+    // evalView translates CLASS_NAMES at run time: the ten Fashion-MNIST labels must be sent.
+    assert.equal(CLASS_NAMES.length, 10);
+    assert.deepEqual([CLASS_NAMES[0], CLASS_NAMES[9]], ['T-shirt/top', 'Ankle boot']);
+    for (const c of CLASS_NAMES) assert.equal(init.strings[c], c);
     assert.equal(init.diagram.blocks[1].output, '96×54×54');
     assert.equal(reset.source, 'log');
     assert.equal(reset.runDir, runDir);

@@ -6,20 +6,8 @@ import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers';
 import { registerWasmTrainingKernels } from '../../src/model/wasm';
 import { buildNetwork, crossEntropy } from '../../src/model/network';
-import type { NinSpec } from '../../src/model/spec';
 import { selectBackend } from '../../src/model/backend';
-
-/** max |ours - ref| / max |ref|: per-element relative error is dominated by summation order. */
-function relErr(ours: ArrayLike<number>, ref: ArrayLike<number>): number {
-  assert.equal(ours.length, ref.length, 'sizes differ');
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < ref.length; i++) {
-    d = Math.max(d, Math.abs(ours[i] - ref[i]));
-    m = Math.max(m, Math.abs(ref[i]));
-  }
-  return m === 0 ? d : d / m;
-}
+import { relErr, smallNin } from './wasm-helpers';
 
 /** Run `f` on wasm and on cpu with the same inputs; every output must agree to 1e-4. */
 async function agree(inputs: Array<{ shape: number[]; relu?: boolean }>, f: (...t: tf.Tensor[]) => tf.Tensor | tf.Tensor[], seed = 1): Promise<void> {
@@ -136,20 +124,15 @@ describe('wasm fast training kernels match the cpu reference kernels', () => {
   });
 
   it('a small NiN: every parameter gradient matches the cpu backend', async () => {
-    const spec: NinSpec = {
-      preset: 'compact',
-      input: [1, 16, 16],
-      classes: 10,
-      layers: [
-        { kind: 'nin_block', outChannels: 6, kernel: 5, stride: 1, padding: 2 },
-        { kind: 'maxpool', kernel: 3, stride: 2, padding: 0 },
-        { kind: 'nin_block', outChannels: 8, kernel: 3, stride: 1, padding: 1 },
-        { kind: 'maxpool', kernel: 3, stride: 2, padding: 0 },
-        { kind: 'nin_block', outChannels: 10, kernel: 3, stride: 1, padding: 1 },
-        { kind: 'gap' },
-        { kind: 'flatten' },
-      ],
-    };
+    const spec = smallNin(16, [
+      { kind: 'nin_block', outChannels: 6, kernel: 5, stride: 1, padding: 2 },
+      { kind: 'maxpool', kernel: 3, stride: 2, padding: 0 },
+      { kind: 'nin_block', outChannels: 8, kernel: 3, stride: 1, padding: 1 },
+      { kind: 'maxpool', kernel: 3, stride: 2, padding: 0 },
+      { kind: 'nin_block', outChannels: 10, kernel: 3, stride: 1, padding: 1 },
+      { kind: 'gap' },
+      { kind: 'flatten' },
+    ]);
     const grads: Record<string, Float32Array[]> = {};
     let weights: tf.Tensor[] | undefined;
     for (const backend of ['cpu', 'wasm']) {

@@ -5,17 +5,7 @@ import '@tensorflow/tfjs-backend-wasm';
 // tfjs-core's node bundle registers no gradients; tfjs-layers' bundle registers them all (as in the app).
 import '@tensorflow/tfjs-layers';
 import { registerWasmTrainingKernels } from '../../src/model/wasm';
-
-/** max |ours - ref| / max |ref|: per-element relative error is dominated by summation order. */
-function relErr(ours: Float32Array, ref: Float32Array): number {
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < ref.length; i++) {
-    d = Math.max(d, Math.abs(ours[i] - ref[i]));
-    m = Math.max(m, Math.abs(ref[i]));
-  }
-  return d / m;
-}
+import { relErr } from './wasm-helpers';
 
 interface Case {
   x: [number, number, number, number];

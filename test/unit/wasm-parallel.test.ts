@@ -5,7 +5,6 @@ import { selectBackend } from '../../src/model/backend';
 import { buildNetwork, crossEntropy } from '../../src/model/network';
 import { DataParallelStepper, resolveThreads, splitBatch } from '../../src/model/parallel/dataParallel';
 import { parseFromReplica, parseToReplica } from '../../src/model/parallel/messages';
-import type { NinSpec } from '../../src/model/spec';
 import { ParallelTrainer } from '../../src/model/parallel/parallelTrainer';
 import { TfjsTrainer } from '../../src/model/train/tfjsTrainer';
 import type { TrainerOptions } from '../../src/model/train/batchTrainer';
@@ -15,30 +14,16 @@ import { join } from 'node:path';
 import { runTraining } from '../../src/model/train/engine';
 import { createParallelTrainer } from '../../src/model/parallel/parallelTrainer';
 import type { TrainEvent } from '../../src/model/protocol';
+import { relErr, smallNin } from './wasm-helpers';
 
 /** A small NiN without dropout, so that one step is deterministic. */
-const SPEC: NinSpec = {
-  preset: 'compact',
-  input: [1, 12, 12],
-  classes: 10,
-  layers: [
-    { kind: 'nin_block', outChannels: 6, kernel: 3, stride: 1, padding: 1 },
-    { kind: 'maxpool', kernel: 3, stride: 2, padding: 0 },
-    { kind: 'nin_block', outChannels: 10, kernel: 3, stride: 1, padding: 1 },
-    { kind: 'gap' },
-    { kind: 'flatten' },
-  ],
-};
-
-function relErr(ours: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < ref.length; i++) {
-    d = Math.max(d, Math.abs(ours[i] - ref[i]));
-    m = Math.max(m, Math.abs(ref[i]));
-  }
-  return d / m;
-}
+const SPEC = smallNin(12, [
+  { kind: 'nin_block', outChannels: 6, kernel: 3, stride: 1, padding: 1 },
+  { kind: 'maxpool', kernel: 3, stride: 2, padding: 0 },
+  { kind: 'nin_block', outChannels: 10, kernel: 3, stride: 1, padding: 1 },
+  { kind: 'gap' },
+  { kind: 'flatten' },
+]);
 
 describe('data-parallel training over worker threads (wasm)', () => {
   it('splits batches into near-equal slices and resolves 0 threads to the cores', () => {

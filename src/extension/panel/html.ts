@@ -5,6 +5,7 @@
  * style element it creates. No vscode import: the browser test renders the same page.
  */
 import { randomBytes } from 'node:crypto';
+import { escapeHtml, pageHtml } from '../pageHtml';
 
 /** A fresh nonce for one render (128 random bits). */
 export function makeNonce(): string {
@@ -24,9 +25,6 @@ export interface PanelHtmlOptions {
   readonly loading: string;
 }
 
-// Every attribute is double-quoted, so these four are all that must be escaped.
-const escapeHtml = (s: string): string => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-
 /** The Content-Security-Policy of the panel. */
 export function panelCsp(cspSource: string, nonce: string): string {
   return [
@@ -40,21 +38,14 @@ export function panelCsp(cspSource: string, nonce: string): string {
 
 /** The whole page. */
 export function panelHtml(o: PanelHtmlOptions): string {
-  const a = (s: string): string => escapeHtml(s);
-  return `<!DOCTYPE html>
-<html lang="${a(o.lang)}">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${a(panelCsp(o.cspSource, o.nonce))}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<meta property="csp-nonce" content="${a(o.nonce)}">
-<link rel="stylesheet" href="${a(o.styleUri)}" nonce="${a(o.nonce)}">
-<title>${a(o.title)}</title>
-</head>
-<body>
-<div id="app"><p>${a(o.loading)}</p></div>
-<script nonce="${a(o.nonce)}" src="${a(o.scriptUri)}"></script>
-</body>
-</html>
-`;
+  return pageHtml({
+    lang: o.lang,
+    csp: panelCsp(o.cspSource, o.nonce),
+    nonce: o.nonce,
+    scriptUri: o.scriptUri,
+    styleUri: o.styleUri,
+    title: o.title,
+    body: `<div id="app"><p>${escapeHtml(o.loading)}</p></div>`,
+    styleNonce: true,
+  });
 }

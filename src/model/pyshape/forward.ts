@@ -457,38 +457,27 @@ function bindLayer(layer: string, pos: readonly Value[], kw: readonly (readonly 
 const I = (v: number): Value => ({ type: 'int', v });
 const B = (v: boolean): Value => ({ type: 'bool', v });
 const NONE_V: Value = { type: 'none' };
+// F.max_pool1d/2d take the same arguments; F.avg_pool2d adds divisor_override to avg_pool1d's.
+const maxPoolSig: SigParam[] = [
+  P('kernel_size'),
+  P('stride', NONE_V),
+  P('padding', I(0)),
+  P('dilation', I(1)),
+  P('ceil_mode', B(false)),
+  P('return_indices', B(false)),
+];
+const avgPool1dSig: SigParam[] = [
+  P('kernel_size'),
+  P('stride', NONE_V),
+  P('padding', I(0)),
+  P('ceil_mode', B(false)),
+  P('count_include_pad', B(true)),
+];
 const layerSigs: Record<string, SigParam[]> = {
-  MaxPool2d: [
-    P('kernel_size'),
-    P('stride', NONE_V),
-    P('padding', I(0)),
-    P('dilation', I(1)),
-    P('ceil_mode', B(false)),
-    P('return_indices', B(false)),
-  ],
-  MaxPool1d: [
-    P('kernel_size'),
-    P('stride', NONE_V),
-    P('padding', I(0)),
-    P('dilation', I(1)),
-    P('ceil_mode', B(false)),
-    P('return_indices', B(false)),
-  ],
-  AvgPool2d: [
-    P('kernel_size'),
-    P('stride', NONE_V),
-    P('padding', I(0)),
-    P('ceil_mode', B(false)),
-    P('count_include_pad', B(true)),
-    P('divisor_override', NONE_V),
-  ],
-  AvgPool1d: [
-    P('kernel_size'),
-    P('stride', NONE_V),
-    P('padding', I(0)),
-    P('ceil_mode', B(false)),
-    P('count_include_pad', B(true)),
-  ],
+  MaxPool2d: maxPoolSig,
+  MaxPool1d: maxPoolSig,
+  AvgPool2d: [...avgPool1dSig, P('divisor_override', NONE_V)],
+  AvgPool1d: avgPool1dSig,
   AdaptiveAvgPool2d: [P('output_size')],
   AdaptiveMaxPool2d: [P('output_size'), P('return_indices', B(false))],
   AdaptiveAvgPool1d: [P('output_size')],

@@ -163,27 +163,37 @@ function slide(layer: string, sizes: Shape, w: WindowSpec): { dims: Dim[]; formu
   return { dims, formula };
 }
 
+// The leading parameters Conv*d and ConvTranspose*d share; their tails differ in order.
+const convHead: SigParam[] = [
+  p('in_channels'),
+  p('out_channels'),
+  p('kernel_size'),
+  p('stride', I(1)),
+  p('padding', I(0)),
+];
+
+/** Weights (out x in/groups x kernel) plus bias: the same count for a conv and its transpose. */
+function convParams(k: number): LayerRule['params'] {
+  return (a) => {
+    const [cin, cout, groups] = [a.int('in_channels'), a.int('out_channels'), a.int('groups')];
+    const ks = a.sizes('kernel_size', k);
+    const kn = ks && numel(ks);
+    if (cin === null || cout === null || groups === null || kn === null || kn === undefined) return null;
+    return (cout * cin * kn) / groups + (a.bool('bias') === false ? 0 : cout);
+  };
+}
+
 function conv(k: number): LayerRule {
   return {
     sig: [
-      p('in_channels'),
-      p('out_channels'),
-      p('kernel_size'),
-      p('stride', I(1)),
-      p('padding', I(0)),
+      ...convHead,
       p('dilation', I(1)),
       p('groups', I(1)),
       p('bias', B(true)),
       p('padding_mode', S('zeros')),
       ...factory,
     ],
-    params(a) {
-      const [cin, cout, groups] = [a.int('in_channels'), a.int('out_channels'), a.int('groups')];
-      const ks = a.sizes('kernel_size', k);
-      const kn = ks && numel(ks);
-      if (cin === null || cout === null || groups === null || kn === null || kn === undefined) return null;
-      return (cout * cin * kn) / groups + (a.bool('bias') === false ? 0 : cout);
-    },
+    params: convParams(k),
     apply(a, input) {
       const name = a.layer;
       const rank = rankCheck(name, input, k + 1);
@@ -221,11 +231,7 @@ function conv(k: number): LayerRule {
 function convTranspose(k: number): LayerRule {
   return {
     sig: [
-      p('in_channels'),
-      p('out_channels'),
-      p('kernel_size'),
-      p('stride', I(1)),
-      p('padding', I(0)),
+      ...convHead,
       p('output_padding', I(0)),
       p('groups', I(1)),
       p('bias', B(true)),
@@ -233,13 +239,7 @@ function convTranspose(k: number): LayerRule {
       p('padding_mode', S('zeros')),
       ...factory,
     ],
-    params(a) {
-      const [cin, cout, groups] = [a.int('in_channels'), a.int('out_channels'), a.int('groups')];
-      const ks = a.sizes('kernel_size', k);
-      const kn = ks && numel(ks);
-      if (cin === null || cout === null || groups === null || kn === null || kn === undefined) return null;
-      return (cin * cout * kn) / groups + (a.bool('bias') === false ? 0 : cout);
-    },
+    params: convParams(k),
     apply(a, input) {
       const rank = rankCheck(a.layer, input, k + 1);
       if (rank) return fail(rank);

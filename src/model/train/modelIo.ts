@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import type { Predictions } from './batchTrainer';
 
 /** The weights file name inside an exported model folder. */
 export const WEIGHTS_FILE = 'weights.bin';
@@ -117,16 +118,24 @@ export function modelPredictor(model: tfl.LayersModel): {
     async predict(x, n) {
       if (x.length !== n * h * w * c)
         throw new Error(`the model takes ${h}x${w}x${c} images; got ${x.length / n} values per image`);
-      const [probs, arg] = tf.tidy(() => {
-        const logits = model.predict(tf.tensor4d(x, [n, h, w, c])) as tf.Tensor2D;
-        return [tf.softmax(logits), tf.argMax(logits, 1)];
-      });
-      try {
-        const [p, a] = await Promise.all([probs.data(), arg.data()]);
-        return { probabilities: Float32Array.from(p as Float32Array), predicted: Int32Array.from(a as Int32Array) };
-      } finally {
-        tf.dispose([probs, arg]);
-      }
+      return predictClasses(model, () => tf.tensor4d(x, [n, h, w, c]));
     },
   };
+}
+
+/**
+ * Softmax probabilities and argmax of `model` on the batch `input` makes (inside the tidy scope,
+ * so the input tensor is freed with the logits); shared by the trainer and exported models.
+ */
+export async function predictClasses(model: tfl.LayersModel, input: () => tf.Tensor4D): Promise<Predictions> {
+  const [probs, arg] = tf.tidy(() => {
+    const logits = model.predict(input()) as tf.Tensor2D;
+    return [tf.softmax(logits), tf.argMax(logits, 1)];
+  });
+  try {
+    const [p, a] = await Promise.all([probs.data(), arg.data()]);
+    return { probabilities: Float32Array.from(p as Float32Array), predicted: Int32Array.from(a as Int32Array) };
+  } finally {
+    tf.dispose([probs, arg]);
+  }
 }

@@ -8,7 +8,7 @@ import { selectBackend } from '../backend';
 import { buildNetwork, crossEntropy } from '../network';
 import type { OptimizerName } from '../protocol';
 import type { BatchTrainer, NamedArray, Predictions, StepResult, TrainerOptions, TrainerState } from './batchTrainer';
-import { saveLayersModel } from './modelIo';
+import { predictClasses, saveLayersModel } from './modelIo';
 
 /** The tfjs optimizer for a recipe (momentum 0.9 as in d2l's and PyTorch's usual recipes). */
 export function makeOptimizer(name: OptimizerName, lr: number): tf.Optimizer {
@@ -111,17 +111,8 @@ export class TfjsTrainer implements BatchTrainer {
     }
   }
 
-  async predict(x: Float32Array, n: number): Promise<Predictions> {
-    const [probs, arg] = tf.tidy(() => {
-      const logits = this.model.predict(this.input(x, n)) as tf.Tensor2D;
-      return [tf.softmax(logits), tf.argMax(logits, 1)];
-    });
-    try {
-      const [p, a] = await Promise.all([probs.data(), arg.data()]);
-      return { probabilities: Float32Array.from(p as Float32Array), predicted: Int32Array.from(a as Int32Array) };
-    } finally {
-      tf.dispose([probs, arg]);
-    }
+  predict(x: Float32Array, n: number): Promise<Predictions> {
+    return predictClasses(this.model, () => this.input(x, n));
   }
 
   async getState(): Promise<TrainerState> {

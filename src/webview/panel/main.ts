@@ -16,6 +16,7 @@ import { EvalView, type EvalOptions } from './evalView';
 import { duration, int, num, pct, s, setStrings } from './i18n';
 import { RunsView } from './runsView';
 import { RunSeries } from './series';
+import { statusText } from './statusText';
 import { onThemeChange } from './theme';
 
 interface VsCodeApi {
@@ -316,29 +317,12 @@ function build(): Ui {
   return { status, backendLine, runName, notice, stats, buttons, tabs, charts, diagram, evaluation, runs };
 }
 
-function statusText(): string {
-  switch (series.status) {
-    case 'idle':
-      return s('no run');
-    case 'preparing':
-      return s('preparing');
-    case 'running':
-      return s('training');
-    case 'done':
-      return s('finished');
-    case 'stopped':
-      return s('stopped');
-    case 'error':
-      return s('failed');
-  }
-}
-
 function draw(): void {
   frame = 0;
   if (!ui || drawn === series.version) return;
   drawn = series.version;
   const { stats, charts } = ui;
-  ui.status.textContent = statusText();
+  ui.status.textContent = statusText(series.status);
   ui.status.dataset.status = series.status;
   const start = series.start;
   ui.runName.textContent = start ? start.runId : '';

@@ -7,6 +7,7 @@ import type uPlot from 'uplot';
 import type { RunCurves, RunSummary, TrainConfig } from '../../model/protocol';
 import { LineChart, type ChartSpec } from './charts';
 import { int, num, pct, s } from './i18n';
+import { statusText } from './statusText';
 
 /** What the view asks the host for. */
 export interface RunsActions {
@@ -27,19 +28,6 @@ export function recipeText(c: TrainConfig | undefined): string {
   ];
   if (c.limitTrain) parts.push(s('{n} training images', { n: int(c.limitTrain) }));
   return parts.join(' · ');
-}
-
-function statusText(status: RunSummary['status']): string {
-  switch (status) {
-    case 'done':
-      return s('finished');
-    case 'stopped':
-      return s('stopped');
-    case 'error':
-      return s('failed');
-    case 'incomplete':
-      return s('incomplete');
-  }
 }
 
 /** The runs tab. */
