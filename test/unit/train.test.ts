@@ -185,12 +185,18 @@ describe('training engine on real Fashion-MNIST (wasm, small subsets)', () => {
       emit(e);
     };
     r.createTrainer = async () => stub;
+    const t0 = performance.now();
     assert.equal(
       await runTraining(base({ batchSize: 1, limitTrain: 300, limitTest: 16, epochs: 1 }), undefined, r),
       'done',
     );
+    const elapsed = performance.now() - t0;
     const batches = of(r.events, 'batch');
-    assert.ok(batches.length < 30, `${batches.length} batch events for 300 batches`);
+    // Bounded by the run's length, not a fixed count: on a busy machine the 300 steps take longer.
+    assert.ok(
+      batches.length <= Math.floor(elapsed / 100) + 2 && batches.length < 150,
+      `${batches.length} batch events for 300 batches in ${elapsed.toFixed(0)} ms`,
+    );
     assert.equal(batches[batches.length - 1].batch, 300, "the epoch's last batch is always reported");
     for (let i = 1; i < times.length - 1; i++)
       assert.ok(
