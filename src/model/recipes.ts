@@ -19,7 +19,10 @@ export const TEST_IMAGES = 10_000;
 export type RecipeId = 'article' | 'seed96' | 'compact28' | 'quick';
 
 /** The fields of a TrainConfig that a recipe fixes (machine and folders come from the settings). */
-export type RecipeFields = Pick<TrainConfig, 'preset' | 'input' | 'epochs' | 'batchSize' | 'lr' | 'optimizer' | 'limitTrain' | 'limitTest'>;
+export type RecipeFields = Pick<
+  TrainConfig,
+  'preset' | 'input' | 'epochs' | 'batchSize' | 'lr' | 'optimizer' | 'limitTrain' | 'limitTest'
+>;
 
 /** A built-in recipe. */
 export interface Recipe extends RecipeFields {
@@ -45,7 +48,18 @@ export const RECIPES: readonly Recipe[] = [
   // The same structure sized for the native 28x28 images, with the article's training.
   { id: 'compact28', ...article, preset: 'compact', input: 28 },
   // Seconds to a minute: does the whole pipeline learn at all?
-  { id: 'quick', ...article, preset: 'compact', input: 28, epochs: 2, batchSize: 64, lr: 0.002, optimizer: 'adam', limitTrain: 4000, limitTest: 1000 },
+  {
+    id: 'quick',
+    ...article,
+    preset: 'compact',
+    input: 28,
+    epochs: 2,
+    batchSize: 64,
+    lr: 0.002,
+    optimizer: 'adam',
+    limitTrain: 4000,
+    limitTest: 1000,
+  },
 ];
 
 /** A way in which a recipe departs from the article's. */
@@ -65,9 +79,23 @@ export function deviations(r: RecipeFields): Deviation[] {
 }
 
 /** A recipe made into a full config with the machine's settings. */
-export function recipeConfig(r: RecipeFields, machine: Pick<TrainConfig, 'backend' | 'threads' | 'dataDir' | 'runsDir'>): TrainConfig {
+export function recipeConfig(
+  r: RecipeFields,
+  machine: Pick<TrainConfig, 'backend' | 'threads' | 'dataDir' | 'runsDir'>,
+): TrainConfig {
   const { preset, input, epochs, batchSize, lr, optimizer, limitTrain, limitTest } = r;
-  return { preset, input, epochs, batchSize, lr, optimizer: optimizer as OptimizerName, limitTrain, limitTest, seed: ARTICLE_RECIPE.seed, ...machine };
+  return {
+    preset,
+    input,
+    epochs,
+    batchSize,
+    lr,
+    optimizer: optimizer as OptimizerName,
+    limitTrain,
+    limitTest,
+    seed: ARTICLE_RECIPE.seed,
+    ...machine,
+  };
 }
 
 /** Forward FLOPs of one image, or undefined when the network collapses at this size. */
@@ -149,7 +177,12 @@ export function estimateSeconds(model: CostModel, run: RunSize): number {
 export function runSize(r: RecipeFields): RunSize | undefined {
   const flops = forwardFlops(r.preset, r.input);
   if (flops === undefined) return undefined;
-  return { flops, epochs: r.epochs, trainImages: imagesUsed(r.limitTrain, TRAIN_IMAGES), testImages: imagesUsed(r.limitTest, TEST_IMAGES) };
+  return {
+    flops,
+    epochs: r.epochs,
+    trainImages: imagesUsed(r.limitTrain, TRAIN_IMAGES),
+    testImages: imagesUsed(r.limitTest, TEST_IMAGES),
+  };
 }
 
 /** What to measure: the cheap network first, then a mid-sized one if a batch of it stays short. */
@@ -158,14 +191,24 @@ export const CALIBRATION_TARGETS: readonly { preset: PresetName; input: number }
   { preset: 'seed', input: 96 },
 ];
 
-/** Batch size used for calibration (small, so a calibration stays within seconds on slow backends). */
-export const CALIBRATION_BATCH = 32;
+/**
+ * The batch calibration aims for: the recipes' batch, because per-image cost falls with the
+ * batch (the engine shrinks it when a step would take too long).
+ */
+export const CALIBRATION_BATCH = 128;
 
-/** Skip the second calibration point when one of its batches would take longer than this. */
+/** Skip the second calibration point when a 32-image batch of it would take longer than this. */
 export const MAX_CALIBRATION_BATCH_SECONDS = 4;
 
+/** The batch whose predicted time decides whether the second point is affordable. */
+export const CALIBRATION_PROBE_BATCH = 32;
+
 /** Whether measuring `target` is affordable given the points so far (predicted batch time). */
-export function affordable(points: readonly CalibrationPoint[], targetFlops: number, batch = CALIBRATION_BATCH): boolean {
+export function affordable(
+  points: readonly CalibrationPoint[],
+  targetFlops: number,
+  batch = CALIBRATION_PROBE_BATCH,
+): boolean {
   if (!points.length) return true;
   return trainSecondsPerImage(costModel(points), targetFlops) * batch <= MAX_CALIBRATION_BATCH_SECONDS;
 }
