@@ -62,13 +62,13 @@ describe('training engine on real Fashion-MNIST (wasm, small subsets)', () => {
 
   it('trains: loss falls, tensors stay flat across epochs, and the run folder holds config, metrics, checkpoints and the model', async () => {
     const r = recorder();
-    const outcome = await runTraining(base({ epochs: 14 }), undefined, r);
+    const outcome = await runTraining(base({ epochs: 14, limitTrain: 128 }), undefined, r);
     const err = of(r.events, 'error')[0];
     assert.equal(outcome, 'done', err?.message);
     const start = of(r.events, 'start')[0];
     assert.deepEqual(
       [start.trainSize, start.testSize, start.batchesPerEpoch, start.startEpoch, start.backend],
-      [64, 64, 2, 1, 'wasm'],
+      [128, 64, 4, 1, 'wasm'],
     );
     const epochs = of(r.events, 'epoch');
     assert.equal(epochs.length, 14);
@@ -98,7 +98,7 @@ describe('training engine on real Fashion-MNIST (wasm, small subsets)', () => {
     assert.equal(done.testAcc, ev.testAcc);
     // The run folder.
     const dir = done.runDir;
-    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')), base({ epochs: 14 }));
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')), base({ epochs: 14, limitTrain: 128 }));
     const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
       .trim()
       .split('\n')
