@@ -3,6 +3,12 @@
  * one script by nonce, nothing else inline. The callers choose the CSP, the nonce and the body.
  * No vscode import: the panel's browser test renders the same page.
  */
+import { randomBytes } from 'node:crypto';
+
+/** A fresh nonce for one render (128 random bits). */
+export function makeNonce(): string {
+  return randomBytes(16).toString('hex');
+}
 
 /** What differs between the webview pages. */
 export interface PageParts {

@@ -3,9 +3,8 @@
  * 'none'` with a fresh nonce for the one bundled script, the stylesheet from `media/`, both as
  * webview URIs. The training panel's page (panel/html.ts) is the same document with its own CSP.
  */
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { pageHtml } from './pageHtml';
+import { makeNonce, pageHtml } from './pageHtml';
 
 /** What differs between the simple webviews. */
 export interface WebviewPageOptions {
@@ -18,16 +17,13 @@ export interface WebviewPageOptions {
   readonly nonce?: string;
 }
 
-/** A fresh nonce for a script tag. */
-export const newNonce = (): string => randomBytes(18).toString('base64');
-
 /** The whole page. */
 export function webviewPage(
   webview: Pick<vscode.Webview, 'cspSource' | 'asWebviewUri'>,
   extensionUri: vscode.Uri,
   o: WebviewPageOptions,
 ): string {
-  const nonce = o.nonce ?? newNonce();
+  const nonce = o.nonce ?? makeNonce();
   const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'out', 'webview', `${o.bundle}.js`));
   const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', `${o.bundle}.css`));
   const src = webview.cspSource;

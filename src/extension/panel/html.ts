@@ -4,13 +4,9 @@
  * nothing else inline. The toolkit (FAST) reads the nonce from the csp-nonce meta for the one
  * style element it creates. No vscode import: the browser test renders the same page.
  */
-import { randomBytes } from 'node:crypto';
 import { escapeHtml, pageHtml } from '../pageHtml';
 
-/** A fresh nonce for one render (128 random bits). */
-export function makeNonce(): string {
-  return randomBytes(16).toString('hex');
-}
+export { makeNonce } from '../pageHtml';
 
 /** What the page links to. */
 export interface PanelHtmlOptions {

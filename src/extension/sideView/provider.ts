@@ -9,7 +9,8 @@ import { ARCHITECTURE_VIEW } from '../commands';
 import { COMMANDS } from '../runFeed';
 import type { TrainingSession } from '../session';
 import { readHostSettings } from '../settingsHost';
-import { newNonce, webviewPage } from '../webviewPage';
+import { makeNonce } from '../pageHtml';
+import { webviewPage } from '../webviewPage';
 import { buildSideViewState } from './state';
 
 type Log = Pick<vscode.LogOutputChannel, 'warn' | 'trace'>;
@@ -45,7 +46,7 @@ export class SideViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       enableCommandUris: false,
       localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'out', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')],
     };
-    view.webview.html = sideViewHtml(view.webview, extensionUri, newNonce(), vscode.env.language);
+    view.webview.html = sideViewHtml(view.webview, extensionUri, makeNonce(), vscode.env.language);
     this.disposables.push(
       view.webview.onDidReceiveMessage((m: unknown) => this.receive(m)),
       view.onDidChangeVisibility(() => {
