@@ -126,6 +126,12 @@ function torchRows(c: Case, batch: number, seconds: number, threads: number[]): 
   });
 }
 
+/** One measurement as a line of the human-readable output. */
+function rowText(round: number, r: BenchRow): string {
+  const note = r.note ? `  (${r.note})` : '';
+  return `round ${round}  ${r.engine.padEnd(8)} ${`${r.preset}@${r.input}`.padEnd(12)} batch ${String(r.batch).padStart(4)}  threads ${r.threads ?? 1}  ${r.imagesPerSecond.toFixed(1).padStart(9)} images/s  ${cpuText(r)}${note}`;
+}
+
 function cpuText(r: BenchRow): string {
   return r.imagesPerCpuSecond === undefined ? '' : `(${r.imagesPerCpuSecond.toFixed(1)} per CPU-second)`;
 }
@@ -218,7 +224,10 @@ export function benchCommand(argv: string[]): number {
     // Each case's PyTorch and ours run back to back, so both see the same machine load.
     for (const c of cases) {
       const key = `${c.preset}@${c.input}`;
-      if (!torchWhy) rows.push(...torchRows(c, batch, seconds, torchThreads).map((r) => ({ ...r, round })));
+      for (const r of torchWhy ? [] : torchRows(c, batch, seconds, torchThreads)) {
+        rows.push({ ...r, round });
+        log(rowText(round, r));
+      }
       for (const backend of backends) {
         if (broken.has(backend)) continue;
         if (backend === 'cpu' && !cpuCases.has(key)) {
@@ -237,17 +246,9 @@ export function benchCommand(argv: string[]): number {
             break;
           }
           rows.push({ ...r, round });
-          log(
-            `round ${round}  ${r.engine.padEnd(8)} ${key.padEnd(12)} batch ${String(r.batch).padStart(4)}  threads ${r.threads ?? 1}  ${r.imagesPerSecond.toFixed(1).padStart(9)} images/s  ${cpuText(r)}${r.note ? `  (${r.note})` : ''}`,
-          );
+          log(rowText(round, r));
         }
       }
-      for (const t of rows.filter(
-        (r) => r.engine === 'pytorch' && r.round === round && `${r.preset}@${r.input}` === key,
-      ))
-        log(
-          `round ${round}  pytorch  ${key.padEnd(12)} batch ${String(t.batch).padStart(4)}  threads ${t.threads ?? 2}  ${t.imagesPerSecond.toFixed(1).padStart(9)} images/s  ${cpuText(t)}`,
-        );
     }
   }
   const result = {
@@ -267,7 +268,7 @@ export function benchCommand(argv: string[]): number {
     // The same per CPU-second of the process (all threads): less sensitive to a shared machine's load.
     cpuRatios: medianRatios(rows, 'imagesPerCpuSecond'),
     skipped,
-    conditions: conditions(seconds, parseThreads(values['torch-threads'])),
+    conditions: conditions(seconds, torchThreads),
   };
   if (values.json) printJson(result);
   else {
