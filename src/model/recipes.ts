@@ -197,11 +197,11 @@ export const CALIBRATION_TARGETS: readonly { preset: PresetName; input: number }
  */
 export const CALIBRATION_BATCH = 128;
 
-/** Skip the second calibration point when a 32-image batch of it would take longer than this. */
-export const MAX_CALIBRATION_BATCH_SECONDS = 4;
-
 /** The batch whose predicted time decides whether the second point is affordable. */
 export const CALIBRATION_PROBE_BATCH = 32;
+
+/** Skip the second calibration point when a CALIBRATION_PROBE_BATCH batch of it would take longer than this. */
+export const MAX_CALIBRATION_BATCH_SECONDS = 4;
 
 /** Whether measuring `target` is affordable given the points so far (predicted batch time). */
 export function affordable(

@@ -29,6 +29,7 @@ import type { BatchTrainer, BatchTrainerFactory } from './batchTrainer';
 import { latestCheckpoint, pruneCheckpoints, readCheckpoint, writeCheckpoint, type Position } from './checkpoint';
 import { createParallelTrainer } from '../parallel/parallelTrainer';
 import { SecondsPerImage } from './rate';
+import { EVAL_COST_RATIO } from '../recipes';
 
 /** Most prediction samples an evaluation event carries. */
 export const MAX_SAMPLES = 200;
@@ -283,7 +284,9 @@ export async function runTraining(
       const remainingTrain =
         (config.epochs - epoch) * trainSet.length + Math.max(0, trainSet.length - batchesDoneNow * config.batchSize);
       const remainingEval = (config.epochs - epoch + 1) * testSet.length;
-      return remainingTrain * trainRate.seconds + remainingEval * (evalSecPerImage || trainRate.seconds / 3);
+      return (
+        remainingTrain * trainRate.seconds + remainingEval * (evalSecPerImage || trainRate.seconds * EVAL_COST_RATIO)
+      );
     };
     let dirty = false; // trained since the last checkpoint
 

@@ -110,7 +110,7 @@ export async function loadLayersModelFrom(dir: string): Promise<tfl.LayersModel>
 
 /** Inference with a loaded layers model, shaped like BatchTrainer.predict (for evaluating exports). */
 export function modelPredictor(model: tfl.LayersModel): {
-  predict(x: Float32Array, n: number): Promise<{ probabilities: Float32Array; predicted: Int32Array }>;
+  predict(x: Float32Array, n: number): Promise<Predictions>;
 } {
   const shape = model.inputs[0].shape; // [null, H, W, C]
   const [h, w, c] = [shape[1] ?? 0, shape[2] ?? 0, shape[3] ?? 0];
