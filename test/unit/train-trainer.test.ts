@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { presetSpec } from '../../src/model/spec';
+import { presetSpec, type NinSpec } from '../../src/model/spec';
 import { loadLayersModelFrom } from '../../src/model/train/modelIo';
 import { TfjsTrainer } from '../../src/model/train/tfjsTrainer';
 
@@ -79,38 +79,19 @@ describe('TfjsTrainer (in-thread BatchTrainer, wasm backend)', () => {
   });
 
   it('rejects a state for another network, naming the weight', async () => {
-    const a = await TfjsTrainer.create({
-      spec: presetSpec('compact'),
-      optimizer: 'sgd',
-      lr: 0.1,
-      backend: 'wasm',
-      threads: 1,
-      seed: 1,
-    });
+    const sgdTrainer = (spec: NinSpec) =>
+      TfjsTrainer.create({ spec, optimizer: 'sgd', lr: 0.1, backend: 'wasm', threads: 1, seed: 1 });
+    const a = await sgdTrainer(presetSpec('compact'));
     const s = await a.getState();
     await a.dispose();
     // The article's init, reproducible from the seed: Xavier kernels, PyTorch-default biases U(+-1/sqrt(fan_in)).
     const bias = s.weights[1].values;
     assert.equal(s.weights[1].name, 'nin_block_1_conv/bias');
     assert.ok(bias.every((v) => Math.abs(v) <= 1 / Math.sqrt(25)) && bias.some((v) => Math.abs(v) > 0.05));
-    const again = await TfjsTrainer.create({
-      spec: presetSpec('compact'),
-      optimizer: 'sgd',
-      lr: 0.1,
-      backend: 'wasm',
-      threads: 1,
-      seed: 1,
-    });
+    const again = await sgdTrainer(presetSpec('compact'));
     assert.deepEqual((await again.getState()).weights[0].values, s.weights[0].values);
     await again.dispose();
-    const b = await TfjsTrainer.create({
-      spec: presetSpec('seed', 96),
-      optimizer: 'sgd',
-      lr: 0.1,
-      backend: 'wasm',
-      threads: 1,
-      seed: 1,
-    });
+    const b = await sgdTrainer(presetSpec('seed', 96));
     await assert.rejects(
       b.setState(s),
       /weight 0: state has nin_block_1_conv\/kernel \[5,5,1,32\], the model nin_block_1_conv\/kernel \[11,11,1,96\]/,
