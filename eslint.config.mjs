@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['out/**', 'node_modules/**', '.cache/**', 'test-results/**', '**/*.vsix'] },
+  { ignores: ['out/**', 'asm/**', 'node_modules/**', '.cache/**', 'test-results/**', '**/*.vsix'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

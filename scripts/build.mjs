@@ -1,6 +1,7 @@
 // One esbuild script, separate bundles: extension host, training worker, CLI (Node, CJS),
-// webviews (browser, IIFE) and tests. Native and wasm-loading packages stay external so
-// tfjs-node (when present) and our code share one @tensorflow/tfjs-core instance.
+// webviews (browser, IIFE) and tests; plus the AssemblyScript matrix kernel (out/wasm).
+// Native and wasm-loading packages stay external so tfjs-node (when present) and our code
+// share one @tensorflow/tfjs-core instance.
 import * as esbuild from 'esbuild';
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -75,8 +76,17 @@ function copyAssets() {
   for (const a of assets) if (existsSync(join(root, a))) cpSync(join(root, a), join(out, 'wasm', a.split('/').pop()));
 }
 
+/** Compile the FMA matrix kernel (AssemblyScript, asm/gemm.ts) to out/wasm/nin-gemm.wasm. */
+async function compileGemm() {
+  const { default: asc } = await import('assemblyscript/asc');
+  const args = ['asm/gemm.ts', '-O3', '--runtime', 'stub', '--noAssert', '--enable', 'simd', '--enable', 'relaxed-simd', '--initialMemory', '1', '-o', join(out, 'wasm', 'nin-gemm.wasm')];
+  const { error, stderr } = await asc.main(args, { stdout: process.stdout, stderr: process.stderr });
+  if (error) throw new Error(`asc failed on asm/gemm.ts: ${error.message}\n${stderr.toString()}`);
+}
+
 if (!watch) rmSync(out, { recursive: true, force: true });
 copyAssets();
+await compileGemm();
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
   console.log('watching...');

@@ -7,10 +7,15 @@ import '@tensorflow/tfjs-layers';
 import { registerWasmTrainingKernels } from '../../src/model/wasm';
 import { buildNetwork, crossEntropy } from '../../src/model/network';
 import { selectBackend } from '../../src/model/backend';
-import { relErr, smallNin } from './wasm-helpers';
+import { setGemmEnabled } from '../../src/model/wasm/gemm-module';
+import { KERNEL_MODES, relErr, smallNin } from './wasm-helpers';
 
 /** Run `f` on wasm and on cpu with the same inputs; every output must agree to 1e-4. */
-async function agree(inputs: Array<{ shape: number[]; relu?: boolean }>, f: (...t: tf.Tensor[]) => tf.Tensor | tf.Tensor[], seed = 1): Promise<void> {
+async function agree(
+  inputs: Array<{ shape: number[]; relu?: boolean }>,
+  f: (...t: tf.Tensor[]) => tf.Tensor | tf.Tensor[],
+  seed = 1,
+): Promise<void> {
   const out: Record<string, Float32Array[]> = {};
   for (const backend of ['cpu', 'wasm']) {
     await tf.setBackend(backend);
@@ -29,6 +34,43 @@ async function agree(inputs: Array<{ shape: number[]; relu?: boolean }>, f: (...
   });
 }
 
+/** A small NiN's parameter gradients on wasm and on cpu agree to 1e-4. */
+async function smallNinGradientsAgree(): Promise<void> {
+  const spec = smallNin(16, [
+    { kind: 'nin_block', outChannels: 6, kernel: 5, stride: 1, padding: 2 },
+    { kind: 'maxpool', kernel: 3, stride: 2, padding: 0 },
+    { kind: 'nin_block', outChannels: 8, kernel: 3, stride: 1, padding: 1 },
+    { kind: 'maxpool', kernel: 3, stride: 2, padding: 0 },
+    { kind: 'nin_block', outChannels: 10, kernel: 3, stride: 1, padding: 1 },
+    { kind: 'gap' },
+    { kind: 'flatten' },
+  ]);
+  const grads: Record<string, Float32Array[]> = {};
+  let weights: tf.Tensor[] | undefined;
+  for (const backend of ['cpu', 'wasm']) {
+    await tf.setBackend(backend);
+    const { model } = buildNetwork(spec);
+    if (weights) model.setWeights(weights);
+    else weights = model.getWeights().map((w) => tf.clone(w));
+    const x = tf.randomUniform([3, 16, 16, 1], 0, 1, 'float32', 7);
+    const y = tf.tensor1d([1, 4, 7], 'int32');
+    const { value, grads: g } = tf.variableGrads(() =>
+      crossEntropy(y, model.apply(x, { training: true }) as tf.Tensor2D),
+    );
+    grads[backend] = await Promise.all(
+      model.trainableWeights.map(async (w) => (await g[(w.read() as tf.Variable).name].data()) as Float32Array),
+    );
+    tf.dispose([value, x, y, ...Object.values(g)]);
+    model.dispose();
+  }
+  assert.equal(grads.cpu.length, 18);
+  grads.cpu.forEach((ref, i) => {
+    const e = relErr(grads.wasm[i], ref);
+    assert.ok(e < 1e-4, `parameter ${i}: relative error ${e}`);
+  });
+  tf.dispose(weights);
+}
+
 describe('wasm fast training kernels match the cpu reference kernels', () => {
   before(() => registerWasmTrainingKernels('wasm'));
   after(async () => {
@@ -38,47 +80,60 @@ describe('wasm fast training kernels match the cpu reference kernels', () => {
   it('auto picks wasm here (no tfjs-node) and says why, in one line', async () => {
     const choice = await selectBackend('auto');
     assert.equal(choice.name, 'wasm');
-    assert.match(choice.reason, /tfjs-node is not available.*XNNPACK SIMD.*fastest backend that loads here/);
+    assert.match(
+      choice.reason,
+      /tfjs-node is not available.*XNNPACK SIMD kernels and fused multiply-add convolutions.*fastest backend that loads here/,
+    );
     assert.ok(!choice.reason.includes('\n'));
     assert.ok(tf.getKernel('Conv2DBackpropFilter', 'wasm'));
   });
 
-  describe('BatchMatMul (transposed operands go through XNNPACK)', () => {
-    for (const [ta, tb] of [
-      [false, false],
-      [true, false],
-      [false, true],
-      [true, true],
-    ] as const) {
-      it(`transposeA ${ta} transposeB ${tb}, rank 2 and rank 3`, async () => {
-        const a = ta ? [7, 5] : [5, 7];
-        const b = tb ? [3, 7] : [7, 3];
-        await agree([{ shape: a }, { shape: b }], (x, y) => tf.matMul(x, y, ta, tb));
-        await agree([{ shape: [1, ...a] }, { shape: [1, ...b] }], (x, y) => tf.matMul(x, y, ta, tb));
-      });
-    }
-    it('batched products (left to the original kernel)', async () => {
-      await agree([{ shape: [2, 4, 6] }, { shape: [2, 3, 6] }], (x, y) => tf.matMul(x, y, false, true));
-    });
-  });
+  for (const mode of KERNEL_MODES) {
+    describe(`convolutions and products on ${mode.name}`, () => {
+      before(() => setGemmEnabled(mode.gemm));
+      after(() => setGemmEnabled(true));
 
-  describe('Conv2DBackpropInput and Conv2DBackpropFilter through padded convs', () => {
-    const cases: Array<{ x: number[]; k: number; co: number; stride: number; pad: 'same' | 'valid' | number }> = [
-      { x: [2, 9, 9, 3], k: 5, co: 4, stride: 1, pad: 'same' },
-      { x: [2, 7, 8, 6], k: 3, co: 5, stride: 1, pad: 1 },
-      { x: [2, 6, 6, 4], k: 2, co: 3, stride: 1, pad: 'valid' },
-      { x: [2, 6, 6, 8], k: 1, co: 5, stride: 1, pad: 'valid' },
-      { x: [2, 9, 9, 3], k: 3, co: 4, stride: 2, pad: 'same' }, // stride 2: original kernel
-    ];
-    for (const c of cases) {
-      it(`${c.k}x${c.k} stride ${c.stride} pad ${c.pad} on ${c.x.join('x')}`, async () => {
-        await agree([{ shape: c.x }, { shape: [c.k, c.k, c.x[3], c.co] }, { shape: [1] }], (x, w) => {
-          const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad)));
-          return tf.grads(f)([x, w]);
+      describe('BatchMatMul in every transposition', () => {
+        for (const [ta, tb] of [
+          [false, false],
+          [true, false],
+          [false, true],
+          [true, true],
+        ] as const) {
+          it(`transposeA ${ta} transposeB ${tb}, rank 2 and rank 3`, async () => {
+            const a = ta ? [7, 5] : [5, 7];
+            const b = tb ? [3, 7] : [7, 3];
+            await agree([{ shape: a }, { shape: b }], (x, y) => tf.matMul(x, y, ta, tb));
+            await agree([{ shape: [1, ...a] }, { shape: [1, ...b] }], (x, y) => tf.matMul(x, y, ta, tb));
+          });
+        }
+        it('batched products (left to the original kernel)', async () => {
+          await agree([{ shape: [2, 4, 6] }, { shape: [2, 3, 6] }], (x, y) => tf.matMul(x, y, false, true));
         });
       });
-    }
-  });
+
+      describe('Conv2DBackpropInput and Conv2DBackpropFilter through padded convs', () => {
+        const cases: Array<{ x: number[]; k: number; co: number; stride: number; pad: 'same' | 'valid' | number }> = [
+          { x: [2, 9, 9, 3], k: 5, co: 4, stride: 1, pad: 'same' },
+          { x: [2, 7, 8, 6], k: 3, co: 5, stride: 1, pad: 1 },
+          { x: [2, 6, 6, 4], k: 2, co: 3, stride: 1, pad: 'valid' },
+          { x: [2, 6, 6, 8], k: 1, co: 5, stride: 1, pad: 'valid' },
+          { x: [2, 9, 9, 3], k: 3, co: 4, stride: 2, pad: 'same' }, // stride 2: original kernel
+        ];
+        for (const c of cases) {
+          it(`${c.k}x${c.k} stride ${c.stride} pad ${c.pad} on ${c.x.join('x')}`, async () => {
+            await agree([{ shape: c.x }, { shape: [c.k, c.k, c.x[3], c.co] }, { shape: [1] }], (x, w) => {
+              const f = (a: tf.Tensor, b: tf.Tensor) =>
+                tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad)));
+              return tf.grads(f)([x, w]);
+            });
+          });
+        }
+      });
+
+      it('a small NiN: every parameter gradient matches the cpu backend', smallNinGradientsAgree);
+    });
+  }
 
   describe('Sum (bias gradients)', () => {
     it('over all leading axes, with and without keepDims', async () => {
@@ -121,37 +176,5 @@ describe('wasm fast training kernels match the cpu reference kernels', () => {
         });
       });
     }
-  });
-
-  it('a small NiN: every parameter gradient matches the cpu backend', async () => {
-    const spec = smallNin(16, [
-      { kind: 'nin_block', outChannels: 6, kernel: 5, stride: 1, padding: 2 },
-      { kind: 'maxpool', kernel: 3, stride: 2, padding: 0 },
-      { kind: 'nin_block', outChannels: 8, kernel: 3, stride: 1, padding: 1 },
-      { kind: 'maxpool', kernel: 3, stride: 2, padding: 0 },
-      { kind: 'nin_block', outChannels: 10, kernel: 3, stride: 1, padding: 1 },
-      { kind: 'gap' },
-      { kind: 'flatten' },
-    ]);
-    const grads: Record<string, Float32Array[]> = {};
-    let weights: tf.Tensor[] | undefined;
-    for (const backend of ['cpu', 'wasm']) {
-      await tf.setBackend(backend);
-      const { model } = buildNetwork(spec);
-      if (weights) model.setWeights(weights);
-      else weights = model.getWeights().map((w) => tf.clone(w));
-      const x = tf.randomUniform([3, 16, 16, 1], 0, 1, 'float32', 7);
-      const y = tf.tensor1d([1, 4, 7], 'int32');
-      const { value, grads: g } = tf.variableGrads(() => crossEntropy(y, model.apply(x, { training: true }) as tf.Tensor2D));
-      grads[backend] = await Promise.all(model.trainableWeights.map(async (w) => (await g[(w.read() as tf.Variable).name].data()) as Float32Array));
-      tf.dispose([value, x, y, ...Object.values(g)]);
-      model.dispose();
-    }
-    assert.equal(grads.cpu.length, 18);
-    grads.cpu.forEach((ref, i) => {
-      const e = relErr(grads.wasm[i], ref);
-      assert.ok(e < 1e-4, `parameter ${i}: relative error ${e}`);
-    });
-    tf.dispose(weights);
   });
 });

@@ -24,3 +24,9 @@ export const smallNin = (size: number, layers: LayerSpec[]): NinSpec => ({
   classes: 10,
   layers,
 });
+
+/** The two ways the wasm backend runs convolutions: our FMA kernel, and XNNPACK's (its fallback). */
+export const KERNEL_MODES = [
+  { name: 'nin-gemm (fused multiply-add)', gemm: true },
+  { name: 'XNNPACK (the fallback without relaxed SIMD)', gemm: false },
+] as const;

@@ -5,7 +5,8 @@ import '@tensorflow/tfjs-backend-wasm';
 // tfjs-core's node bundle registers no gradients; tfjs-layers' bundle registers them all (as in the app).
 import '@tensorflow/tfjs-layers';
 import { registerWasmTrainingKernels } from '../../src/model/wasm';
-import { relErr } from './wasm-helpers';
+import { setGemmEnabled } from '../../src/model/wasm/gemm-module';
+import { KERNEL_MODES, relErr } from './wasm-helpers';
 
 interface Case {
   x: [number, number, number, number];
@@ -43,14 +44,20 @@ describe('wasm training kernels match the cpu reference kernels', () => {
     { x: [2, 9, 9, 5], k: 3, co: 7, stride: 2, pad: 1 },
     { x: [4, 6, 6, 12], k: 1, co: 9, stride: 1, pad: 0 }, // the 1x1 "MLP" convs
   ];
-  for (const c of cases) {
-    it(`conv ${c.k}x${c.k} stride ${c.stride} pad ${c.pad} on ${c.x.join('x')}: filter and input gradients`, async () => {
-      const ref = await grads('cpu', c);
-      const ours = await grads('wasm', c);
-      assert.equal(tf.getBackend(), 'wasm');
-      for (const [i, name] of ['dW', 'dX'].entries()) {
-        const e = relErr(ours[i], ref[i]);
-        assert.ok(e < 1e-4, `${name} relative error ${e}`);
+  for (const mode of KERNEL_MODES) {
+    describe(mode.name, () => {
+      before(() => setGemmEnabled(mode.gemm));
+      after(() => setGemmEnabled(true));
+      for (const c of cases) {
+        it(`conv ${c.k}x${c.k} stride ${c.stride} pad ${c.pad} on ${c.x.join('x')}: filter and input gradients`, async () => {
+          const ref = await grads('cpu', c);
+          const ours = await grads('wasm', c);
+          assert.equal(tf.getBackend(), 'wasm');
+          for (const [i, name] of ['dW', 'dX'].entries()) {
+            const e = relErr(ours[i], ref[i]);
+            assert.ok(e < 1e-4, `${name} relative error ${e}`);
+          }
+        });
       }
     });
   }

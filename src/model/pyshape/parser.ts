@@ -5,8 +5,10 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { defaultWasmDirs, findWasmDir as findWasmAssetDir } from '../wasmAssets';
 import type { Language, Node, Parser, Tree } from 'web-tree-sitter';
 
+export { defaultWasmDirs } from '../wasmAssets';
 export type { Node as SyntaxNode, Tree as SyntaxTree } from 'web-tree-sitter';
 
 /** Parses Python source into tree-sitter trees. */
@@ -18,21 +20,9 @@ export interface PythonParser {
 const GRAMMAR = 'tree-sitter-python.wasm';
 const RUNTIME = 'web-tree-sitter.wasm';
 
-/** Folders searched for the .wasm files when none is given, nearest the bundle first. */
-export function defaultWasmDirs(): string[] {
-  return [
-    join(__dirname, 'wasm'),
-    join(__dirname, '..', 'wasm'),
-    join(__dirname, '..', '..', 'wasm'),
-    join(__dirname, '..', '..', '..', 'out', 'wasm'),
-  ];
-}
-
 /** The folder holding the grammar's .wasm, or an error naming the places searched. */
 export function findWasmDir(dirs: readonly string[] = defaultWasmDirs()): string {
-  const dir = dirs.find((d) => existsSync(join(d, GRAMMAR)));
-  if (!dir) throw new Error(`${GRAMMAR} not found in ${dirs.join(', ')} (run npm run build)`);
-  return dir;
+  return findWasmAssetDir(GRAMMAR, dirs);
 }
 
 let loading: Promise<PythonParser> | undefined;

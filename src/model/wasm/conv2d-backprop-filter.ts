@@ -1,7 +1,8 @@
 /**
  * Conv2DBackpropFilter for the wasm backend, which ships without it (so it cannot train a
- * conv net). The filter gradient is itself a convolution: correlate the input with the
- * output gradient over the batch. It is composed from kernels wasm has (XNNPACK Conv2D and
+ * conv net). Where nin-gemm.wasm loads, it computes the gradient as one product of the output
+ * gradient and the input's patches (gemm-kernels.ts). Otherwise: the filter gradient is
+ * itself a convolution: correlate the input with the output gradient over the batch. It is composed from kernels wasm has (XNNPACK Conv2D and
  * BatchMatMul, Transpose, Slice) at the kernel level, on TensorInfos, so no engine tensors
  * are created or leaked inside the kernel:
  *   - 1x1, stride 1, no padding: dW[ci,co] = x[N*H*W, ci]^T . dy[N*H*W, co] (one matMul);
@@ -9,6 +10,7 @@
  *     [oh, ow, N, co], dilation = stride, then crop to kh x kw and transpose to [kh, kw, ci, co].
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { gemmFilterGradient } from './gemm-kernels';
 import { KernelRunner, type Info } from './runner';
 
 /** The filter gradient computed with `backend`'s own kernels. */
@@ -29,6 +31,8 @@ export function filterGradientInfo(
     false,
     'channelsLast',
   );
+  const fast = gemmFilterGradient(backend, x, dy, info);
+  if (fast) return fast;
   const { filterHeight: kh, filterWidth: kw, inChannels: ci, outChannels: co, strideHeight: sh, strideWidth: sw } = info;
   const p = info.padInfo;
   const k = new KernelRunner(backendName, backend);

@@ -7,12 +7,14 @@
  * scalar loop; only the untransposed, unbatched case reaches XNNPACK), and Sum over leading
  * axes (a full transpose, then a scalar reduction). Each override here rewrites its common
  * case into kernels that do reach XNNPACK, and hands every other case to the original:
- *   - BatchMatMul with transposeA/transposeB: transpose explicitly, then the XNNPACK path;
+ *   - BatchMatMul: nin-gemm.wasm when it loads (gemm-kernels.ts); else, with transposeA or
+ *     transposeB, transpose explicitly, then the XNNPACK path;
  *   - Conv2DBackpropInput, stride 1: a Conv2D of dy with the filter flipped and transposed
  *     (the "full" correlation), 1x1 without padding: dy . W^T as one matMul;
  * (Sum over leading axes and MaxPoolGrad are plain loops: see js-kernels.ts.)
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { gemmMatMul } from './gemm-kernels';
 import { flippedFilterInfo } from './js-kernels';
 import { KernelRunner, overrideKernel, type Attrs, type Info } from './runner';
 
@@ -22,6 +24,8 @@ function installBatchMatMul(backendName: string): void {
   overrideKernel('BatchMatMul', backendName, ({ inputs, backend, attrs }, original) => {
     const { a, b } = inputs;
     const { transposeA, transposeB } = attrs as unknown as tf.BatchMatMulAttrs;
+    const product = gemmMatMul(backend, a, b, transposeA, transposeB);
+    if (product) return product;
     if (!transposeA && !transposeB) return undefined;
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
     // Only unbatched products reach XNNPACK in the original either; leave batched ones be.

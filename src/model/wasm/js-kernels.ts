@@ -12,13 +12,7 @@
  * Only float32 NHWC cases without dilation are handled; everything else goes to the original.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { overrideKernel, type Info } from './runner';
-
-/** The two methods of the wasm backend these loops need (public on BackendWasm). */
-interface HeapBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): Info;
-  typedArrayFromHeap(info: Info): Float32Array;
-}
+import { overrideKernel, type HeapBackend, type Info } from './runner';
 
 /** Sum of a [M, C] float32 array over M, into `out` (length C). */
 export function sumRows(x: Float32Array, c: number, out: Float32Array): void {

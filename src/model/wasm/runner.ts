@@ -7,6 +7,11 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /** A kernel's input or output, as the backend sees it. */
 export type Info = tf.TensorInfo;
+/** The two methods of the wasm backend that kernels working on its heap need (public on BackendWasm). */
+export interface HeapBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): Info;
+  typedArrayFromHeap(info: Info): Float32Array;
+}
 /** Kernel attributes as tfjs passes them. */
 export type Attrs = Record<string, unknown>;
 /** A kernel function as registered with tfjs. */

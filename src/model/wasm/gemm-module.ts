@@ -1,0 +1,224 @@
+/**
+ * Loads nin-gemm.wasm (compiled from asm/gemm.ts by the build) and runs its matrix products
+ * on Float32Arrays. The module has its own memory: operands are copied in and results out,
+ * which costs ~1% of a NiN convolution and keeps tfjs's heap out of reach of our code.
+ *
+ * It needs WebAssembly relaxed SIMD (fused multiply-add): on by default in V8 11.4+ (VS Code's
+ * Electron, Node 22), behind a flag in Node 20's V8 11.3, which we set at runtime (it only
+ * enables that wasm feature). Where it still does not validate, `loadGemm` says why and the
+ * caller keeps XNNPACK's kernels. NIN_WASM_GEMM=0 turns it off, to measure the difference.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import * as tf from '@tensorflow/tfjs-core';
+import { findWasmDir } from '../wasmAssets';
+
+/** File name of the compiled kernel in out/wasm/. */
+export const GEMM_WASM = 'nin-gemm.wasm';
+
+/** Operand layouts, as asm/gemm.ts numbers them. */
+const ROW = 0;
+const COL = 1;
+const IM2COL = 2;
+
+/** One NHWC convolution's sizes, as the kernel needs them. */
+export interface ConvGeometry {
+  readonly n: number;
+  readonly h: number;
+  readonly w: number;
+  readonly c: number;
+  readonly oh: number;
+  readonly ow: number;
+  readonly co: number;
+  readonly kh: number;
+  readonly kw: number;
+  readonly sh: number;
+  readonly sw: number;
+  readonly pt: number;
+  readonly pl: number;
+  readonly dh: number;
+  readonly dw: number;
+}
+
+/** The geometry of a tfjs Conv2DInfo (channels last). */
+export function convGeometry(info: tf.backend_util.Conv2DInfo): ConvGeometry {
+  const [n, h, w, c] = info.inShape;
+  return {
+    n,
+    h,
+    w,
+    c,
+    oh: info.outHeight,
+    ow: info.outWidth,
+    co: info.outChannels,
+    kh: info.filterHeight,
+    kw: info.filterWidth,
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    pt: info.padInfo.top,
+    pl: info.padInfo.left,
+    dh: info.dilationHeight,
+    dw: info.dilationWidth,
+  };
+}
+
+interface GemmExports {
+  memory: WebAssembly.Memory;
+  workspaceBytes(): number;
+  setConv(h: number, w: number, c: number, oh: number, ow: number, kw: number, sh: number, sw: number, pt: number, pl: number, dh: number, dw: number): void;
+  gemm(m: number, n: number, k: number, aMode: number, a: number, lda: number, bMode: number, b: number, ldb: number, c: number, ws: number): void;
+  transpose(src: number, rows: number, cols: number, dst: number): void;
+}
+
+const align = (bytes: number): number => Math.ceil(bytes / 64) * 64;
+
+/** The FMA matrix kernel of one thread. */
+export class GemmKernel {
+  private readonly ws = 64;
+  private readonly base: number;
+
+  constructor(private readonly e: GemmExports) {
+    this.base = align(this.ws + e.workspaceBytes());
+  }
+
+  /** Offsets of consecutive float buffers of the given lengths, growing memory to fit. */
+  private place(lengths: readonly number[]): number[] {
+    let at = this.base;
+    const offsets = lengths.map((len) => {
+      const o = at;
+      at += align(len * 4);
+      return o;
+    });
+    const have = this.e.memory.buffer.byteLength;
+    if (at > have) this.e.memory.grow(Math.ceil((at - have) / 65536));
+    return offsets;
+  }
+
+  private put(offset: number, data: Float32Array): void {
+    new Float32Array(this.e.memory.buffer, offset, data.length).set(data);
+  }
+
+  private take(offset: number, out: Float32Array): void {
+    out.set(new Float32Array(this.e.memory.buffer, offset, out.length));
+  }
+
+  private setConv(g: ConvGeometry): void {
+    this.e.setConv(g.h, g.w, g.c, g.oh, g.ow, g.kw, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw);
+  }
+
+  /** out[n,oh,ow,co] = conv(x[n,h,w,c], filter[kh,kw,c,co]). */
+  conv2d(x: Float32Array, filter: Float32Array, g: ConvGeometry, out: Float32Array): void {
+    const [xo, fo, oo] = this.place([x.length, filter.length, out.length]);
+    this.put(xo, x);
+    this.put(fo, filter);
+    const m = g.n * g.oh * g.ow;
+    const k = g.kh * g.kw * g.c;
+    if (isPointwise(g)) {
+      this.e.gemm(m, g.co, k, ROW, xo, g.c, ROW, fo, g.co, oo, this.ws);
+    } else {
+      this.setConv(g);
+      this.e.gemm(m, g.co, k, IM2COL, xo, 0, ROW, fo, g.co, oo, this.ws);
+    }
+    this.take(oo, out);
+  }
+
+  /**
+   * out[kh,kw,c,co] = the filter gradient of conv2d given dy[n,oh,ow,co]. Computed as
+   * dy^T . patches ([co, K], the patches packed 8 channels at a time), then transposed.
+   */
+  filterGrad(x: Float32Array, dy: Float32Array, g: ConvGeometry, out: Float32Array): void {
+    const k = g.kh * g.kw * g.c;
+    const [xo, dyo, to, oo] = this.place([x.length, dy.length, out.length, out.length]);
+    this.put(xo, x);
+    this.put(dyo, dy);
+    const m = g.n * g.oh * g.ow;
+    if (isPointwise(g)) {
+      this.e.gemm(g.co, k, m, COL, dyo, g.co, ROW, xo, g.c, to, this.ws);
+    } else {
+      this.setConv(g);
+      this.e.gemm(g.co, k, m, COL, dyo, g.co, IM2COL, xo, 0, to, this.ws);
+    }
+    this.e.transpose(to, g.co, k, oo);
+    this.take(oo, out);
+  }
+
+  /** out[m,n] = op(a) . op(b), where a is [m,k] ([k,m] when transA) and b [k,n] ([n,k] when transB). */
+  matMul(a: Float32Array, b: Float32Array, m: number, n: number, k: number, transA: boolean, transB: boolean, out: Float32Array): void {
+    const [ao, bo, oo] = this.place([a.length, b.length, out.length]);
+    this.put(ao, a);
+    this.put(bo, b);
+    this.e.gemm(m, n, k, transA ? COL : ROW, ao, transA ? m : k, transB ? COL : ROW, bo, transB ? k : n, oo, this.ws);
+    this.take(oo, out);
+  }
+}
+
+/** A 1x1 convolution that reads its input as a plain [pixels, channels] matrix. */
+function isPointwise(g: ConvGeometry): boolean {
+  return g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.pt === 0 && g.pl === 0 && g.oh === g.h && g.ow === g.w;
+}
+
+/** The kernel of this thread, or why there is none. */
+export type GemmLoad = { readonly kernel: GemmKernel; readonly reason?: undefined } | { readonly kernel?: undefined; readonly reason: string };
+
+/**
+ * Per-thread state, kept on globalThis: the kernel overrides are installed once per thread
+ * by whichever bundle registers them first (each test file is its own bundle with its own
+ * copy of this module), so the switch and the instance must be the same for every copy.
+ */
+interface GemmState {
+  loaded?: GemmLoad;
+  enabled: boolean;
+}
+const STATE = Symbol.for('nin-vscode.gemm');
+function state(): GemmState {
+  const g = globalThis as unknown as Record<symbol, GemmState | undefined>;
+  return (g[STATE] ??= { enabled: true });
+}
+
+/** Compile the module, setting Node 20's relaxed-SIMD flag first when it is needed. */
+function compile(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module {
+  if (!WebAssembly.validate(bytes)) {
+    try {
+      setFlagsFromString('--experimental-wasm-relaxed-simd');
+    } catch {
+      // Not Node, or flags are locked: the compile error below says what is missing.
+    }
+  }
+  return new WebAssembly.Module(bytes);
+}
+
+/** Read, compile and instantiate the module (exported for tests; use loadGemm). */
+export function instantiateGemm(dir?: string): GemmLoad {
+  if (process.env.NIN_WASM_GEMM === '0') return { reason: 'turned off by NIN_WASM_GEMM=0' };
+  const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+  let bytes: Uint8Array<ArrayBuffer>;
+  try {
+    bytes = new Uint8Array(readFileSync(join(dir ?? findWasmDir(GEMM_WASM), GEMM_WASM)));
+  } catch (e) {
+    return { reason: `${GEMM_WASM} could not be read (${message(e)})` };
+  }
+  try {
+    const instance = new WebAssembly.Instance(compile(bytes), {});
+    return { kernel: new GemmKernel(instance.exports as unknown as GemmExports) };
+  } catch (e) {
+    return { reason: `${GEMM_WASM} does not load in this runtime, which needs WebAssembly relaxed SIMD (${message(e)})` };
+  }
+}
+
+/** Load the kernel once per thread (`dir`: where nin-gemm.wasm is, default out/wasm/). */
+export function loadGemm(dir?: string): GemmLoad {
+  const st = state();
+  st.loaded ??= instantiateGemm(dir);
+  return st.loaded;
+}
+
+/** Route kernels to XNNPACK (false) or back to nin-gemm (true): for tests and A/B timing. */
+export function setGemmEnabled(on: boolean): void {
+  state().enabled = on;
+}
+
+/** The kernel the overrides should use now, if any. */
+export function activeGemm(): GemmKernel | undefined {
+  return state().enabled ? loadGemm().kernel : undefined;
+}
