@@ -229,15 +229,16 @@ export function workspaceBytes(): i32 {
 }
 
 /**
- * C[m x n] = A[m x k] . B[k x n], C row-major with row stride n. A and B are read in the
- * layouts given by aMode / bMode (ROW, COL, IM2COL) with leading dimensions lda / ldb.
+ * C[m x n] (+)= A[m x k] . B[k x n], C row-major with row stride n; added to C when
+ * `accumulate` (the host's batch slices of one product). A and B are read in the layouts given
+ * by aMode / bMode (ROW, COL, IM2COL) with leading dimensions lda / ldb.
  */
-export function gemm(m: i32, n: i32, k: i32, aMode: i32, a: usize, lda: i32, bMode: i32, b: usize, ldb: i32, c: usize, ws: usize): void {
+export function gemm(m: i32, n: i32, k: i32, aMode: i32, a: usize, lda: i32, bMode: i32, b: usize, ldb: i32, c: usize, accumulate: bool, ws: usize): void {
   const bp = ws;
   const ap = ws + (<usize>(KC * NC) << 2);
   const scratch = ap + (<usize>(KC * MR) << 2);
   if (k === 0) {
-    memory.fill(c, 0, <usize>(m * n) << 2);
+    if (!accumulate) memory.fill(c, 0, <usize>(m * n) << 2);
     return;
   }
   for (let jc = 0; jc < n; jc += NC) {
@@ -250,7 +251,7 @@ export function gemm(m: i32, n: i32, k: i32, aMode: i32, a: usize, lda: i32, bMo
         packA(aMode, a, lda, ic, rows, pc, kc, ap);
         for (let jr = 0; jr < nc; jr += NR) {
           const cols = min(NR, nc - jr);
-          tile(ap, bp + (<usize>(jr * kc) << 2), kc, c + (<usize>(ic * n + jc + jr) << 2), n, rows, cols, pc > 0, scratch);
+          tile(ap, bp + (<usize>(jr * kc) << 2), kc, c + (<usize>(ic * n + jc + jr) << 2), n, rows, cols, accumulate || pc > 0, scratch);
         }
       }
     }

@@ -7,7 +7,15 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers';
 import { registerWasmTrainingKernels } from '../../src/model/wasm';
-import { GEMM_WASM, convGeometry, instantiateGemm, loadGemm, setGemmEnabled, type GemmKernel } from '../../src/model/wasm/gemm-module';
+import {
+  GEMM_WASM,
+  SLICE_BYTES,
+  convGeometry,
+  instantiateGemm,
+  loadGemm,
+  setGemmEnabled,
+  type GemmKernel,
+} from '../../src/model/wasm/gemm-module';
 import { relErr } from './wasm-helpers';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
@@ -23,17 +31,37 @@ interface ConvCase {
 // multiples of 6, patch columns past one 256-deep block, non-square kernels and strides.
 const CONVS: ConvCase[] = [
   { x: [2, 9, 11, 13], f: [3, 5, 13, 9], strides: [2, 1], pad: 'same' },
-  { x: [3, 10, 10, 16], f: [5, 5, 16, 24], strides: [1, 1], pad: [[0, 0], [2, 2], [2, 2], [0, 0]] },
+  {
+    x: [3, 10, 10, 16],
+    f: [5, 5, 16, 24],
+    strides: [1, 1],
+    pad: [
+      [0, 0],
+      [2, 2],
+      [2, 2],
+      [0, 0],
+    ],
+  },
   { x: [2, 12, 12, 3], f: [3, 3, 3, 8], strides: [1, 1], pad: 'valid', dilations: [2, 2] },
   { x: [2, 5, 5, 16], f: [1, 1, 16, 10], strides: [1, 1], pad: 'valid' },
   { x: [2, 40, 40, 1], f: [11, 11, 1, 8], strides: [4, 4], pad: 'valid' },
   { x: [1, 7, 7, 5], f: [2, 2, 5, 3], strides: [2, 2], pad: 'valid' },
 ];
 
-const random = (shape: number[], seed: number): Float32Array => tf.tidy(() => tf.randomNormal(shape, 0, 1, 'float32', seed).dataSync() as Float32Array);
+const random = (shape: number[], seed: number): Float32Array =>
+  tf.tidy(() => tf.randomNormal(shape, 0, 1, 'float32', seed).dataSync() as Float32Array);
 
 function info(c: ConvCase): tf.backend_util.Conv2DInfo {
-  return tf.backend_util.computeConv2DInfo(c.x, c.f, c.strides, c.dilations ?? [1, 1], c.pad, undefined, false, 'channelsLast');
+  return tf.backend_util.computeConv2DInfo(
+    c.x,
+    c.f,
+    c.strides,
+    c.dilations ?? [1, 1],
+    c.pad,
+    undefined,
+    false,
+    'channelsLast',
+  );
 }
 
 /** The cpu backend's answer to `f` on tensors made from `arrays`. */
@@ -45,6 +73,23 @@ function kernel(): GemmKernel {
   const { kernel: k, reason } = loadGemm();
   assert.ok(k, `nin-gemm did not load: ${reason}`);
   return k;
+}
+
+/** Slice budgets: the default (whole operands here) and one small enough to cut every batch. */
+const SLICES = [SLICE_BYTES, 6000];
+
+function withSlices(bytes: number, f: () => void): void {
+  const k = kernel();
+  k.sliceBytes = bytes;
+  try {
+    f();
+  } finally {
+    k.sliceBytes = SLICE_BYTES;
+  }
+}
+
+function* transpositions(): Generator<[boolean, boolean, number]> {
+  for (const ta of [false, true]) for (const tb of [false, true]) for (const slice of SLICES) yield [ta, tb, slice];
 }
 
 describe('nin-gemm.wasm, the fused multiply-add matrix kernel, against the cpu reference kernels', () => {
@@ -76,19 +121,23 @@ describe('nin-gemm.wasm, the fused multiply-add matrix kernel, against the cpu r
     [13, 530, 300],
     [64, 9, 257],
   ]) {
-    it(`matMul ${m}x${k} . ${k}x${n} in every transposition`, () => {
-      for (const ta of [false, true]) {
-        for (const tb of [false, true]) {
-          const aShape = ta ? [k, m] : [m, k];
-          const bShape = tb ? [n, k] : [k, n];
-          const a = random(aShape, 1);
-          const b = random(bShape, 2);
-          const out = new Float32Array(m * n).fill(Number.NaN);
-          kernel().matMul(a, b, m, n, k, ta, tb, out);
-          const ref = onCpu([[a, aShape], [b, bShape]], (x, y) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, ta, tb));
-          const e = relErr(out, ref);
-          assert.ok(e < 1e-5, `transposeA ${ta} transposeB ${tb}: relative error ${e}`);
-        }
+    it(`matMul ${m}x${k} . ${k}x${n} in every transposition, whole and in slices`, () => {
+      for (const [ta, tb, slice] of transpositions()) {
+        const aShape = ta ? [k, m] : [m, k];
+        const bShape = tb ? [n, k] : [k, n];
+        const a = random(aShape, 1);
+        const b = random(bShape, 2);
+        const out = new Float32Array(m * n).fill(Number.NaN);
+        withSlices(slice, () => kernel().matMul(a, b, m, n, k, ta, tb, out));
+        const ref = onCpu(
+          [
+            [a, aShape],
+            [b, bShape],
+          ],
+          (x, y) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, ta, tb),
+        );
+        const e = relErr(out, ref);
+        assert.ok(e < 1e-5, `transposeA ${ta} transposeB ${tb} slices of ${slice} bytes: relative error ${e}`);
       }
     });
   }
@@ -99,22 +148,45 @@ describe('nin-gemm.wasm, the fused multiply-add matrix kernel, against the cpu r
       const x = random(c.x, 3);
       const f = random(c.f, 4);
       const g = info(c);
-      const out = new Float32Array(g.outShape.reduce((p, q) => p * q, 1)).fill(Number.NaN);
-      kernel().conv2d(x, f, convGeometry(g), out);
-      const ref = onCpu([[x, c.x], [f, c.f]], (a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad, 'NHWC', c.dilations ?? [1, 1]));
-      const e = relErr(out, ref);
-      assert.ok(e < 1e-5, `relative error ${e}`);
+      const ref = onCpu(
+        [
+          [x, c.x],
+          [f, c.f],
+        ],
+        (a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad, 'NHWC', c.dilations ?? [1, 1]),
+      );
+      for (const slice of SLICES) {
+        const out = new Float32Array(ref.length).fill(Number.NaN);
+        withSlices(slice, () => kernel().conv2d(x, f, convGeometry(g), out));
+        const e = relErr(out, ref);
+        assert.ok(e < 1e-5, `slices of ${slice} bytes: relative error ${e}`);
+      }
     });
     if (c.dilations) continue; // tfjs's filter gradient has no dilation
     it(`filter gradient ${label}`, () => {
       const g = info(c);
       const x = random(c.x, 5);
       const dy = random(g.outShape, 6);
-      const out = new Float32Array(c.f.reduce((p, q) => p * q, 1)).fill(Number.NaN);
-      kernel().filterGrad(x, dy, convGeometry(g), out);
-      const ref = onCpu([[x, c.x], [dy, g.outShape]], (a, b) => tf.engine().runKernel('Conv2DBackpropFilter', { x: a, dy: b }, { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.f }) as tf.Tensor);
-      const e = relErr(out, ref);
-      assert.ok(e < 1e-5, `relative error ${e}`);
+      const ref = onCpu(
+        [
+          [x, c.x],
+          [dy, g.outShape],
+        ],
+        (a, b) =>
+          tf
+            .engine()
+            .runKernel(
+              'Conv2DBackpropFilter',
+              { x: a, dy: b },
+              { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.f },
+            ) as tf.Tensor,
+      );
+      for (const slice of SLICES) {
+        const out = new Float32Array(ref.length).fill(Number.NaN);
+        withSlices(slice, () => kernel().filterGrad(x, dy, convGeometry(g), out));
+        const e = relErr(out, ref);
+        assert.ok(e < 1e-5, `slices of ${slice} bytes: relative error ${e}`);
+      }
     });
   }
 });
@@ -162,7 +234,9 @@ describe('the wasm backend runs its convolutions on nin-gemm', () => {
         const x = tf.randomNormal([2, 9, 9, 6], 0, 1, 'float32', 3) as tf.Tensor4D;
         const filter = tf.randomNormal([3, 3, 6, 10], 0, 1, 'float32', 4) as tf.Tensor4D;
         const bias = tf.randomNormal([10], 0, 1, 'float32', 5);
-        return tf.fused.conv2d({ x, filter, bias, strides: 1, pad: 'same', activation: 'relu' }).dataSync() as Float32Array;
+        return tf.fused
+          .conv2d({ x, filter, bias, strides: 1, pad: 'same', activation: 'relu' })
+          .dataSync() as Float32Array;
       });
     };
     const ref = await run('cpu');

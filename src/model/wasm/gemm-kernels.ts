@@ -29,7 +29,12 @@ function forwardInfo(x: Info, filter: Info, attrs: tf.Conv2DAttrs): tf.backend_u
 }
 
 /** conv2d(x, filter) on the kernel, as a new wasm tensor. */
-function convInfo(backend: tf.KernelBackend, x: Info, filter: Info, info: tf.backend_util.Conv2DInfo): Info | undefined {
+function convInfo(
+  backend: tf.KernelBackend,
+  x: Info,
+  filter: Info,
+  info: tf.backend_util.Conv2DInfo,
+): Info | undefined {
   const gemm = activeGemm();
   if (!gemm) return undefined;
   const be = backend as unknown as HeapBackend;
@@ -73,7 +78,12 @@ function installFusedConv2D(backendName: string): void {
 }
 
 /** The filter gradient on the kernel, or undefined when it does not load or the layout differs. */
-export function gemmFilterGradient(backend: tf.KernelBackend, x: Info, dy: Info, info: tf.backend_util.Conv2DInfo): Info | undefined {
+export function gemmFilterGradient(
+  backend: tf.KernelBackend,
+  x: Info,
+  dy: Info,
+  info: tf.backend_util.Conv2DInfo,
+): Info | undefined {
   const gemm = activeGemm();
   if (!gemm || x.dtype !== 'float32' || dy.dtype !== 'float32') return undefined;
   const be = backend as unknown as HeapBackend;
@@ -83,7 +93,13 @@ export function gemmFilterGradient(backend: tf.KernelBackend, x: Info, dy: Info,
 }
 
 /** An unbatched float32 product on the kernel; undefined for batched or other dtypes. */
-export function gemmMatMul(backend: tf.KernelBackend, a: Info, b: Info, transA: boolean, transB: boolean): Info | undefined {
+export function gemmMatMul(
+  backend: tf.KernelBackend,
+  a: Info,
+  b: Info,
+  transA: boolean,
+  transB: boolean,
+): Info | undefined {
   const gemm = activeGemm();
   if (!gemm || a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
   if (size(a.shape.slice(0, -2)) !== 1 || size(b.shape.slice(0, -2)) !== 1) return undefined;

@@ -66,17 +66,57 @@ export function convGeometry(info: tf.backend_util.Conv2DInfo): ConvGeometry {
 interface GemmExports {
   memory: WebAssembly.Memory;
   workspaceBytes(): number;
-  setConv(h: number, w: number, c: number, oh: number, ow: number, kw: number, sh: number, sw: number, pt: number, pl: number, dh: number, dw: number): void;
-  gemm(m: number, n: number, k: number, aMode: number, a: number, lda: number, bMode: number, b: number, ldb: number, c: number, ws: number): void;
+  setConv(
+    h: number,
+    w: number,
+    c: number,
+    oh: number,
+    ow: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    pt: number,
+    pl: number,
+    dh: number,
+    dw: number,
+  ): void;
+  gemm(
+    m: number,
+    n: number,
+    k: number,
+    aMode: number,
+    a: number,
+    lda: number,
+    bMode: number,
+    b: number,
+    ldb: number,
+    c: number,
+    accumulate: boolean,
+    ws: number,
+  ): void;
   transpose(src: number, rows: number, cols: number, dst: number): void;
 }
 
+/**
+ * Operand bytes one product copies into the module at most: bigger batches go through in
+ * slices, so the module's memory (which never shrinks) stays small beside tfjs's own heap
+ * (seed at 224x224 would otherwise need ~150 MB more per thread).
+ */
+export const SLICE_BYTES = 32 << 20;
+
 const align = (bytes: number): number => Math.ceil(bytes / 64) * 64;
+
+/** Items per slice of `budget` bytes when each takes `perItem` bytes beside `fixed` (at least one). */
+function sliceItems(count: number, perItem: number, fixed: number, budget: number): number {
+  return Math.max(1, Math.min(count, Math.floor((budget - fixed) / perItem)));
+}
 
 /** The FMA matrix kernel of one thread. */
 export class GemmKernel {
   private readonly ws = 64;
   private readonly base: number;
+  /** The slice budget (tests lower it to cover slicing with small operands). */
+  sliceBytes = SLICE_BYTES;
 
   constructor(private readonly e: GemmExports) {
     this.base = align(this.ws + e.workspaceBytes());
@@ -107,59 +147,113 @@ export class GemmKernel {
     this.e.setConv(g.h, g.w, g.c, g.oh, g.ow, g.kw, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw);
   }
 
-  /** out[n,oh,ow,co] = conv(x[n,h,w,c], filter[kh,kw,c,co]). */
+  /** out[n,oh,ow,co] = conv(x[n,h,w,c], filter[kh,kw,c,co]), a slice of images at a time. */
   conv2d(x: Float32Array, filter: Float32Array, g: ConvGeometry, out: Float32Array): void {
-    const [xo, fo, oo] = this.place([x.length, filter.length, out.length]);
-    this.put(xo, x);
+    const inPer = g.h * g.w * g.c;
+    const outPer = g.oh * g.ow * g.co;
+    if (g.n === 0) return;
+    const step = sliceItems(g.n, (inPer + outPer) * 4, filter.length * 4, this.sliceBytes);
+    const [xo, fo, oo] = this.place([step * inPer, filter.length, step * outPer]);
     this.put(fo, filter);
-    const m = g.n * g.oh * g.ow;
     const k = g.kh * g.kw * g.c;
-    if (isPointwise(g)) {
-      this.e.gemm(m, g.co, k, ROW, xo, g.c, ROW, fo, g.co, oo, this.ws);
-    } else {
-      this.setConv(g);
-      this.e.gemm(m, g.co, k, IM2COL, xo, 0, ROW, fo, g.co, oo, this.ws);
+    const pointwise = isPointwise(g);
+    if (!pointwise) this.setConv(g);
+    for (let b = 0; b < g.n; b += step) {
+      const nb = Math.min(step, g.n - b);
+      this.put(xo, x.subarray(b * inPer, (b + nb) * inPer));
+      const m = nb * g.oh * g.ow;
+      if (pointwise) this.e.gemm(m, g.co, k, ROW, xo, g.c, ROW, fo, g.co, oo, false, this.ws);
+      else this.e.gemm(m, g.co, k, IM2COL, xo, 0, ROW, fo, g.co, oo, false, this.ws);
+      this.take(oo, out.subarray(b * outPer, (b + nb) * outPer));
     }
-    this.take(oo, out);
   }
 
   /**
    * out[kh,kw,c,co] = the filter gradient of conv2d given dy[n,oh,ow,co]. Computed as
-   * dy^T . patches ([co, K], the patches packed 8 channels at a time), then transposed.
+   * dy^T . patches ([co, K], the patches packed 8 channels at a time), summed over slices
+   * of images, then transposed.
    */
   filterGrad(x: Float32Array, dy: Float32Array, g: ConvGeometry, out: Float32Array): void {
     const k = g.kh * g.kw * g.c;
-    const [xo, dyo, to, oo] = this.place([x.length, dy.length, out.length, out.length]);
-    this.put(xo, x);
-    this.put(dyo, dy);
-    const m = g.n * g.oh * g.ow;
-    if (isPointwise(g)) {
-      this.e.gemm(g.co, k, m, COL, dyo, g.co, ROW, xo, g.c, to, this.ws);
-    } else {
-      this.setConv(g);
-      this.e.gemm(g.co, k, m, COL, dyo, g.co, IM2COL, xo, 0, to, this.ws);
+    const inPer = g.h * g.w * g.c;
+    const dyPer = g.oh * g.ow * g.co;
+    if (g.n === 0) {
+      out.fill(0);
+      return;
+    }
+    const step = sliceItems(g.n, (inPer + dyPer) * 4, out.length * 8, this.sliceBytes);
+    const [xo, dyo, to, oo] = this.place([step * inPer, step * dyPer, out.length, out.length]);
+    const pointwise = isPointwise(g);
+    if (!pointwise) this.setConv(g);
+    for (let b = 0; b < g.n; b += step) {
+      const nb = Math.min(step, g.n - b);
+      this.put(xo, x.subarray(b * inPer, (b + nb) * inPer));
+      this.put(dyo, dy.subarray(b * dyPer, (b + nb) * dyPer));
+      const m = nb * g.oh * g.ow;
+      if (pointwise) this.e.gemm(g.co, k, m, COL, dyo, g.co, ROW, xo, g.c, to, b > 0, this.ws);
+      else this.e.gemm(g.co, k, m, COL, dyo, g.co, IM2COL, xo, 0, to, b > 0, this.ws);
     }
     this.e.transpose(to, g.co, k, oo);
     this.take(oo, out);
   }
 
-  /** out[m,n] = op(a) . op(b), where a is [m,k] ([k,m] when transA) and b [k,n] ([n,k] when transB). */
-  matMul(a: Float32Array, b: Float32Array, m: number, n: number, k: number, transA: boolean, transB: boolean, out: Float32Array): void {
-    const [ao, bo, oo] = this.place([a.length, b.length, out.length]);
-    this.put(ao, a);
-    this.put(bo, b);
-    this.e.gemm(m, n, k, transA ? COL : ROW, ao, transA ? m : k, transB ? COL : ROW, bo, transB ? k : n, oo, this.ws);
+  /**
+   * out[m,n] = op(a) . op(b), where a is [m,k] ([k,m] when transA) and b [k,n] ([n,k] when
+   * transB). Sliced over a's rows, or over k when only a is transposed.
+   */
+  matMul(
+    a: Float32Array,
+    b: Float32Array,
+    m: number,
+    n: number,
+    k: number,
+    transA: boolean,
+    transB: boolean,
+    out: Float32Array,
+  ): void {
+    if (m * n === 0) return;
+    if (k === 0) {
+      out.fill(0);
+      return;
+    }
+    const aMode = transA ? COL : ROW;
+    const bMode = transB ? COL : ROW;
+    if (!transA) {
+      const step = sliceItems(m, (k + n) * 4, b.length * 4, this.sliceBytes);
+      const [ao, bo, oo] = this.place([step * k, b.length, step * n]);
+      this.put(bo, b);
+      for (let r = 0; r < m; r += step) {
+        const rows = Math.min(step, m - r);
+        this.put(ao, a.subarray(r * k, (r + rows) * k));
+        this.e.gemm(rows, n, k, aMode, ao, k, bMode, bo, transB ? k : n, oo, false, this.ws);
+        this.take(oo, out.subarray(r * n, (r + rows) * n));
+      }
+      return;
+    }
+    const step = transB ? k : sliceItems(k, (m + n) * 4, m * n * 4, this.sliceBytes);
+    const [ao, bo, oo] = this.place([step * m, transB ? b.length : step * n, m * n]);
+    if (transB) this.put(bo, b);
+    for (let s = 0; s < k; s += step) {
+      const depth = Math.min(step, k - s);
+      this.put(ao, a.subarray(s * m, (s + depth) * m));
+      if (!transB) this.put(bo, b.subarray(s * n, (s + depth) * n));
+      this.e.gemm(m, n, depth, aMode, ao, m, bMode, bo, transB ? k : n, oo, s > 0, this.ws);
+    }
     this.take(oo, out);
   }
 }
 
 /** A 1x1 convolution that reads its input as a plain [pixels, channels] matrix. */
 function isPointwise(g: ConvGeometry): boolean {
-  return g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.pt === 0 && g.pl === 0 && g.oh === g.h && g.ow === g.w;
+  return (
+    g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.pt === 0 && g.pl === 0 && g.oh === g.h && g.ow === g.w
+  );
 }
 
 /** The kernel of this thread, or why there is none. */
-export type GemmLoad = { readonly kernel: GemmKernel; readonly reason?: undefined } | { readonly kernel?: undefined; readonly reason: string };
+export type GemmLoad =
+  | { readonly kernel: GemmKernel; readonly reason?: undefined }
+  | { readonly kernel?: undefined; readonly reason: string };
 
 /**
  * Per-thread state, kept on globalThis: the kernel overrides are installed once per thread
@@ -202,7 +296,9 @@ export function instantiateGemm(dir?: string): GemmLoad {
     const instance = new WebAssembly.Instance(compile(bytes), {});
     return { kernel: new GemmKernel(instance.exports as unknown as GemmExports) };
   } catch (e) {
-    return { reason: `${GEMM_WASM} does not load in this runtime, which needs WebAssembly relaxed SIMD (${message(e)})` };
+    return {
+      reason: `${GEMM_WASM} does not load in this runtime, which needs WebAssembly relaxed SIMD (${message(e)})`,
+    };
   }
 }
 
