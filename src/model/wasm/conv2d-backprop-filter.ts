@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { gemmFilterGradient } from './gemm-kernels';
-import { KernelRunner, type Info } from './runner';
+import { KernelRunner, nhwcConvInfo, type Info } from './runner';
 
 /** The filter gradient computed with `backend`'s own kernels. */
 export function filterGradientInfo(
@@ -21,16 +21,7 @@ export function filterGradientInfo(
   dy: Info,
   attrs: tf.Conv2DBackpropFilterAttrs,
 ): Info {
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    attrs.filterShape as [number, number, number, number],
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = nhwcConvInfo(x.shape, attrs.filterShape, attrs);
   const fast = gemmFilterGradient(backend, x, dy, info);
   if (fast) return fast;
   const { filterHeight: kh, filterWidth: kw, inChannels: ci, outChannels: co, strideHeight: sh, strideWidth: sw } = info;

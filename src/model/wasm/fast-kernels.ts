@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { gemmMatMul } from './gemm-kernels';
 import { flippedFilterInfo } from './js-kernels';
-import { KernelRunner, overrideKernel, type Attrs, type Info } from './runner';
+import { KernelRunner, nhwcConvInfo, overrideKernel, type Attrs, type Info } from './runner';
 
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
@@ -47,16 +47,7 @@ function installBatchMatMul(backendName: string): void {
 function inputGradInfo(filter: Info, attrs: Attrs): tf.backend_util.Conv2DInfo | undefined {
   const a = attrs as unknown as tf.Conv2DBackpropInputAttrs;
   if (a.dataFormat !== undefined && a.dataFormat !== 'NHWC') return undefined;
-  return tf.backend_util.computeConv2DInfo(
-    a.inputShape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
-    a.strides,
-    1,
-    a.pad,
-    a.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  return nhwcConvInfo(a.inputShape, filter.shape, a);
 }
 
 /** dx of a stride-1 conv composed of XNNPACK kernels; undefined for other geometries. */

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { activeGemm, convGeometry, loadGemm } from './gemm-module';
-import { overrideKernel, type HeapBackend, type Info } from './runner';
+import { nhwcConvInfo, overrideKernel, type HeapBackend, type Info } from './runner';
 
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
@@ -16,16 +16,7 @@ const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b,
 function forwardInfo(x: Info, filter: Info, attrs: tf.Conv2DAttrs): tf.backend_util.Conv2DInfo | undefined {
   if (x.dtype !== 'float32' || filter.dtype !== 'float32' || x.shape.length !== 4) return undefined;
   if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') return undefined;
-  return tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
-    attrs.strides,
-    attrs.dilations,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  return nhwcConvInfo(x.shape, filter.shape, attrs);
 }
 
 /** conv2d(x, filter) on the kernel, as a new wasm tensor. */

@@ -12,6 +12,20 @@ export interface HeapBackend {
   makeOutput(shape: number[], dtype: tf.DataType): Info;
   typedArrayFromHeap(info: Info): Float32Array;
 }
+/** The attributes every 2-D convolution kernel carries (dilations: forward kernels only). */
+export interface ConvAttrs {
+  readonly strides: number | [number, number];
+  readonly pad: tf.Conv2DAttrs['pad'];
+  readonly dilations?: number | [number, number];
+  readonly dimRoundingMode?: tf.Conv2DAttrs['dimRoundingMode'];
+}
+
+/** The geometry of an NHWC convolution of `inShape` by a `filterShape` filter. */
+export function nhwcConvInfo(inShape: readonly number[], filterShape: readonly number[], a: ConvAttrs): tf.backend_util.Conv2DInfo {
+  type Shape4 = [number, number, number, number];
+  return tf.backend_util.computeConv2DInfo(inShape as Shape4, filterShape as Shape4, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+}
+
 /** Kernel attributes as tfjs passes them. */
 export type Attrs = Record<string, unknown>;
 /** A kernel function as registered with tfjs. */
