@@ -1,5 +1,5 @@
-// AssemblyScript source of nin-gemm.wasm, the matrix-product kernel behind the wasm backend's
-// convolutions (src/model/wasm/gemm-module.ts loads it; scripts/build.mjs compiles it).
+// The matrix product behind the wasm backend's convolutions, part of nin-kernels.wasm
+// (asm/index.ts is its entry; src/model/wasm/nin-kernels.ts loads it; scripts/build.mjs compiles it).
 //
 // Why it exists: XNNPACK in tfjs-backend-wasm 4.22 multiplies and adds separately (plain wasm
 // SIMD). f32x4.relaxed_madd compiles to one fused multiply-add on x64 (FMA3) and arm64, and

@@ -76,12 +76,12 @@ function copyAssets() {
   for (const a of assets) if (existsSync(join(root, a))) cpSync(join(root, a), join(out, 'wasm', a.split('/').pop()));
 }
 
-/** Compile the FMA matrix kernel (AssemblyScript, asm/gemm.ts) to out/wasm/nin-gemm.wasm. */
+/** Compile our kernels (AssemblyScript, asm/index.ts) to out/wasm/nin-kernels.wasm. */
 async function compileGemm() {
   const { default: asc } = await import('assemblyscript/asc');
-  const args = ['asm/gemm.ts', '-O3', '--runtime', 'stub', '--noAssert', '--enable', 'simd', '--enable', 'relaxed-simd', '--initialMemory', '1', '-o', join(out, 'wasm', 'nin-gemm.wasm')];
+  const args = ['asm/index.ts', '-O3', '--runtime', 'stub', '--noAssert', '--enable', 'simd', '--enable', 'relaxed-simd', '--initialMemory', '1', '-o', join(out, 'wasm', 'nin-kernels.wasm')];
   const { error, stderr } = await asc.main(args, { stdout: process.stdout, stderr: process.stderr });
-  if (error) throw new Error(`asc failed on asm/gemm.ts: ${error.message}\n${stderr.toString()}`);
+  if (error) throw new Error(`asc failed on asm/index.ts: ${error.message}\n${stderr.toString()}`);
 }
 
 if (!watch) rmSync(out, { recursive: true, force: true });

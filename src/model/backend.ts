@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { registerWasmTrainingKernels } from './wasm';
-import { loadGemm } from './wasm/gemm-module';
+import { loadNinKernels } from './wasm/nin-kernels';
 
 import type { BackendName, BackendPreference } from './backend-names';
 export { BACKEND_PREFERENCES, isBackendPreference, type BackendName, type BackendPreference } from './backend-names';
@@ -55,7 +55,7 @@ async function tryWasm(): Promise<string | undefined> {
 async function wasmFlavour(): Promise<string> {
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT').catch(() => false);
   const base = simd ? 'WebAssembly with XNNPACK SIMD kernels' : 'WebAssembly with XNNPACK, no SIMD in this runtime (slower)';
-  const gemm = loadGemm();
+  const gemm = loadNinKernels();
   return gemm.kernel ? `${base} and fused multiply-add convolutions (relaxed SIMD)` : `${base}; convolutions without fused multiply-add: ${gemm.reason}`;
 }
 

@@ -7,7 +7,7 @@ import '@tensorflow/tfjs-layers';
 import { registerWasmTrainingKernels } from '../../src/model/wasm';
 import { buildNetwork, crossEntropy } from '../../src/model/network';
 import { selectBackend } from '../../src/model/backend';
-import { setGemmEnabled } from '../../src/model/wasm/gemm-module';
+import { setNinKernelsEnabled } from '../../src/model/wasm/nin-kernels';
 import { KERNEL_MODES, relErr, smallNin } from './wasm-helpers';
 
 /** Run `f` on wasm and on cpu with the same inputs; every output must agree to 1e-4. */
@@ -89,9 +89,9 @@ describe('wasm fast training kernels match the cpu reference kernels', () => {
   });
 
   for (const mode of KERNEL_MODES) {
-    describe(`convolutions and products on ${mode.name}`, () => {
-      before(() => setGemmEnabled(mode.gemm));
-      after(() => setGemmEnabled(true));
+    describe(`convolutions, products, sums and pooling gradients on ${mode.name}`, () => {
+      before(() => setNinKernelsEnabled(mode.gemm));
+      after(() => setNinKernelsEnabled(true));
 
       describe('BatchMatMul in every transposition', () => {
         for (const [ta, tb] of [
@@ -131,18 +131,40 @@ describe('wasm fast training kernels match the cpu reference kernels', () => {
         }
       });
 
+      describe('Sum (bias gradients)', () => {
+        it('over all leading axes, with and without keepDims', async () => {
+          await agree([{ shape: [3, 5, 4, 7] }], (x) => [
+            tf.sum(x, [0, 1, 2]),
+            tf.sum(x, [2, 0, 1], true),
+            tf.sum(x, 0),
+          ]);
+        });
+        it('other axes (left to the original kernel)', async () => {
+          await agree([{ shape: [3, 5, 4, 7] }], (x) => [tf.sum(x, [1]), tf.sum(x, [1, 2]), tf.sum(x)]);
+        });
+      });
+
+      describe('MaxPoolGrad', () => {
+        for (const [k, s, pad] of [
+          [3, 2, 'valid'],
+          [2, 2, 'same'],
+          [3, 1, 'same'],
+        ] as const) {
+          it(`${k}x${k} stride ${s} ${pad}, after a ReLU (ties at 0 follow the reference)`, async () => {
+            await agree([{ shape: [2, 9, 9, 5], relu: true }, { shape: [1] }], (x) => {
+              const g = (a: tf.Tensor) => {
+                const y = tf.maxPool(a as tf.Tensor4D, k, s, pad);
+                return tf.sum(tf.mul(y, tf.randomNormal(y.shape, 0, 1, 'float32', 99)));
+              };
+              return tf.grad(g)(x);
+            });
+          });
+        }
+      });
+
       it('a small NiN: every parameter gradient matches the cpu backend', smallNinGradientsAgree);
     });
   }
-
-  describe('Sum (bias gradients)', () => {
-    it('over all leading axes, with and without keepDims', async () => {
-      await agree([{ shape: [3, 5, 4, 7] }], (x) => [tf.sum(x, [0, 1, 2]), tf.sum(x, [2, 0, 1], true), tf.sum(x, 0)]);
-    });
-    it('other axes (left to the original kernel)', async () => {
-      await agree([{ shape: [3, 5, 4, 7] }], (x) => [tf.sum(x, [1]), tf.sum(x, [1, 2]), tf.sum(x)]);
-    });
-  });
 
   it('Identity shares the buffer: a clone outlives its source, and the buffer is freed with the last one', async () => {
     await tf.setBackend('wasm');
@@ -158,23 +180,5 @@ describe('wasm fast training kernels match the cpu reference kernels', () => {
     d.dispose();
     assert.equal(tf.memory().numTensors, before);
     assert.equal(tf.engine().backend.numDataIds(), buffers);
-  });
-
-  describe('MaxPoolGrad', () => {
-    for (const [k, s, pad] of [
-      [3, 2, 'valid'],
-      [2, 2, 'same'],
-      [3, 1, 'same'],
-    ] as const) {
-      it(`${k}x${k} stride ${s} ${pad}, after a ReLU (ties at 0 follow the reference)`, async () => {
-        await agree([{ shape: [2, 9, 9, 5], relu: true }, { shape: [1] }], (x) => {
-          const g = (a: tf.Tensor) => {
-            const y = tf.maxPool(a as tf.Tensor4D, k, s, pad);
-            return tf.sum(tf.mul(y, tf.randomNormal(y.shape, 0, 1, 'float32', 99)));
-          };
-          return tf.grad(g)(x);
-        });
-      });
-    }
   });
 });

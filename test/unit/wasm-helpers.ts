@@ -27,6 +27,6 @@ export const smallNin = (size: number, layers: LayerSpec[]): NinSpec => ({
 
 /** The two ways the wasm backend runs convolutions: our FMA kernel, and XNNPACK's (its fallback). */
 export const KERNEL_MODES = [
-  { name: 'nin-gemm (fused multiply-add)', gemm: true },
+  { name: 'nin-kernels (fused multiply-add)', gemm: true },
   { name: 'XNNPACK (the fallback without relaxed SIMD)', gemm: false },
 ] as const;

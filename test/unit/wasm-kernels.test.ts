@@ -5,7 +5,7 @@ import '@tensorflow/tfjs-backend-wasm';
 // tfjs-core's node bundle registers no gradients; tfjs-layers' bundle registers them all (as in the app).
 import '@tensorflow/tfjs-layers';
 import { registerWasmTrainingKernels } from '../../src/model/wasm';
-import { setGemmEnabled } from '../../src/model/wasm/gemm-module';
+import { setNinKernelsEnabled } from '../../src/model/wasm/nin-kernels';
 import { KERNEL_MODES, relErr } from './wasm-helpers';
 
 interface Case {
@@ -46,8 +46,8 @@ describe('wasm training kernels match the cpu reference kernels', () => {
   ];
   for (const mode of KERNEL_MODES) {
     describe(mode.name, () => {
-      before(() => setGemmEnabled(mode.gemm));
-      after(() => setGemmEnabled(true));
+      before(() => setNinKernelsEnabled(mode.gemm));
+      after(() => setNinKernelsEnabled(true));
       for (const c of cases) {
         it(`conv ${c.k}x${c.k} stride ${c.stride} pad ${c.pad} on ${c.x.join('x')}: filter and input gradients`, async () => {
           const ref = await grads('cpu', c);

@@ -1,6 +1,6 @@
 /**
  * Conv2DBackpropFilter for the wasm backend, which ships without it (so it cannot train a
- * conv net). Where nin-gemm.wasm loads, it computes the gradient as one product of the output
+ * conv net). Where nin-kernels.wasm loads, it computes the gradient as one product of the output
  * gradient and the input's patches (gemm-kernels.ts). Otherwise: the filter gradient is
  * itself a convolution: correlate the input with the output gradient over the batch. It is composed from kernels wasm has (XNNPACK Conv2D and
  * BatchMatMul, Transpose, Slice) at the kernel level, on TensorInfos, so no engine tensors

@@ -7,7 +7,7 @@
  * scalar loop; only the untransposed, unbatched case reaches XNNPACK), and Sum over leading
  * axes (a full transpose, then a scalar reduction). Each override here rewrites its common
  * case into kernels that do reach XNNPACK, and hands every other case to the original:
- *   - BatchMatMul: nin-gemm.wasm when it loads (gemm-kernels.ts); else, with transposeA or
+ *   - BatchMatMul: nin-kernels.wasm when it loads (gemm-kernels.ts); else, with transposeA or
  *     transposeB, transpose explicitly, then the XNNPACK path;
  *   - Conv2DBackpropInput, stride 1: a Conv2D of dy with the filter flipped and transposed
  *     (the "full" correlation), 1x1 without padding: dy . W^T as one matMul;

@@ -1,13 +1,13 @@
 /**
- * The wasm backend's convolutions and matrix products on nin-gemm.wasm (FMA, see
- * gemm-module.ts) instead of XNNPACK, where that module loads: Conv2D and FusedConv2D (bias
+ * The wasm backend's convolutions and matrix products on nin-kernels.wasm (FMA, see
+ * nin-kernels.ts) instead of XNNPACK, where that module loads: Conv2D and FusedConv2D (bias
  * and ReLU applied after the product), the filter gradient, and unbatched BatchMatMul in any
  * transposition. The input gradient needs no kernel of its own: fast-kernels.ts composes it
  * from Conv2D. Every other case (other dtypes or layouts, batched products, other fused
  * activations) returns undefined and stays with the original kernel.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { activeGemm, convGeometry, loadGemm } from './gemm-module';
+import { activeNinKernels, convGeometry, loadNinKernels } from './nin-kernels';
 import { nhwcConvInfo, overrideKernel, type HeapBackend, type Info } from './runner';
 
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -26,7 +26,7 @@ function convInfo(
   filter: Info,
   info: tf.backend_util.Conv2DInfo,
 ): Info | undefined {
-  const gemm = activeGemm();
+  const gemm = activeNinKernels();
   if (!gemm) return undefined;
   const be = backend as unknown as HeapBackend;
   const out = be.makeOutput([...info.outShape], 'float32');
@@ -75,7 +75,7 @@ export function gemmFilterGradient(
   dy: Info,
   info: tf.backend_util.Conv2DInfo,
 ): Info | undefined {
-  const gemm = activeGemm();
+  const gemm = activeNinKernels();
   if (!gemm || x.dtype !== 'float32' || dy.dtype !== 'float32') return undefined;
   const be = backend as unknown as HeapBackend;
   const out = be.makeOutput([info.filterHeight, info.filterWidth, info.inChannels, info.outChannels], 'float32');
@@ -91,7 +91,7 @@ export function gemmMatMul(
   transA: boolean,
   transB: boolean,
 ): Info | undefined {
-  const gemm = activeGemm();
+  const gemm = activeNinKernels();
   if (!gemm || a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
   if (size(a.shape.slice(0, -2)) !== 1 || size(b.shape.slice(0, -2)) !== 1) return undefined;
   const [ar, ac] = a.shape.slice(-2);
@@ -110,8 +110,8 @@ export function gemmMatMul(
  * Install the forward convolutions on the kernel (idempotent; the gradient and matMul paths
  * are called from their own overrides). Returns why not when the kernel does not load here.
  */
-export function installGemmKernels(backendName = 'wasm'): string | undefined {
-  const { kernel, reason } = loadGemm();
+export function installNinKernelss(backendName = 'wasm'): string | undefined {
+  const { kernel, reason } = loadNinKernels();
   if (!kernel) return reason;
   installConv2D(backendName);
   installFusedConv2D(backendName);

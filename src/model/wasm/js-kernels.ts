@@ -1,6 +1,8 @@
 /**
- * Two memory-bound gradient kernels for the wasm backend, written as plain loops over the
- * wasm heap. Both do O(size) work, where tfjs-backend-wasm's versions are much slower:
+ * Memory-bound gradient kernels for the wasm backend, written as plain loops over the wasm
+ * heap. Sum and MaxPoolGrad run as SIMD loops in nin-kernels.wasm (asm/loops.ts) where it
+ * loads, else as the JavaScript here. All do O(size) work, where tfjs-backend-wasm's versions
+ * are much slower:
  *   - Sum over every axis but the last (the bias gradient of each conv): wasm first runs a
  *     generic 4-D transpose of the whole tensor; here one pass accumulates per channel in
  *     float64 (more accurate than the float32 reference, and order-independent enough);
@@ -12,6 +14,7 @@
  * Only float32 NHWC cases without dilation are handled; everything else goes to the original.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { activeNinKernels } from './nin-kernels';
 import { overrideKernel, type HeapBackend, type Info } from './runner';
 
 /** Sum of a [M, C] float32 array over M, into `out` (length C). */
@@ -33,7 +36,10 @@ function installSum(backendName: string): void {
     const be = backend as unknown as HeapBackend;
     const out = be.makeOutput(keepDims ? [...x.shape.slice(0, -1).map(() => 1), c] : [c], 'float32');
     // Views after makeOutput: an allocation may grow (and so detach) the wasm heap.
-    sumRows(be.typedArrayFromHeap(x), c, be.typedArrayFromHeap(out));
+    const [xs, sums] = [be.typedArrayFromHeap(x), be.typedArrayFromHeap(out)];
+    const own = activeNinKernels();
+    if (own) own.sumRows(xs, c, sums);
+    else sumRows(xs, c, sums);
     return out;
   });
 }
@@ -146,7 +152,10 @@ function installMaxPoolGrad(backendName: string): void {
       padTop: info.padInfo.top,
       padLeft: info.padInfo.left,
     };
-    maxPoolBackprop(be.typedArrayFromHeap(input), be.typedArrayFromHeap(dy), g, be.typedArrayFromHeap(dx));
+    const args = [be.typedArrayFromHeap(input), be.typedArrayFromHeap(dy), g, be.typedArrayFromHeap(dx)] as const;
+    const own = activeNinKernels();
+    if (own) own.maxPoolGrad(...args);
+    else maxPoolBackprop(...args);
     return dx;
   });
 }

@@ -8,14 +8,14 @@ import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers';
 import { registerWasmTrainingKernels } from '../../src/model/wasm';
 import {
-  GEMM_WASM,
+  KERNELS_WASM,
   SLICE_BYTES,
   convGeometry,
-  instantiateGemm,
-  loadGemm,
-  setGemmEnabled,
-  type GemmKernel,
-} from '../../src/model/wasm/gemm-module';
+  instantiateNinKernels,
+  loadNinKernels,
+  setNinKernelsEnabled,
+  type NinKernels,
+} from '../../src/model/wasm/nin-kernels';
 import { relErr } from './wasm-helpers';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
@@ -69,9 +69,9 @@ function onCpu(arrays: Array<[Float32Array, number[]]>, f: (...t: tf.Tensor[]) =
   return tf.tidy(() => f(...arrays.map(([a, s]) => tf.tensor(a, s))).dataSync() as Float32Array);
 }
 
-function kernel(): GemmKernel {
-  const { kernel: k, reason } = loadGemm();
-  assert.ok(k, `nin-gemm did not load: ${reason}`);
+function kernel(): NinKernels {
+  const { kernel: k, reason } = loadNinKernels();
+  assert.ok(k, `nin-kernels did not load: ${reason}`);
   return k;
 }
 
@@ -92,7 +92,7 @@ function* transpositions(): Generator<[boolean, boolean, number]> {
   for (const ta of [false, true]) for (const tb of [false, true]) for (const slice of SLICES) yield [ta, tb, slice];
 }
 
-describe('nin-gemm.wasm, the fused multiply-add matrix kernel, against the cpu reference kernels', () => {
+describe('nin-kernels.wasm (fused multiply-add products, SIMD gradient loops) against the cpu reference kernels', () => {
   before(async () => {
     await tf.setBackend('cpu');
   });
@@ -102,16 +102,19 @@ describe('nin-gemm.wasm, the fused multiply-add matrix kernel, against the cpu r
   });
 
   it('says why when it cannot load: no file, a corrupt file, or turned off', () => {
-    const empty = mkdtempSync(join(tmpdir(), 'nin-gemm-'));
-    assert.match(instantiateGemm(empty).reason ?? '', /nin-gemm\.wasm could not be read/);
-    const corrupt = mkdtempSync(join(tmpdir(), 'nin-gemm-'));
-    writeFileSync(join(corrupt, GEMM_WASM), Buffer.from('\0asm not really'));
-    assert.match(instantiateGemm(corrupt).reason ?? '', /nin-gemm\.wasm does not load in this runtime.*relaxed SIMD/);
-    process.env.NIN_WASM_GEMM = '0';
+    const empty = mkdtempSync(join(tmpdir(), 'nin-kernels-'));
+    assert.match(instantiateNinKernels(empty).reason ?? '', /nin-kernels\.wasm could not be read/);
+    const corrupt = mkdtempSync(join(tmpdir(), 'nin-kernels-'));
+    writeFileSync(join(corrupt, KERNELS_WASM), Buffer.from('\0asm not really'));
+    assert.match(
+      instantiateNinKernels(corrupt).reason ?? '',
+      /nin-kernels\.wasm does not load in this runtime.*relaxed SIMD/,
+    );
+    process.env.NIN_WASM_KERNELS = '0';
     try {
-      assert.match(instantiateGemm().reason ?? '', /turned off by NIN_WASM_GEMM=0/);
+      assert.match(instantiateNinKernels().reason ?? '', /turned off by NIN_WASM_KERNELS=0/);
     } finally {
-      delete process.env.NIN_WASM_GEMM;
+      delete process.env.NIN_WASM_KERNELS;
     }
   });
 
@@ -189,12 +192,78 @@ describe('nin-gemm.wasm, the fused multiply-add matrix kernel, against the cpu r
       }
     });
   }
+
+  it('sumRows: per-channel sums over every row, whole and in slices', () => {
+    const [rows, c] = [1001, 7];
+    const x = random([rows, c], 7);
+    const ref = new Float64Array(c);
+    for (let i = 0; i < x.length; i++) ref[i % c] += x[i];
+    for (const slice of SLICES) {
+      const out = new Float32Array(c).fill(Number.NaN);
+      withSlices(slice, () => kernel().sumRows(x, c, out));
+      const e = relErr(out, ref);
+      assert.ok(e < 1e-6, `slices of ${slice} bytes: relative error ${e}`);
+    }
+  });
+
+  for (const [k, s, pad] of [
+    [3, 2, 'valid'],
+    [2, 2, 'same'],
+    [3, 1, 'same'],
+  ] as const) {
+    it(`maxPoolGrad ${k}x${k} stride ${s} ${pad} after a ReLU (ties at 0), 4 + 2 channels, whole and in slices`, () => {
+      const shape = [3, 9, 8, 6];
+      const x = onCpu([[random(shape, 8), shape]], (a) => tf.relu(a));
+      const g = tf.backend_util.computePool2DInfo(shape as [number, number, number, number], k, s, 1, pad);
+      const dy = random(g.outShape, 9);
+      const ref = onCpu(
+        [
+          [x, shape],
+          [dy, g.outShape],
+        ],
+        (a, b) =>
+          tf
+            .engine()
+            .runKernel(
+              'MaxPoolGrad',
+              { dy: b, input: a, output: tf.maxPool(a as tf.Tensor4D, k, s, pad) },
+              { filterSize: k, strides: s, pad },
+            ) as tf.Tensor,
+      );
+      const geometry = {
+        n: 3,
+        h: 9,
+        w: 8,
+        c: 6,
+        oh: g.outHeight,
+        ow: g.outWidth,
+        kh: k,
+        kw: k,
+        sh: s,
+        sw: s,
+        padTop: g.padInfo.top,
+        padLeft: g.padInfo.left,
+      };
+      for (const slice of SLICES) {
+        const dx = new Float32Array(x.length).fill(Number.NaN);
+        withSlices(slice, () => kernel().maxPoolGrad(x, dy, geometry, dx));
+        // Same positions (the tie rule), same sums up to the order overlapping windows add in.
+        assert.deepEqual(
+          Array.from(dx, (v) => v !== 0),
+          Array.from(ref, (v) => v !== 0),
+          `slices of ${slice} bytes: positions`,
+        );
+        const e = relErr(dx, ref);
+        assert.ok(e < 1e-6, `slices of ${slice} bytes: relative error ${e}`);
+      }
+    });
+  }
 });
 
-describe('the wasm backend runs its convolutions on nin-gemm', () => {
+describe('the wasm backend runs its convolutions on nin-kernels', () => {
   before(() => registerWasmTrainingKernels('wasm'));
   after(async () => {
-    setGemmEnabled(true);
+    setNinKernelsEnabled(true);
     await tf.setBackend('cpu');
   });
 
@@ -204,7 +273,7 @@ describe('the wasm backend runs its convolutions on nin-gemm', () => {
     const k = kernel();
     const original = k.conv2d;
     let calls = 0;
-    k.conv2d = function (...args: Parameters<GemmKernel['conv2d']>) {
+    k.conv2d = function (...args: Parameters<NinKernels['conv2d']>) {
       calls++;
       return original.apply(this, args);
     };
@@ -216,15 +285,15 @@ describe('the wasm backend runs its convolutions on nin-gemm', () => {
     return calls;
   }
 
-  it('Conv2D and the stride-1 input gradient go to nin-gemm, and back to XNNPACK when it is off', async () => {
+  it('Conv2D and the stride-1 input gradient go to nin-kernels, and back to XNNPACK when it is off', async () => {
     const x = () => tf.randomNormal([2, 8, 8, 4], 0, 1, 'float32', 1) as tf.Tensor4D;
     const w = () => tf.randomNormal([3, 3, 4, 5], 0, 1, 'float32', 2) as tf.Tensor4D;
     const gradX = () => tf.grad((a: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, w(), 1, 'same')))(x());
     assert.equal(await conv2dCalls(() => tf.conv2d(x(), w(), 1, 'same')), 1);
     assert.equal(await conv2dCalls(gradX), 2); // the forward conv and dx as a conv of dy
-    setGemmEnabled(false);
+    setNinKernelsEnabled(false);
     assert.equal(await conv2dCalls(() => tf.conv2d(x(), w(), 1, 'same')), 0);
-    setGemmEnabled(true);
+    setNinKernelsEnabled(true);
   });
 
   it('FusedConv2D with bias and ReLU (inference) matches the cpu backend', async () => {

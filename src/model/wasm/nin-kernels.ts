@@ -1,23 +1,26 @@
 /**
- * Loads nin-gemm.wasm (compiled from asm/gemm.ts by the build) and runs its matrix products
- * on Float32Arrays. The module has its own memory: operands are copied in and results out,
- * which costs ~1% of a NiN convolution and keeps tfjs's heap out of reach of our code.
+ * Loads nin-kernels.wasm (compiled from asm/ by the build) and runs its kernels on
+ * Float32Arrays: the matrix product behind convolutions, and SIMD loops for the bias and
+ * max-pooling gradients. The module has its own memory: operands are copied in and results
+ * out, which costs ~1% of a NiN convolution and keeps tfjs's heap out of reach of our code.
  *
  * It needs WebAssembly relaxed SIMD (fused multiply-add): on by default in V8 11.4+ (VS Code's
  * Electron, Node 22), behind a flag in Node 20's V8 11.3, which we set at runtime (it only
- * enables that wasm feature). Where it still does not validate, `loadGemm` says why and the
- * caller keeps XNNPACK's kernels. NIN_WASM_GEMM=0 turns it off, to measure the difference.
+ * enables that wasm feature). Where it still does not compile, `loadNinKernels` says why and
+ * the callers keep XNNPACK and the JavaScript loops. NIN_WASM_KERNELS=0 turns it off, to
+ * measure the difference.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import * as tf from '@tensorflow/tfjs-core';
 import { findWasmDir } from '../wasmAssets';
+import type { PoolGeometry } from './js-kernels';
 
 /** File name of the compiled kernel in out/wasm/. */
-export const GEMM_WASM = 'nin-gemm.wasm';
+export const KERNELS_WASM = 'nin-kernels.wasm';
 
-/** Operand layouts, as asm/gemm.ts numbers them. */
+/** Operand layouts of gemm, as asm/gemm.ts numbers them. */
 const ROW = 0;
 const COL = 1;
 const IM2COL = 2;
@@ -63,7 +66,7 @@ export function convGeometry(info: tf.backend_util.Conv2DInfo): ConvGeometry {
   };
 }
 
-interface GemmExports {
+interface KernelExports {
   memory: WebAssembly.Memory;
   workspaceBytes(): number;
   setConv(
@@ -95,6 +98,8 @@ interface GemmExports {
     ws: number,
   ): void;
   transpose(src: number, rows: number, cols: number, dst: number): void;
+  sumRows(x: number, m: number, c: number, out: number, acc: number, accumulate: boolean): void;
+  maxPoolGrad(...args: number[]): void;
 }
 
 /**
@@ -111,14 +116,14 @@ function sliceItems(count: number, perItem: number, fixed: number, budget: numbe
   return Math.max(1, Math.min(count, Math.floor((budget - fixed) / perItem)));
 }
 
-/** The FMA matrix kernel of one thread. */
-export class GemmKernel {
+/** The kernels of one thread. */
+export class NinKernels {
   private readonly ws = 64;
   private readonly base: number;
   /** The slice budget (tests lower it to cover slicing with small operands). */
   sliceBytes = SLICE_BYTES;
 
-  constructor(private readonly e: GemmExports) {
+  constructor(private readonly e: KernelExports) {
     this.base = align(this.ws + e.workspaceBytes());
   }
 
@@ -241,6 +246,35 @@ export class GemmKernel {
     }
     this.take(oo, out);
   }
+
+  /** out[j] = sum over the rows of x[rows, c] (float64 accumulation), a slice of rows at a time. */
+  sumRows(x: Float32Array, c: number, out: Float32Array): void {
+    const rows = c ? x.length / c : 0;
+    const step = sliceItems(rows, c * 4, c * 12, this.sliceBytes);
+    const [xo, oo, acc] = this.place([step * c, c, 2 * c]);
+    if (rows === 0) out.fill(0);
+    for (let r = 0; r < rows; r += step) {
+      const m = Math.min(step, rows - r);
+      this.put(xo, x.subarray(r * c, (r + m) * c));
+      this.e.sumRows(xo, m, c, oo, acc, r > 0);
+    }
+    if (rows) this.take(oo, out);
+  }
+
+  /** dx of a max pooling (first maximum of each window, row-major), a slice of images at a time. */
+  maxPoolGrad(x: Float32Array, dy: Float32Array, g: PoolGeometry, dx: Float32Array): void {
+    const inPer = g.h * g.w * g.c;
+    const outPer = g.oh * g.ow * g.c;
+    const step = sliceItems(g.n, (2 * inPer + outPer) * 4, 0, this.sliceBytes);
+    const [xo, dyo, dxo] = this.place([step * inPer, step * outPer, step * inPer]);
+    for (let b = 0; b < g.n; b += step) {
+      const nb = Math.min(step, g.n - b);
+      this.put(xo, x.subarray(b * inPer, (b + nb) * inPer));
+      this.put(dyo, dy.subarray(b * outPer, (b + nb) * outPer));
+      this.e.maxPoolGrad(xo, dyo, dxo, nb, g.h, g.w, g.c, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft);
+      this.take(dxo, dx.subarray(b * inPer, (b + nb) * inPer));
+    }
+  }
 }
 
 /** A 1x1 convolution that reads its input as a plain [pixels, channels] matrix. */
@@ -251,8 +285,8 @@ function isPointwise(g: ConvGeometry): boolean {
 }
 
 /** The kernel of this thread, or why there is none. */
-export type GemmLoad =
-  | { readonly kernel: GemmKernel; readonly reason?: undefined }
+export type NinKernelsLoad =
+  | { readonly kernel: NinKernels; readonly reason?: undefined }
   | { readonly kernel?: undefined; readonly reason: string };
 
 /**
@@ -260,13 +294,13 @@ export type GemmLoad =
  * by whichever bundle registers them first (each test file is its own bundle with its own
  * copy of this module), so the switch and the instance must be the same for every copy.
  */
-interface GemmState {
-  loaded?: GemmLoad;
+interface KernelsState {
+  loaded?: NinKernelsLoad;
   enabled: boolean;
 }
-const STATE = Symbol.for('nin-vscode.gemm');
-function state(): GemmState {
-  const g = globalThis as unknown as Record<symbol, GemmState | undefined>;
+const STATE = Symbol.for('nin-vscode.kernels');
+function state(): KernelsState {
+  const g = globalThis as unknown as Record<symbol, KernelsState | undefined>;
   return (g[STATE] ??= { enabled: true });
 }
 
@@ -282,39 +316,39 @@ function compile(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module {
   return new WebAssembly.Module(bytes);
 }
 
-/** Read, compile and instantiate the module (exported for tests; use loadGemm). */
-export function instantiateGemm(dir?: string): GemmLoad {
-  if (process.env.NIN_WASM_GEMM === '0') return { reason: 'turned off by NIN_WASM_GEMM=0' };
+/** Read, compile and instantiate the module (exported for tests; use loadNinKernels). */
+export function instantiateNinKernels(dir?: string): NinKernelsLoad {
+  if (process.env.NIN_WASM_KERNELS === '0') return { reason: 'turned off by NIN_WASM_KERNELS=0' };
   const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
   let bytes: Uint8Array<ArrayBuffer>;
   try {
-    bytes = new Uint8Array(readFileSync(join(dir ?? findWasmDir(GEMM_WASM), GEMM_WASM)));
+    bytes = new Uint8Array(readFileSync(join(dir ?? findWasmDir(KERNELS_WASM), KERNELS_WASM)));
   } catch (e) {
-    return { reason: `${GEMM_WASM} could not be read (${message(e)})` };
+    return { reason: `${KERNELS_WASM} could not be read (${message(e)})` };
   }
   try {
     const instance = new WebAssembly.Instance(compile(bytes), {});
-    return { kernel: new GemmKernel(instance.exports as unknown as GemmExports) };
+    return { kernel: new NinKernels(instance.exports as unknown as KernelExports) };
   } catch (e) {
     return {
-      reason: `${GEMM_WASM} does not load in this runtime, which needs WebAssembly relaxed SIMD (${message(e)})`,
+      reason: `${KERNELS_WASM} does not load in this runtime, which needs WebAssembly relaxed SIMD (${message(e)})`,
     };
   }
 }
 
-/** Load the kernel once per thread (`dir`: where nin-gemm.wasm is, default out/wasm/). */
-export function loadGemm(dir?: string): GemmLoad {
+/** Load the kernel once per thread (`dir`: where nin-kernels.wasm is, default out/wasm/). */
+export function loadNinKernels(dir?: string): NinKernelsLoad {
   const st = state();
-  st.loaded ??= instantiateGemm(dir);
+  st.loaded ??= instantiateNinKernels(dir);
   return st.loaded;
 }
 
-/** Route kernels to XNNPACK (false) or back to nin-gemm (true): for tests and A/B timing. */
-export function setGemmEnabled(on: boolean): void {
+/** Route kernels to XNNPACK (false) or back to nin-kernels (true): for tests and A/B timing. */
+export function setNinKernelsEnabled(on: boolean): void {
   state().enabled = on;
 }
 
 /** The kernel the overrides should use now, if any. */
-export function activeGemm(): GemmKernel | undefined {
-  return state().enabled ? loadGemm().kernel : undefined;
+export function activeNinKernels(): NinKernels | undefined {
+  return state().enabled ? loadNinKernels().kernel : undefined;
 }
