@@ -55,8 +55,8 @@ async function tryWasm(): Promise<string | undefined> {
 async function wasmFlavour(): Promise<string> {
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT').catch(() => false);
   const base = simd ? 'WebAssembly with XNNPACK SIMD kernels' : 'WebAssembly with XNNPACK, no SIMD in this runtime (slower)';
-  const gemm = loadNinKernels();
-  return gemm.kernel ? `${base} and fused multiply-add convolutions (relaxed SIMD)` : `${base}; convolutions without fused multiply-add: ${gemm.reason}`;
+  const own = loadNinKernels();
+  return own.kernel ? `${base} and fused multiply-add convolutions (relaxed SIMD)` : `${base}; convolutions without fused multiply-add: ${own.reason}`;
 }
 
 async function useCpu(): Promise<void> {

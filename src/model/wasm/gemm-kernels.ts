@@ -26,17 +26,17 @@ function convInfo(
   filter: Info,
   info: tf.backend_util.Conv2DInfo,
 ): Info | undefined {
-  const gemm = activeNinKernels();
-  if (!gemm) return undefined;
+  const own = activeNinKernels();
+  if (!own) return undefined;
   const be = backend as unknown as HeapBackend;
   const out = be.makeOutput([...info.outShape], 'float32');
   // Views after makeOutput: an allocation may grow (and so detach) the wasm heap.
-  gemm.conv2d(be.typedArrayFromHeap(x), be.typedArrayFromHeap(filter), convGeometry(info), be.typedArrayFromHeap(out));
+  own.conv2d(be.typedArrayFromHeap(x), be.typedArrayFromHeap(filter), convGeometry(info), be.typedArrayFromHeap(out));
   return out;
 }
 
 /** out += bias per channel (last axis), then ReLU when asked. */
-export function biasActivation(out: Float32Array, bias: Float32Array | undefined, relu: boolean): void {
+function biasActivation(out: Float32Array, bias: Float32Array | undefined, relu: boolean): void {
   const c = bias?.length ?? 1;
   for (let i = 0; i < out.length; i += c) {
     for (let j = 0; j < c; j++) {
@@ -75,11 +75,11 @@ export function gemmFilterGradient(
   dy: Info,
   info: tf.backend_util.Conv2DInfo,
 ): Info | undefined {
-  const gemm = activeNinKernels();
-  if (!gemm || x.dtype !== 'float32' || dy.dtype !== 'float32') return undefined;
+  const own = activeNinKernels();
+  if (!own || x.dtype !== 'float32' || dy.dtype !== 'float32') return undefined;
   const be = backend as unknown as HeapBackend;
   const out = be.makeOutput([info.filterHeight, info.filterWidth, info.inChannels, info.outChannels], 'float32');
-  gemm.filterGrad(be.typedArrayFromHeap(x), be.typedArrayFromHeap(dy), convGeometry(info), be.typedArrayFromHeap(out));
+  own.filterGrad(be.typedArrayFromHeap(x), be.typedArrayFromHeap(dy), convGeometry(info), be.typedArrayFromHeap(out));
   return out;
 }
 
@@ -91,8 +91,8 @@ export function gemmMatMul(
   transA: boolean,
   transB: boolean,
 ): Info | undefined {
-  const gemm = activeNinKernels();
-  if (!gemm || a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
+  const own = activeNinKernels();
+  if (!own || a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
   if (size(a.shape.slice(0, -2)) !== 1 || size(b.shape.slice(0, -2)) !== 1) return undefined;
   const [ar, ac] = a.shape.slice(-2);
   const [br, bc] = b.shape.slice(-2);
@@ -102,7 +102,7 @@ export function gemmMatMul(
   const lead = a.shape.length >= b.shape.length ? a.shape.slice(0, -2) : b.shape.slice(0, -2);
   const be = backend as unknown as HeapBackend;
   const out = be.makeOutput([...lead, m, n], 'float32');
-  gemm.matMul(be.typedArrayFromHeap(a), be.typedArrayFromHeap(b), m, n, k, transA, transB, be.typedArrayFromHeap(out));
+  own.matMul(be.typedArrayFromHeap(a), be.typedArrayFromHeap(b), m, n, k, transA, transB, be.typedArrayFromHeap(out));
   return out;
 }
 

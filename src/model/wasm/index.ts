@@ -1,6 +1,7 @@
 /**
- * Everything the wasm backend needs to train NiN fast: the missing Conv2DBackpropFilter and
- * the XNNPACK-backed overrides of the slow gradient kernels.
+ * Everything the wasm backend needs to train NiN fast: the missing Conv2DBackpropFilter, our
+ * nin-kernels.wasm (FMA convolutions, SIMD gradient loops) where it loads, and the overrides
+ * of the slow gradient kernels that fall back to XNNPACK and JavaScript where it does not.
  */
 import { registerConv2DBackpropFilter } from './conv2d-backprop-filter';
 import { installFastTrainingKernels } from './fast-kernels';
