@@ -16,9 +16,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { gemmMatMul } from './gemm-kernels';
 import { flippedFilterInfo } from './js-kernels';
-import { KernelRunner, nhwcConvInfo, overrideKernel, type Attrs, type Info } from './runner';
-
-const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+import { KernelRunner, nhwcConvInfo, overrideKernel, unbatchedLead, type Attrs, type Info } from './runner';
 
 function installBatchMatMul(backendName: string): void {
   overrideKernel('BatchMatMul', backendName, ({ inputs, backend, attrs }, original) => {
@@ -29,7 +27,8 @@ function installBatchMatMul(backendName: string): void {
     if (!transposeA && !transposeB) return undefined;
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
     // Only unbatched products reach XNNPACK in the original either; leave batched ones be.
-    if (size(a.shape.slice(0, -2)) !== 1 || size(b.shape.slice(0, -2)) !== 1) return undefined;
+    const lead = unbatchedLead(a, b);
+    if (!lead) return undefined;
     const k = new KernelRunner(backendName, backend);
     const [ar, ac] = a.shape.slice(-2);
     const [br, bc] = b.shape.slice(-2);
@@ -38,7 +37,6 @@ function installBatchMatMul(backendName: string): void {
     const m = transposeA ? ac : ar;
     const n = transposeB ? br : bc;
     const out = k.call(original, { a: k.reshape(a2, [1, a2.shape[0], a2.shape[1]]), b: k.reshape(b2, [1, b2.shape[0], b2.shape[1]]) }, { transposeA: false, transposeB: false });
-    const lead = a.shape.length >= b.shape.length ? a.shape.slice(0, -2) : b.shape.slice(0, -2);
     return k.release(k.reshape(out, [...lead, m, n]));
   });
 }

@@ -8,9 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { activeNinKernels, convGeometry, loadNinKernels } from './nin-kernels';
-import { nhwcConvInfo, overrideKernel, type HeapBackend, type Info } from './runner';
-
-const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+import { nhwcConvInfo, overrideKernel, unbatchedLead, type HeapBackend, type Info } from './runner';
 
 /** The conv geometry of NHWC float32 operands, or undefined for any other layout. */
 function forwardInfo(x: Info, filter: Info, attrs: tf.Conv2DAttrs): tf.backend_util.Conv2DInfo | undefined {
@@ -59,7 +57,10 @@ function installFusedConv2D(backendName: string): void {
     const a = attrs as unknown as tf.FusedConv2DAttrs;
     if ((a.activation !== 'linear' && a.activation !== 'relu') || preluActivationWeights) return undefined;
     const info = forwardInfo(x, filter, a);
-    if (!info || (bias && (bias.dtype !== 'float32' || size(bias.shape) !== info.outChannels))) return undefined;
+    if (!info) return undefined;
+    const perChannel = (t: Info): boolean =>
+      t.dtype === 'float32' && tf.util.sizeFromShape(t.shape) === info.outChannels;
+    if (bias && !perChannel(bias)) return undefined;
     const out = convInfo(backend, x, filter, info);
     if (!out) return undefined;
     const be = backend as unknown as HeapBackend;
@@ -93,13 +94,13 @@ export function gemmMatMul(
 ): Info | undefined {
   const own = activeNinKernels();
   if (!own || a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
-  if (size(a.shape.slice(0, -2)) !== 1 || size(b.shape.slice(0, -2)) !== 1) return undefined;
+  const lead = unbatchedLead(a, b);
+  if (!lead) return undefined;
   const [ar, ac] = a.shape.slice(-2);
   const [br, bc] = b.shape.slice(-2);
   const [m, k] = transA ? [ac, ar] : [ar, ac];
   const n = transB ? br : bc;
   if ((transB ? bc : br) !== k) return undefined;
-  const lead = a.shape.length >= b.shape.length ? a.shape.slice(0, -2) : b.shape.slice(0, -2);
   const be = backend as unknown as HeapBackend;
   const out = be.makeOutput([...lead, m, n], 'float32');
   own.matMul(be.typedArrayFromHeap(a), be.typedArrayFromHeap(b), m, n, k, transA, transB, be.typedArrayFromHeap(out));
@@ -107,13 +108,11 @@ export function gemmMatMul(
 }
 
 /**
- * Install the forward convolutions on the kernel (idempotent; the gradient and matMul paths
- * are called from their own overrides). Returns why not when the kernel does not load here.
+ * Install the forward convolutions on the kernel where it loads (idempotent; the gradient and
+ * matMul paths are called from their own overrides; the backend line says why when it does not).
  */
-export function installNinKernelss(backendName = 'wasm'): string | undefined {
-  const { kernel, reason } = loadNinKernels();
-  if (!kernel) return reason;
+export function installGemmKernels(backendName = 'wasm'): void {
+  if (!loadNinKernels().kernel) return;
   installConv2D(backendName);
   installFusedConv2D(backendName);
-  return undefined;
 }

@@ -5,13 +5,13 @@
  */
 import { registerConv2DBackpropFilter } from './conv2d-backprop-filter';
 import { installFastTrainingKernels } from './fast-kernels';
-import { installNinKernelss } from './gemm-kernels';
+import { installGemmKernels } from './gemm-kernels';
 import { installJsKernels } from './js-kernels';
 
 /** Register the training kernels on the wasm backend (idempotent; after importing tfjs-backend-wasm). */
 export function registerWasmTrainingKernels(backendName = 'wasm'): void {
   registerConv2DBackpropFilter(backendName);
-  installNinKernelss(backendName);
+  installGemmKernels(backendName);
   installFastTrainingKernels(backendName);
   installJsKernels(backendName);
 }

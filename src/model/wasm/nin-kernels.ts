@@ -148,8 +148,14 @@ export class NinKernels {
     out.set(new Float32Array(this.e.memory.buffer, offset, out.length));
   }
 
-  private setConv(g: ConvGeometry): void {
+  /**
+   * How gemm reads the patches of x: a 1x1 convolution's are x itself, a [pixels, c] matrix;
+   * any other's are gathered while packing, from the geometry set here.
+   */
+  private patches(g: ConvGeometry): { mode: number; ld: number } {
+    if (isPointwise(g)) return { mode: ROW, ld: g.c };
     this.e.setConv(g.h, g.w, g.c, g.oh, g.ow, g.kw, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw);
+    return { mode: IM2COL, ld: 0 };
   }
 
   /** out[n,oh,ow,co] = conv(x[n,h,w,c], filter[kh,kw,c,co]), a slice of images at a time. */
@@ -161,14 +167,11 @@ export class NinKernels {
     const [xo, fo, oo] = this.place([step * inPer, filter.length, step * outPer]);
     this.put(fo, filter);
     const k = g.kh * g.kw * g.c;
-    const pointwise = isPointwise(g);
-    if (!pointwise) this.setConv(g);
+    const p = this.patches(g);
     for (let b = 0; b < g.n; b += step) {
       const nb = Math.min(step, g.n - b);
       this.put(xo, x.subarray(b * inPer, (b + nb) * inPer));
-      const m = nb * g.oh * g.ow;
-      if (pointwise) this.e.gemm(m, g.co, k, ROW, xo, g.c, ROW, fo, g.co, oo, false, this.ws);
-      else this.e.gemm(m, g.co, k, IM2COL, xo, 0, ROW, fo, g.co, oo, false, this.ws);
+      this.e.gemm(nb * g.oh * g.ow, g.co, k, p.mode, xo, p.ld, ROW, fo, g.co, oo, false, this.ws);
       this.take(oo, out.subarray(b * outPer, (b + nb) * outPer));
     }
   }
@@ -188,15 +191,12 @@ export class NinKernels {
     }
     const step = sliceItems(g.n, (inPer + dyPer) * 4, out.length * 8, this.sliceBytes);
     const [xo, dyo, to, oo] = this.place([step * inPer, step * dyPer, out.length, out.length]);
-    const pointwise = isPointwise(g);
-    if (!pointwise) this.setConv(g);
+    const p = this.patches(g);
     for (let b = 0; b < g.n; b += step) {
       const nb = Math.min(step, g.n - b);
       this.put(xo, x.subarray(b * inPer, (b + nb) * inPer));
       this.put(dyo, dy.subarray(b * dyPer, (b + nb) * dyPer));
-      const m = nb * g.oh * g.ow;
-      if (pointwise) this.e.gemm(g.co, k, m, COL, dyo, g.co, ROW, xo, g.c, to, b > 0, this.ws);
-      else this.e.gemm(g.co, k, m, COL, dyo, g.co, IM2COL, xo, 0, to, b > 0, this.ws);
+      this.e.gemm(g.co, k, nb * g.oh * g.ow, COL, dyo, g.co, p.mode, xo, p.ld, to, b > 0, this.ws);
     }
     this.e.transpose(to, g.co, k, oo);
     this.take(oo, out);

@@ -26,6 +26,16 @@ export function nhwcConvInfo(inShape: readonly number[], filterShape: readonly n
   return tf.backend_util.computeConv2DInfo(inShape as Shape4, filterShape as Shape4, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
 }
 
+/**
+ * The leading (batch) shape of a product of `a` and `b` when both are unbatched (every
+ * leading dimension 1), else undefined: only those reach XNNPACK or nin-kernels.
+ */
+export function unbatchedLead(a: Info, b: Info): number[] | undefined {
+  const single = (x: Info): boolean => tf.util.sizeFromShape(x.shape.slice(0, -2)) === 1;
+  if (!single(a) || !single(b)) return undefined;
+  return a.shape.length >= b.shape.length ? a.shape.slice(0, -2) : b.shape.slice(0, -2);
+}
+
 /** Kernel attributes as tfjs passes them. */
 export type Attrs = Record<string, unknown>;
 /** A kernel function as registered with tfjs. */
