@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { mixSeed } from './data/batches';
 import { inferShapes, type ShapeReport } from './shapes';
 import type { NinSpec } from './spec';
 
@@ -89,5 +90,17 @@ export function crossEntropy(labels: tf.Tensor1D, logits: tf.Tensor2D): tf.Scala
   return tf.tidy(() => {
     const oneHot = tf.oneHot(tf.cast(labels, 'int32'), logits.shape[1]);
     return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
+  });
+}
+
+/**
+ * Fix the masks of every Dropout layer of `model` for the next forward pass from `seed`. tfjs
+ * draws an unseeded dropout mask from Math.random, which made two runs of one config differ;
+ * the engine derives `seed` from the run's seed and the step's position, so a run (resumed or
+ * not) draws the same masks every time. tfjs treats a seed of 0 as "none", hence `|| 1`.
+ */
+export function seedDropout(model: tfl.LayersModel, seed: number): void {
+  model.layers.forEach((layer, i) => {
+    if (layer.getClassName() === 'Dropout') (layer as unknown as { seed: number }).seed = mixSeed(seed, i) || 1;
   });
 }

@@ -12,6 +12,9 @@ import {
   writeCheckpoint,
 } from '../../src/model/train/checkpoint';
 import { runTraining, type EngineHooks } from '../../src/model/train/engine';
+import * as tf from '@tensorflow/tfjs-core';
+import { buildNetwork, seedDropout } from '../../src/model/network';
+import { presetSpec } from '../../src/model/spec';
 
 /** Collects a run's events and validates each one as the host would. */
 function recorder(
@@ -114,6 +117,35 @@ describe('training engine on real Fashion-MNIST (wasm, small subsets)', () => {
     );
     assert.equal(readCheckpoint(join(dir, 'checkpoints', 'epoch-0014.ckpt')).state.optimizer.length, 49);
     assert.deepEqual(readdirSync(join(dir, 'model')).sort(), ['README.md', 'model.json', 'weights.bin']);
+  });
+
+  it('one seed, one run: the same config trains to bit-identical losses twice (init, subsets, shuffles and dropout seeded); another seed differs', async () => {
+    const losses = async (seed: number): Promise<number[]> => {
+      const r = recorder();
+      assert.equal(await runTraining(base({ seed, limitTrain: 96 }), undefined, r), 'done');
+      return [...of(r.events, 'batch').map((b) => b.loss), ...of(r.events, 'epoch').map((e) => e.trainLoss)];
+    };
+    const [a, b, other] = [await losses(3), await losses(3), await losses(4)];
+    assert.equal(a.length, 8, 'every batch (3 per epoch) and epoch reported');
+    assert.deepEqual(b, a, 'same seed, same losses');
+    assert.notDeepEqual(other, a, 'another seed draws other weights and orders');
+  });
+
+  it('the dropout masks of a step follow its seed alone', () => {
+    const model = buildNetwork(presetSpec('compact')).model;
+    const x = tf.ones([4, 28, 28, 1]);
+    const train = (seed: number): Float32Array => {
+      seedDropout(model, seed);
+      return tf.tidy(() => (model.apply(x, { training: true }) as tf.Tensor).dataSync() as Float32Array);
+    };
+    try {
+      const [a, b, c] = [train(5), train(5), train(6)];
+      assert.deepEqual(b, a);
+      assert.notDeepEqual(c, a);
+    } finally {
+      x.dispose();
+      model.dispose();
+    }
   });
 
   it('stops within one batch with a checkpoint, resumes from it, and refuses a different recipe or a finished run', async () => {

@@ -62,7 +62,7 @@ describe('data-parallel training over worker threads (wasm)', () => {
     const p = await DataParallelStepper.create(b, { spec: SPEC, backend: name, threads: 2 });
     try {
       assert.equal(p.threads, 2);
-      const r = await p.step(optB, xs, labels, n);
+      const r = await p.step(optB, xs, labels, n, 1);
       assert.ok(Math.abs(r.loss - lossA) < 1e-5 * lossA, `loss ${r.loss} vs ${lossA}`);
       assert.ok(r.correct >= 0 && r.correct <= n);
       const wa = a.getWeights().map((w) => w.dataSync() as Float32Array);
@@ -76,8 +76,8 @@ describe('data-parallel training over worker threads (wasm)', () => {
       // Further steps leave both threads' tensor counts where the first step left them.
       const mid = tf.memory().numTensors;
       const replica = p.replicaTensors();
-      await p.step(optB, xs, labels, n);
-      await p.step(optB, xs, labels, n);
+      await p.step(optB, xs, labels, n, 1);
+      await p.step(optB, xs, labels, n, 1);
       assert.equal(tf.memory().numTensors, mid);
       assert.equal(p.replicaTensors(), replica);
     } finally {
@@ -119,8 +119,8 @@ describe('data-parallel training over worker threads (wasm)', () => {
         const losses: number[][] = [[], []];
         let live = 0;
         for (let s = 0; s < 3; s++) {
-          losses[0].push((await one.step(x, labels, n)).loss);
-          losses[1].push((await two.step(x, labels, n)).loss);
+          losses[0].push((await one.step(x, labels, n, 1)).loss);
+          losses[1].push((await two.step(x, labels, n, 1)).loss);
           if (s === 1) live = two.liveTensors();
         }
         assert.equal(two.liveTensors(), live);
@@ -134,8 +134,8 @@ describe('data-parallel training over worker threads (wasm)', () => {
         });
         // A checkpoint of one restores into the other.
         await two.setState(a);
-        const after = await two.step(x, labels, n);
-        const ref = await one.step(x, labels, n);
+        const after = await two.step(x, labels, n, 1);
+        const ref = await one.step(x, labels, n, 1);
         assert.ok(Math.abs(after.loss - ref.loss) < 1e-4 * ref.loss);
       } finally {
         await one.dispose();

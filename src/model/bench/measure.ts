@@ -56,7 +56,7 @@ export async function measureTraining(c: BenchCase): Promise<BenchResult> {
   const ys = y.dataSync() as Int32Array;
   const step = async (): Promise<void> => {
     if (parallel) {
-      await parallel.step(optimizer, xs, ys, c.batch);
+      await parallel.step(optimizer, xs, ys, c.batch, 1);
       return;
     }
     const loss = optimizer.minimize(() => crossEntropy(y, model.apply(x, { training: true }) as tf.Tensor2D), true);

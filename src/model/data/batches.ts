@@ -50,7 +50,12 @@ export function subsetIndices(count: number, limit: number, seed: number, salt: 
 }
 
 /** Salts that keep the train subset, test subset and epoch shuffles independent. */
-export const SALT = { trainSubset: 101, testSubset: 202, epoch: 1000 } as const;
+export const SALT = { trainSubset: 101, testSubset: 202, epoch: 1000, step: 7919 } as const;
+
+/** The seed of one training step's random draws (dropout), from the run's seed and the step's place in the run. */
+export function stepSeed(seed: number, epoch: number, batch: number): number {
+  return mixSeed(mixSeed(seed, SALT.step + epoch), batch);
+}
 
 /** The order of `subset` for one epoch (1-based), reproducible from the seed. */
 export function epochOrder(subset: Int32Array, seed: number, epoch: number): Int32Array {

@@ -14,6 +14,7 @@ import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { BackendName } from '../backend-names';
+import { mixSeed } from '../data/batches';
 import type { NinSpec } from '../spec';
 import { flatSize, flatWeights, sliceGradients } from './gradients';
 import { parseFromReplica, type FromReplica, type ReplicaInit, type ToReplica } from './messages';
@@ -162,7 +163,7 @@ export class DataParallelStepper {
    * their size-weighted mean to this thread's variables. Returns the batch's mean loss and
    * correct count (before the update).
    */
-  async step(optimizer: tf.Optimizer, x: Float32Array, labels: Int32Array, n: number): Promise<{ loss: number; correct: number }> {
+  async step(optimizer: tf.Optimizer, x: Float32Array, labels: Int32Array, n: number, seed: number): Promise<{ loss: number; correct: number }> {
     const sizes = splitBatch(n, this.threads);
     const pixels = x.length / n;
     const weights = sizes.length > 1 ? flatWeights(this.vars) : undefined;
@@ -171,11 +172,11 @@ export class DataParallelStepper {
     for (let i = 1; i < sizes.length; i++) {
       const xs = x.slice(start * pixels, (start + sizes[i]) * pixels);
       const ls = labels.slice(start, start + sizes[i]);
-      answers.push(this.replicas[i - 1].request({ type: 'step', id: this.nextId++, weights: weights!, x: xs, labels: ls, n: sizes[i] }, [xs.buffer, ls.buffer]));
+      answers.push(this.replicas[i - 1].request({ type: 'step', id: this.nextId++, weights: weights!, x: xs, labels: ls, n: sizes[i], seed: mixSeed(seed, i) }, [xs.buffer, ls.buffer]));
       start += sizes[i];
     }
     // This thread's slice runs while the replicas run theirs.
-    const own = sliceGradients(this.model, this.vars, x.subarray(0, sizes[0] * pixels), labels.subarray(0, sizes[0]), sizes[0]);
+    const own = sliceGradients(this.model, this.vars, x.subarray(0, sizes[0] * pixels), labels.subarray(0, sizes[0]), sizes[0], mixSeed(seed, 0));
     const parts = [own, ...(await Promise.all(answers))];
     const total = new Float32Array(flatSize(this.vars));
     let loss = 0;

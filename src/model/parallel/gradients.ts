@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { crossEntropy } from '../network';
+import { crossEntropy, seedDropout } from '../network';
 
 /** One slice's contribution. */
 export interface SliceGradients {
@@ -19,10 +19,18 @@ export function flatSize(vars: readonly tf.Variable[]): number {
   return vars.reduce((s, v) => s + v.size, 0);
 }
 
-/** Gradients of the mean loss over `n` images at the current weights (dropout active). */
-export function sliceGradients(model: tfl.LayersModel, vars: tf.Variable[], x: Float32Array, labels: Int32Array, n: number): SliceGradients {
+/** Gradients of the mean loss over `n` images at the current weights (dropout active, its masks drawn from `seed`). */
+export function sliceGradients(
+  model: tfl.LayersModel,
+  vars: tf.Variable[],
+  x: Float32Array,
+  labels: Int32Array,
+  n: number,
+  seed: number,
+): SliceGradients {
   const [, h, w, c] = model.inputs[0].shape as number[];
   if (x.length !== n * h * w * c) throw new Error(`slice of ${n} needs ${n * h * w * c} pixels, got ${x.length}`);
+  seedDropout(model, seed);
   let correct: tf.Scalar | undefined;
   const { value, grads } = tf.tidy(() => {
     const xs = tf.tensor4d(x, [n, h, w, c]);

@@ -21,6 +21,8 @@ export interface ReplicaStep {
   readonly x: Float32Array;
   readonly labels: Int32Array;
   readonly n: number;
+  /** This slice's dropout seed. */
+  readonly seed: number;
 }
 
 /** Main thread to replica. */
@@ -64,7 +66,8 @@ export function parseToReplica(v: unknown): ToReplica {
     v.labels instanceof Int32Array &&
     isNum(v.n) &&
     v.n > 0 &&
-    v.labels.length === v.n
+    v.labels.length === v.n &&
+    isNum(v.seed)
   ) {
     return v as unknown as ReplicaStep;
   }

@@ -60,10 +60,10 @@ export class ParallelTrainer implements BatchTrainer {
     }
   }
 
-  async step(x: Float32Array, labels: Int32Array, n: number): Promise<StepResult> {
-    if (!this.stepper) return this.inner.step(x, labels, n);
+  async step(x: Float32Array, labels: Int32Array, n: number, seed: number): Promise<StepResult> {
+    if (!this.stepper) return this.inner.step(x, labels, n, seed);
     const { optimizer } = internals(this.inner); // setState may have replaced it
-    return this.stepper.step(optimizer, x, labels, n);
+    return this.stepper.step(optimizer, x, labels, n, seed);
   }
 
   predict(x: Float32Array, n: number): Promise<Predictions> {

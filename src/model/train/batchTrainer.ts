@@ -65,8 +65,11 @@ export interface BatchTrainer {
   /** The backend that actually runs, and why it was chosen (one line a user can read). */
   readonly backend: BackendName;
   readonly backendReason: string;
-  /** Forward + cross-entropy + backward + optimizer update, with dropout active. */
-  step(x: Float32Array, labels: Int32Array, n: number): Promise<StepResult>;
+  /**
+   * Forward + cross-entropy + backward + optimizer update, with dropout active; `seed` fixes this
+   * step's random draws (the dropout masks), so that one seed gives one run.
+   */
+  step(x: Float32Array, labels: Int32Array, n: number, seed: number): Promise<StepResult>;
   /** Inference (dropout off). */
   predict(x: Float32Array, n: number): Promise<Predictions>;
   /** A copy of the weights and the optimizer state (for checkpoints). */

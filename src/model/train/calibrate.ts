@@ -53,21 +53,21 @@ export async function calibrate(
     // (1.7x for seed@96 here when the timed batch came from the cold first step).
     let n = Math.min(req.batchSize, 2);
     let b = batch(n);
-    await trainer.step(b.x, b.y, n); // compiles kernels and allocates: not timed
+    await trainer.step(b.x, b.y, n, 1); // compiles kernels and allocates: not timed
     for (;;) {
       const t = performance.now();
-      await trainer.step(b.x, b.y, n);
+      await trainer.step(b.x, b.y, n, 1);
       const perImage = Math.max(1e-6, (performance.now() - t) / 1000 / n);
       const next = Math.min(req.batchSize, n * 4);
       if (next === n || perImage * next > MAX_STEP_SECONDS) break;
       n = next;
       b = batch(n);
     }
-    await trainer.step(b.x, b.y, n); // first step at the final size sets it up: not timed
+    await trainer.step(b.x, b.y, n, 1); // first step at the final size sets it up: not timed
     let steps = 0;
     const t0 = performance.now();
     while (steps < 2 || performance.now() - t0 < seconds * 1000) {
-      await trainer.step(b.x, b.y, n);
+      await trainer.step(b.x, b.y, n, 1);
       steps++;
     }
     const elapsed = (performance.now() - t0) / 1000;

@@ -16,7 +16,7 @@ import {
 } from '../protocol';
 import { inferShapes } from '../shapes';
 import { presetSpec } from '../spec';
-import { batchCount, batchIndices, epochOrder, makeBatch, SALT, subsetIndices } from '../data/batches';
+import { batchCount, batchIndices, epochOrder, makeBatch, SALT, stepSeed, subsetIndices } from '../data/batches';
 import {
   defaultCacheRoot,
   datasetCacheDir,
@@ -311,7 +311,7 @@ export async function runTraining(
       for (let b = pos.batchesDone; b < perEpoch; b++) {
         const t0 = performance.now();
         const batch = makeBatch(data.train, batchIndices(order, b, config.batchSize), config.input);
-        const r = await trainer.step(batch.x, batch.labels, batch.n);
+        const r = await trainer.step(batch.x, batch.labels, batch.n, stepSeed(config.seed, epoch, b));
         if (!Number.isFinite(r.loss))
           throw new Error(`the loss became ${r.loss} at epoch ${epoch}, batch ${b + 1}: lower the learning rate`);
         const dt = (performance.now() - t0) / 1000;

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { selectBackend } from '../backend';
-import { buildNetwork, crossEntropy } from '../network';
+import { buildNetwork, crossEntropy, seedDropout } from '../network';
 import type { OptimizerName } from '../protocol';
 import type { BatchTrainer, NamedArray, Predictions, StepResult, TrainerOptions, TrainerState } from './batchTrainer';
 import { predictClasses, saveLayersModel } from './modelIo';
@@ -30,6 +30,9 @@ function shapeText(s: readonly (number | null)[]): string {
   return `[${s.join(',')}]`;
 }
 
+/** The draw seed of weight `i`: never 0, which tfjs takes as "unseeded" (Math.random). */
+const weightSeed = (seed: number, i: number): number => seed * 1000 + i + 1;
+
 /**
  * Initialise as the article's code does, reproducibly from `seed`: every conv kernel
  * Xavier-uniform (d2l's `init_weights`), every bias PyTorch's default U(-1/sqrt(fan_in),
@@ -44,11 +47,11 @@ export function seedWeights(model: tfl.LayersModel, seed: number): void {
       const [kh, kw, ci, co] = t.shape;
       fanIn = kh * kw * ci;
       const limit = Math.sqrt(6 / (kh * kw * ci + kh * kw * co));
-      return tf.randomUniform(t.shape, -limit, limit, 'float32', seed * 1000 + i);
+      return tf.randomUniform(t.shape, -limit, limit, 'float32', weightSeed(seed, i));
     }
     // A conv's bias follows its kernel in the weight list.
     const bound = 1 / Math.sqrt(fanIn);
-    return tf.randomUniform(t.shape, -bound, bound, 'float32', seed * 1000 + i);
+    return tf.randomUniform(t.shape, -bound, bound, 'float32', weightSeed(seed, i));
   });
   model.setWeights(values);
   tf.dispose(values);
@@ -87,7 +90,8 @@ export class TfjsTrainer implements BatchTrainer {
     return tf.tensor4d(x, [n, h, w, c]);
   }
 
-  async step(x: Float32Array, labels: Int32Array, n: number): Promise<StepResult> {
+  async step(x: Float32Array, labels: Int32Array, n: number, seed: number): Promise<StepResult> {
+    seedDropout(this.model, seed);
     let correct: tf.Scalar | undefined;
     const loss = tf.tidy(() => {
       const xs = this.input(x, n);
