@@ -20,7 +20,6 @@ function files(dir, re) {
     .filter((f) => re.test(f))
     .map((f) => join(dir, f));
 }
-const existing = (list) => list.filter((f) => existsSync(join(root, f)));
 
 const nodeCommon = {
   bundle: true,
@@ -37,12 +36,9 @@ const builds = [
   {
     ...nodeCommon,
     entryPoints: {
-      ...Object.fromEntries(
-        existing(['src/extension/main.ts']).map((f) => ['extension', f]),
-      ),
-      ...Object.fromEntries(existing(['src/model/worker/main.ts']).map((f) => ['worker', f])),
-      ...Object.fromEntries(existing(['src/model/worker/replica.ts']).map((f) => ['replica', f])),
-      ...Object.fromEntries(existing(['src/model/parallel/replica.ts']).map((f) => ['parallel-replica', f])),
+      extension: 'src/extension/main.ts',
+      worker: 'src/train/worker/main.ts',
+      'parallel-replica': 'src/train/parallel/replica.ts',
       cli: 'src/cli/main.ts',
     },
     outdir: out,

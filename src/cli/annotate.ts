@@ -1,10 +1,10 @@
 /** `nin annotate FILE`: the shape analyser on a Python file, as a table or one JSON object. */
 import { readFileSync } from 'node:fs';
-import { analysePython, type Analysis } from '../model/pyshape/analyse';
-import { parseShapeText } from '../model/pyshape/inputShape';
-import { loadPythonParser } from '../model/pyshape/parser';
-import { annotations, diagnosticEnglish } from '../model/pyshape/report';
-import { formatShape } from '../model/pyshape/values';
+import { analysePython, type Analysis } from '../pyshape/analyse';
+import { parseShapeText } from '../pyshape/inputShape';
+import { loadPythonParser } from '../pyshape/parser';
+import { annotations, diagnosticEnglish } from '../pyshape/report';
+import { formatShape } from '../pyshape/values';
 import { parseFlags, printJson, UsageError } from './args';
 
 /** Usage text for `annotate`. */

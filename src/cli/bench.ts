@@ -5,9 +5,9 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { measureTraining, type BenchResult } from '../model/bench/measure';
-import { isBackendPreference, type BackendPreference } from '../model/backend-names';
-import { resolveThreads } from '../model/parallel/dataParallel';
+import { measureTraining, type BenchResult } from '../bench/measure';
+import { isBackendPreference, type BackendPreference } from '../backends/backend-names';
+import { resolveThreads } from '../train/parallel/dataParallel';
 import { isPresetName, type PresetName } from '../model/spec';
 import { intFlag, parseFlags, printJson, UsageError } from './args';
 

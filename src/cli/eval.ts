@@ -6,17 +6,17 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { selectBackend } from '../model/backend';
-import { isBackendPreference, type BackendPreference } from '../model/backend-names';
-import { SALT, subsetIndices } from '../model/data/batches';
-import { datasetCacheDir, defaultCacheRoot, loadFashionMnist } from '../model/data/fashionMnist';
+import { selectBackend } from '../backends/backend';
+import { isBackendPreference, type BackendPreference } from '../backends/backend-names';
+import { SALT, subsetIndices } from '../data/batches';
+import { datasetCacheDir, defaultCacheRoot, loadFashionMnist } from '../data/fashionMnist';
 import { CLASS_NAMES } from '../model/eval/classes';
 import { mostConfused, perClassAccuracy } from '../model/eval/confusion';
 import { presetSpec } from '../model/spec';
-import { readCheckpoint, latestCheckpoint } from '../model/train/checkpoint';
-import { evaluate, readRunConfig, RUN_FILES } from '../model/train/engine';
-import { loadLayersModelFrom, modelPredictor } from '../model/train/modelIo';
-import { TfjsTrainer } from '../model/train/tfjsTrainer';
+import { readCheckpoint, latestCheckpoint } from '../train/checkpoint';
+import { evaluate, readRunConfig, RUN_FILES } from '../train/engine';
+import { loadLayersModelFrom, modelPredictor } from '../train/modelIo';
+import { TfjsTrainer } from '../train/tfjsTrainer';
 import { parseFlags, printJson, UsageError } from './args';
 
 /** Usage text for `eval`. */

@@ -4,11 +4,11 @@
  * one JSON line instead. Exit 0 when done, 1 on error, 130 after Ctrl-C once the checkpoint
  * is written (a second Ctrl-C aborts at once).
  */
-import { isBackendPreference } from '../model/backend-names';
-import { datasetCacheDir, defaultCacheRoot } from '../model/data/fashionMnist';
-import { ARTICLE_RECIPE, OPTIMIZERS, type OptimizerName, type TrainConfig, type TrainEvent } from '../model/protocol';
+import { isBackendPreference } from '../backends/backend-names';
+import { datasetCacheDir, defaultCacheRoot } from '../data/fashionMnist';
+import { ARTICLE_RECIPE, OPTIMIZERS, type OptimizerName, type TrainConfig, type TrainEvent } from '../protocol/index';
 import { isPresetName, presetSpec } from '../model/spec';
-import { readRunConfig, runTraining } from '../model/train/engine';
+import { readRunConfig, runTraining } from '../train/engine';
 import { intFlag, parseFlags, printJson, UsageError } from './args';
 
 /** Usage text for `train`. */

@@ -3,7 +3,7 @@
  * fallbacks for the panel's commands while the panel is not registered.
  */
 import * as vscode from 'vscode';
-import { recipeConfig } from '../model/recipes';
+import { recipeConfig } from '../train/recipes';
 import { pickRecipe } from './recipesPick';
 import { COMMANDS } from './runFeed';
 import type { TrainingSession } from './session';

@@ -7,7 +7,7 @@
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import { CLASS_NAMES, CLASS_NAMES_ZH } from '../model/eval/classes';
-import { validateClassifyMessage, type ClassifyInputMessage } from '../model/protocol';
+import { validateClassifyMessage, type ClassifyInputMessage } from '../protocol/index';
 import { modelPayload, readImage, readModelFiles } from './commandsModel';
 import { webviewPage } from './webviewPage';
 import { percent } from './sessionFormat';

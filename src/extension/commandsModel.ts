@@ -7,7 +7,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { CLASS_NAMES } from '../model/eval/classes';
-import type { ClassifyInputMessage, TrainConfig } from '../model/protocol';
+import type { ClassifyInputMessage, TrainConfig } from '../protocol/index';
 import { readRunEvents } from './sessionRuns';
 
 /** A checked model folder. */

@@ -4,7 +4,7 @@
  * the extension's global storage, so a download survives workspaces and reloads.
  */
 import { join } from 'node:path';
-import { WorkerEngine } from '../model/train/workerEngine';
+import { WorkerEngine } from '../train/workerEngine';
 import type { EngineFactory } from './session';
 
 /** Creates the training engine on first use (the session calls it lazily). */

@@ -21,7 +21,7 @@ import {
   type CalibrationPoint,
   type RecipeFields,
   type RecipeId,
-} from '../model/recipes';
+} from '../train/recipes';
 import type { TrainingSession } from './session';
 import { formatDuration } from './sessionFormat';
 import { shapeProblem, type TrainingSettings } from './settings';

@@ -3,7 +3,7 @@
  * run (the training panel): the panel only listens, and acts through command IDs.
  */
 import type * as vscode from 'vscode';
-import type { TrainEvent } from '../model/protocol';
+import type { TrainEvent } from '../protocol/index';
 
 /** What a view needs from the training session. */
 export interface RunFeed {

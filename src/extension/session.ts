@@ -4,8 +4,8 @@
  * notification, the status-bar item, and the RunFeed the training panel listens to.
  */
 import * as vscode from 'vscode';
-import type { StartEvent, TrainConfig, TrainEvent, WorkerEvent } from '../model/protocol';
-import type { CalibrationRequest, TrainingEngine } from '../model/train/engineApi';
+import type { StartEvent, TrainConfig, TrainEvent, WorkerEvent } from '../protocol/index';
+import type { CalibrationRequest, TrainingEngine } from '../train/engineApi';
 import { COMMANDS, type RunFeed } from './runFeed';
 import { percent, prepareMessage, progressMessage, runFraction, statusText } from './sessionFormat';
 import { readRunEvents, summarizeEvents } from './sessionRuns';

@@ -2,8 +2,8 @@
  * Texts the training session shows (progress notification, status bar, estimates), as pure
  * functions of the events with an injected translator, so they are unit-tested in both languages.
  */
-import type { BatchEvent, PrepareEvent, StartEvent } from '../model/protocol';
-import { splitDuration } from '../model/recipes';
+import type { BatchEvent, PrepareEvent, StartEvent } from '../protocol/index';
+import { splitDuration } from '../train/recipes';
 import type { Translate } from './settings';
 
 /** `1 h 05 min`, `4 min 10 s`, `42 s` (rounded as splitDuration does). */

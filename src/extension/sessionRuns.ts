@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { validateConfig, validateEvent, type TrainConfig, type TrainEvent } from '../model/protocol';
+import { validateConfig, validateEvent, type TrainConfig, type TrainEvent } from '../protocol/index';
 
 /** File names inside a run folder (written by the engine). */
 export const RUN_FILES = { config: 'config.json', metrics: 'metrics.jsonl' } as const;

@@ -6,8 +6,8 @@
  */
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { BACKEND_PREFERENCES, type BackendPreference } from '../model/backend-names';
-import { OPTIMIZERS, type OptimizerName, type TrainConfig } from '../model/protocol';
+import { BACKEND_PREFERENCES, type BackendPreference } from '../backends/backend-names';
+import { OPTIMIZERS, type OptimizerName, type TrainConfig } from '../protocol/index';
 import { inferShapes, type ShapeError } from '../model/shapes';
 import { PRESET_NAMES, presetSpec, type PresetName } from '../model/spec';
 import { SETTINGS } from './runFeed';

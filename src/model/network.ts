@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { mixSeed } from './data/batches';
+import { mixSeed } from '../data/batches';
 import { inferShapes, type ShapeReport } from './shapes';
 import type { NinSpec } from './spec';
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch reference for `nin train`: the same networks, recipe, data subset and epoch order.
 
-The subset and the per-epoch shuffles reproduce src/model/data/batches.ts bit for bit
+The subset and the per-epoch shuffles reproduce src/data/batches.ts bit for bit
 (mulberry32 + the same seed mixing), so a tfjs run and this run see the same images in the same
 order; only weight draws and dropout differ. Prints one JSON line per epoch, like `--json`.
 

@@ -9,9 +9,9 @@ import {
   makeBatch,
   permutation,
   subsetIndices,
-} from '../../src/model/data/batches';
-import { DEBIAN_DIR, FILES, type Split } from '../../src/model/data/fashionMnist';
-import { readIdxFile } from '../../src/model/data/idx';
+} from '../../src/data/batches';
+import { DEBIAN_DIR, FILES, type Split } from '../../src/data/fashionMnist';
+import { readIdxFile } from '../../src/data/idx';
 
 describe('batch pipeline', () => {
   let test: Split;

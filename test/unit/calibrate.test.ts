@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
-import type { BatchTrainer, BatchTrainerFactory } from '../../src/model/train/batchTrainer';
-import { calibrate, MAX_STEP_SECONDS } from '../../src/model/train/calibrate';
+import type { BatchTrainer, BatchTrainerFactory } from '../../src/train/batchTrainer';
+import { calibrate, MAX_STEP_SECONDS } from '../../src/train/calibrate';
 
 /**
  * The batch sizing of calibration, isolated: a stand-in trainer whose step busy-waits a fixed

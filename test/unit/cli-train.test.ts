@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { validateEvent, type TrainEvent } from '../../src/model/protocol';
+import { validateEvent, type TrainEvent } from '../../src/protocol/index';
 import { ROOT, runCli } from './helpers';
 
 /** Run the CLI; `onLine` sees each stdout line as it arrives (and may signal the child). */

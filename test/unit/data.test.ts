@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEBIAN_DIR, FILES, loadFashionMnist, locateFiles, type FetchLike } from '../../src/model/data/fashionMnist';
+import { DEBIAN_DIR, FILES, loadFashionMnist, locateFiles, type FetchLike } from '../../src/data/fashionMnist';
 
 /** A fake network (the only thing mocked): serves bytes per URL, counting requests. */
 function fakeFetch(routes: Record<string, Uint8Array | number>): FetchLike & { urls: string[] } {

@@ -9,7 +9,7 @@ import {
   isCalibration,
   splitDuration,
   trainSecondsPerImage,
-} from '../../src/model/recipes';
+} from '../../src/train/recipes';
 
 const close = (a: number, b: number, rel = 1e-9) => assert.ok(Math.abs(a - b) <= rel * Math.max(1, Math.abs(b)), `${a} != ${b}`);
 

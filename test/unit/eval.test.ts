@@ -2,11 +2,11 @@ import * as assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SALT, subsetIndices } from '../../src/model/data/batches';
-import { DEBIAN_DIR, FILES } from '../../src/model/data/fashionMnist';
-import { readIdxFile } from '../../src/model/data/idx';
-import type { TrainEvent } from '../../src/model/protocol';
-import { runTraining } from '../../src/model/train/engine';
+import { SALT, subsetIndices } from '../../src/data/batches';
+import { DEBIAN_DIR, FILES } from '../../src/data/fashionMnist';
+import { readIdxFile } from '../../src/data/idx';
+import type { TrainEvent } from '../../src/protocol/index';
+import { runTraining } from '../../src/train/engine';
 import { runCli } from './helpers';
 
 describe('nin eval RUN', () => {

@@ -3,8 +3,8 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { DEBIAN_DIR, FILES, loadFashionMnist } from '../../src/model/data/fashionMnist';
-import { IdxError, readIdxFile } from '../../src/model/data/idx';
+import { DEBIAN_DIR, FILES, loadFashionMnist } from '../../src/data/fashionMnist';
+import { IdxError, readIdxFile } from '../../src/data/idx';
 
 const real = (name: string) => join(DEBIAN_DIR, `${name}.gz`);
 

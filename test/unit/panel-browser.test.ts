@@ -11,7 +11,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { makeNonce, panelHtml } from '../../src/extension/panel/html';
 import { forDisplay, parseMetrics } from '../../src/extension/panel/runLog';
 import { diagramLayout, english } from '../../src/model/diagram';
-import type { PanelHostMessage, TrainEvent } from '../../src/model/protocol';
+import type { PanelHostMessage, TrainEvent } from '../../src/protocol/index';
 import { inferShapes } from '../../src/model/shapes';
 import { presetSpec } from '../../src/model/spec';
 import { ROOT } from './helpers';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseMetrics } from '../../src/extension/panel/runLog';
 import { CLASS_NAMES } from '../../src/model/eval/classes';
-import type { PanelHostMessage, TrainEvent } from '../../src/model/protocol';
+import type { PanelHostMessage, TrainEvent } from '../../src/protocol/index';
 import { ROOT } from './helpers';
 
 type Listener<T> = (e: T) => void;

@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLASS_NAMES } from '../../src/model/eval/classes';
-import type { TrainEvent } from '../../src/model/protocol';
+import type { TrainEvent } from '../../src/protocol/index';
 import { lowerBound, minMaxDecimate } from '../../src/webview/panel/decimate';
 import { RunSeries, SMOOTHING } from '../../src/webview/panel/series';
 import { ROOT } from './helpers';

@@ -14,7 +14,7 @@ import {
   type PanelLog,
 } from '../../src/extension/panel/runLog';
 import { diagramLayout } from '../../src/model/diagram';
-import { validatePanelHostMessage, validatePanelMessage, type TrainEvent } from '../../src/model/protocol';
+import { validatePanelHostMessage, validatePanelMessage, type TrainEvent } from '../../src/protocol/index';
 import { inferShapes } from '../../src/model/shapes';
 import { presetSpec } from '../../src/model/spec';
 import { ROOT } from './helpers';

@@ -6,10 +6,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { analysePython, analyseTree, type Analysis } from '../../src/model/pyshape/analyse';
-import { DocumentTrees, type TextChange } from '../../src/model/pyshape/documents';
-import { loadPythonParser, type PythonParser } from '../../src/model/pyshape/parser';
-import { eventsAt, lineHints } from '../../src/model/pyshape/report';
+import { analysePython, analyseTree, type Analysis } from '../../src/pyshape/analyse';
+import { DocumentTrees, type TextChange } from '../../src/pyshape/documents';
+import { loadPythonParser, type PythonParser } from '../../src/pyshape/parser';
+import { eventsAt, lineHints } from '../../src/pyshape/report';
 import { generateLongFile } from '../fixtures/pyshape/generate';
 import { ROOT } from './helpers';
 

@@ -1,11 +1,11 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { analysePython, type Analysis } from '../../src/model/pyshape/analyse';
-import { findInputShapeComments, parseShapeText } from '../../src/model/pyshape/inputShape';
-import { loadPythonParser, type PythonParser } from '../../src/model/pyshape/parser';
-import { annotations, diagnosticEnglish, eventsAt, lineHints } from '../../src/model/pyshape/report';
-import { formatShape } from '../../src/model/pyshape/values';
+import { analysePython, type Analysis } from '../../src/pyshape/analyse';
+import { findInputShapeComments, parseShapeText } from '../../src/pyshape/inputShape';
+import { loadPythonParser, type PythonParser } from '../../src/pyshape/parser';
+import { annotations, diagnosticEnglish, eventsAt, lineHints } from '../../src/pyshape/report';
+import { formatShape } from '../../src/pyshape/values';
 import { fixture, ROOT, runCli } from './helpers';
 
 interface TorchLayer {

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { SecondsPerImage } from '../../src/model/train/rate';
+import { SecondsPerImage } from '../../src/train/rate';
 
 describe('SecondsPerImage (ETA smoothing)', () => {
   it('a steady rate is reported exactly, and the warm-up batch is forgotten', () => {

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { ARTICLE_RECIPE, validateConfig } from '../../src/model/protocol';
-import { RECIPES, deviations, forwardFlops, recipeConfig, runSize, TRAIN_IMAGES, TEST_IMAGES } from '../../src/model/recipes';
+import { ARTICLE_RECIPE, validateConfig } from '../../src/protocol/index';
+import { RECIPES, deviations, forwardFlops, recipeConfig, runSize, TRAIN_IMAGES, TEST_IMAGES } from '../../src/train/recipes';
 
 describe('recipes offered by NiN: Train', () => {
   const byId = Object.fromEntries(RECIPES.map((r) => [r.id, r]));

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { imageMime, readImage } from '../../src/extension/commandsModel';
-import { validateClassifyInput, validateClassifyMessage } from '../../src/model/protocol';
+import { validateClassifyInput, validateClassifyMessage } from '../../src/protocol/index';
 import { borderMean, fitSquare, prepareImage, toGray, topClasses } from '../../src/webview/classify/preprocess';
 
 const DATA = '/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz';

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ARTICLE_RECIPE, type TrainEvent } from '../../src/model/protocol';
+import { ARTICLE_RECIPE, type TrainEvent } from '../../src/protocol/index';
 import { listRuns, parseMetrics, summarizeEvents } from '../../src/extension/sessionRuns';
 
 const config = { ...ARTICLE_RECIPE, dataDir: '', runsDir: '/r' };

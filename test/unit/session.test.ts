@@ -5,8 +5,8 @@ import * as assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ARTICLE_RECIPE, type TrainConfig, type TrainEvent, type WorkerEvent } from '../../src/model/protocol';
-import type { CalibrationRequest, TrainingEngine } from '../../src/model/train/engineApi';
+import { ARTICLE_RECIPE, type TrainConfig, type TrainEvent, type WorkerEvent } from '../../src/protocol/index';
+import type { CalibrationRequest, TrainingEngine } from '../../src/train/engineApi';
 import { englishT } from '../../src/extension/settings';
 
 import { ui } from './session-fake-vscode';

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { validateConfig } from '../../src/model/protocol';
+import { validateConfig } from '../../src/protocol/index';
 import {
   SETTING_DEFAULTS,
   SETTING_LIMITS,

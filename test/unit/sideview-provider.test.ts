@@ -3,7 +3,7 @@
 // turned into nin.revealBlock, malformed messages logged and ignored.
 import * as assert from 'node:assert/strict';
 import { ui, Uri, EventEmitter } from './session-fake-vscode';
-import type { HostToSideView } from '../../src/model/protocol';
+import type { HostToSideView } from '../../src/protocol/index';
 
 const { SideViewProvider } = require('../../src/extension/sideView/provider') as typeof import('../../src/extension/sideView/provider');
 

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { validateHostToSideView, validateSideViewMessage } from '../../src/model/protocol';
+import { validateHostToSideView, validateSideViewMessage } from '../../src/protocol/index';
 import { buildSideViewState } from '../../src/extension/sideView/state';
 import { englishT } from '../../src/extension/settings';
 import { fixture } from './helpers';

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { presetSpec, type NinSpec } from '../../src/model/spec';
-import { loadLayersModelFrom } from '../../src/model/train/modelIo';
-import { TfjsTrainer } from '../../src/model/train/tfjsTrainer';
+import { loadLayersModelFrom } from '../../src/train/modelIo';
+import { TfjsTrainer } from '../../src/train/tfjsTrainer';
 
 /** A fixed batch of n noisy 28x28 images whose label k shows as a bright band at rows 2k..2k+5. */
 function batch(n: number, seed = 3): { x: Float32Array; y: Int32Array } {

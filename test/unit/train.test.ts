@@ -2,16 +2,16 @@ import * as assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { validateEvent, type TrainConfig, type TrainEvent } from '../../src/model/protocol';
-import type { BatchTrainer } from '../../src/model/train/batchTrainer';
+import { validateEvent, type TrainConfig, type TrainEvent } from '../../src/protocol/index';
+import type { BatchTrainer } from '../../src/train/batchTrainer';
 import {
   latestCheckpoint,
   listCheckpoints,
   pruneCheckpoints,
   readCheckpoint,
   writeCheckpoint,
-} from '../../src/model/train/checkpoint';
-import { runTraining, type EngineHooks } from '../../src/model/train/engine';
+} from '../../src/train/checkpoint';
+import { runTraining, type EngineHooks } from '../../src/train/engine';
 import * as tf from '@tensorflow/tfjs-core';
 import { buildNetwork, seedDropout } from '../../src/model/network';
 import { presetSpec } from '../../src/model/spec';

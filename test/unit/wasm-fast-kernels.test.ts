@@ -4,10 +4,10 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 // tfjs-core's node bundle registers no gradients; tfjs-layers' bundle registers them all (as in the app).
 import '@tensorflow/tfjs-layers';
-import { registerWasmTrainingKernels } from '../../src/model/wasm';
+import { registerWasmTrainingKernels } from '../../src/backends/wasm';
 import { buildNetwork, crossEntropy } from '../../src/model/network';
-import { selectBackend } from '../../src/model/backend';
-import { setNinKernelsEnabled } from '../../src/model/wasm/nin-kernels';
+import { selectBackend } from '../../src/backends/backend';
+import { setNinKernelsEnabled } from '../../src/backends/wasm/nin-kernels';
 import { KERNEL_MODES, relErr, smallNin } from './wasm-helpers';
 
 /** Run `f` on wasm and on cpu with the same inputs; every output must agree to 1e-4. */

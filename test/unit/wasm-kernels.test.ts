@@ -4,8 +4,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 // tfjs-core's node bundle registers no gradients; tfjs-layers' bundle registers them all (as in the app).
 import '@tensorflow/tfjs-layers';
-import { registerWasmTrainingKernels } from '../../src/model/wasm';
-import { setNinKernelsEnabled } from '../../src/model/wasm/nin-kernels';
+import { registerWasmTrainingKernels } from '../../src/backends/wasm';
+import { setNinKernelsEnabled } from '../../src/backends/wasm/nin-kernels';
 import { KERNEL_MODES, relErr } from './wasm-helpers';
 
 interface Case {

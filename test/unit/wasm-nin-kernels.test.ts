@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers';
-import { registerWasmTrainingKernels } from '../../src/model/wasm';
+import { registerWasmTrainingKernels } from '../../src/backends/wasm';
 import {
   KERNELS_WASM,
   SLICE_BYTES,
@@ -15,7 +15,7 @@ import {
   loadNinKernels,
   setNinKernelsEnabled,
   type NinKernels,
-} from '../../src/model/wasm/nin-kernels';
+} from '../../src/backends/wasm/nin-kernels';
 import { relErr } from './wasm-helpers';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];

@@ -1,19 +1,19 @@
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
-import { selectBackend } from '../../src/model/backend';
+import { selectBackend } from '../../src/backends/backend';
 import { buildNetwork, crossEntropy } from '../../src/model/network';
-import { DataParallelStepper, resolveThreads, splitBatch } from '../../src/model/parallel/dataParallel';
-import { parseFromReplica, parseToReplica } from '../../src/model/parallel/messages';
-import { ParallelTrainer } from '../../src/model/parallel/parallelTrainer';
-import { TfjsTrainer } from '../../src/model/train/tfjsTrainer';
-import type { TrainerOptions } from '../../src/model/train/batchTrainer';
+import { DataParallelStepper, resolveThreads, splitBatch } from '../../src/train/parallel/dataParallel';
+import { parseFromReplica, parseToReplica } from '../../src/train/parallel/messages';
+import { ParallelTrainer } from '../../src/train/parallel/parallelTrainer';
+import { TfjsTrainer } from '../../src/train/tfjsTrainer';
+import type { TrainerOptions } from '../../src/train/batchTrainer';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runTraining } from '../../src/model/train/engine';
-import { createParallelTrainer } from '../../src/model/parallel/parallelTrainer';
-import type { TrainEvent } from '../../src/model/protocol';
+import { runTraining } from '../../src/train/engine';
+import { createParallelTrainer } from '../../src/train/parallel/parallelTrainer';
+import type { TrainEvent } from '../../src/protocol/index';
 import { relErr, smallNin } from './wasm-helpers';
 
 /** A small NiN without dropout, so that one step is deterministic. */

@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import type { TrainConfig, WorkerEvent } from '../../src/model/protocol';
+import type { TrainConfig, WorkerEvent } from '../../src/protocol/index';
 import { inferShapes } from '../../src/model/shapes';
 import { presetSpec } from '../../src/model/spec';
-import { WorkerEngine } from '../../src/model/train/workerEngine';
+import { WorkerEngine } from '../../src/train/workerEngine';
 import { ROOT } from './helpers';
 
 /** Resolves with the events up to (and including) the first one `until` accepts. */

@@ -1,10 +1,10 @@
 /** Localised text for hovers and diagnostics (English templates from the analyser). */
 import * as vscode from 'vscode';
-import type { Analysis, ModelReport, ShapeDiagnostic } from '../../model/pyshape/analyse';
-import type { ShapeEvent } from '../../model/pyshape/forward';
-import type { MessageArgs } from '../../model/pyshape/messages';
-import { diagnosticText } from '../../model/pyshape/report';
-import { formatShape } from '../../model/pyshape/values';
+import type { Analysis, ModelReport, ShapeDiagnostic } from '../../pyshape/analyse';
+import type { ShapeEvent } from '../../pyshape/forward';
+import type { MessageArgs } from '../../pyshape/messages';
+import { diagnosticText } from '../../pyshape/report';
+import { formatShape } from '../../pyshape/values';
 
 const MAX_RUNS = 6;
 const MAX_ROWS = 12;

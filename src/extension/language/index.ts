@@ -4,8 +4,8 @@
  * analysis per document version. Registered from main.ts through registerLanguageFeatures.
  */
 import * as vscode from 'vscode';
-import { parseShapeText } from '../../model/pyshape/inputShape';
-import { eventsAt, lineHints } from '../../model/pyshape/report';
+import { parseShapeText } from '../../pyshape/inputShape';
+import { eventsAt, lineHints } from '../../pyshape/report';
 import { COMMANDS, SETTINGS } from '../runFeed';
 import { diagnosticMessage, hoverMarkdown } from './format';
 import { ShapeService } from './service';
@@ -118,7 +118,7 @@ export function registerLanguageFeatures(
 
 function toDiagnostic(
   doc: vscode.TextDocument,
-  d: import('../../model/pyshape/analyse').ShapeDiagnostic,
+  d: import('../../pyshape/analyse').ShapeDiagnostic,
 ): vscode.Diagnostic {
   // The whole call's first line: multi-line calls would otherwise underline many lines.
   const start = doc.positionAt(d.span.start);

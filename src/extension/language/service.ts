@@ -6,12 +6,12 @@
  * waits for the whole file.
  */
 import * as vscode from 'vscode';
-import { analyseSteps, analyseTree, type Analysis, type AnalyseOptions } from '../../model/pyshape/analyse';
-import { AnalysisCache } from '../../model/pyshape/cache';
-import { DocumentTrees, type TextChange } from '../../model/pyshape/documents';
-import { DEFAULT_INPUT, parseShapeText } from '../../model/pyshape/inputShape';
-import { loadPythonParser, type PythonParser } from '../../model/pyshape/parser';
-import { warmUp } from '../../model/pyshape/warmup';
+import { analyseSteps, analyseTree, type Analysis, type AnalyseOptions } from '../../pyshape/analyse';
+import { AnalysisCache } from '../../pyshape/cache';
+import { DocumentTrees, type TextChange } from '../../pyshape/documents';
+import { DEFAULT_INPUT, parseShapeText } from '../../pyshape/inputShape';
+import { loadPythonParser, type PythonParser } from '../../pyshape/parser';
+import { warmUp } from '../../pyshape/warmup';
 import { SETTINGS } from '../runFeed';
 
 const OVERRIDES_KEY = 'nin.inputShapeOverrides';

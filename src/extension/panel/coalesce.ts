@@ -4,7 +4,7 @@
  * (50 ms = 20 messages/s), so a fast run cannot flood the host's IPC or the webview's thread.
  * Nothing is dropped: the curves need every point. No vscode import (unit-tested with a fake clock).
  */
-import type { TrainEvent } from '../../model/protocol';
+import type { TrainEvent } from '../../protocol/index';
 
 /** A clock the tests can drive. */
 export interface Timers {

@@ -15,7 +15,7 @@ import {
   type PanelWebviewMessage,
   type TrainConfig,
   type TrainEvent,
-} from '../../model/protocol';
+} from '../../protocol/index';
 import { inferShapes } from '../../model/shapes';
 import { isPresetName, presetSpec, type PresetName } from '../../model/spec';
 import { COMMANDS, SETTINGS, type RunFeed } from '../runFeed';

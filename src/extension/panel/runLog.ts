@@ -15,7 +15,7 @@ import {
   type RunSummary,
   type TrainConfig,
   type TrainEvent,
-} from '../../model/protocol';
+} from '../../protocol/index';
 
 /** The name of a run's event log inside its folder. */
 export const METRICS_FILE = 'metrics.jsonl';

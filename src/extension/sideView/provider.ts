@@ -4,7 +4,7 @@
  * resources from out/webview and media only, every message from the webview validated.
  */
 import * as vscode from 'vscode';
-import { validateSideViewMessage, type HostToSideView } from '../../model/protocol';
+import { validateSideViewMessage, type HostToSideView } from '../../protocol/index';
 import { ARCHITECTURE_VIEW } from '../commands';
 import { COMMANDS } from '../runFeed';
 import type { TrainingSession } from '../session';

@@ -4,7 +4,7 @@
  * error on the row where it breaks and the rows after it are marked unreached. No `vscode`
  * import: texts come through the injected translator.
  */
-import type { SideViewRow, SideViewState } from '../../model/protocol';
+import type { SideViewRow, SideViewState } from '../../protocol/index';
 import { inferShapes } from '../../model/shapes';
 import { layerNames, presetSpec, type LayerSpec } from '../../model/spec';
 import type { Translate, TrainingSettings } from '../settings';

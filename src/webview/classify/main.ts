@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { validateClassifyInput, type ClassifyInputMessage, type ClassifyToHost } from '../../model/protocol';
+import { validateClassifyInput, type ClassifyInputMessage, type ClassifyToHost } from '../../protocol/index';
 import { MNIST_SIDE, prepareImage, topClasses } from './preprocess';
 
 declare function acquireVsCodeApi(): { postMessage(message: unknown): void };

@@ -6,7 +6,7 @@
  */
 import { CLASS_NAMES } from '../../model/eval/classes';
 import { mostConfused, perClassAccuracy, rowNormalised } from '../../model/eval/confusion';
-import type { EvaluationEvent, PredictionSample } from '../../model/protocol';
+import type { EvaluationEvent, PredictionSample } from '../../protocol/index';
 import { int, pct, s } from './i18n';
 
 /** The filters the user set (kept in the webview state across reloads). */

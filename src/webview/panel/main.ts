@@ -8,7 +8,7 @@
 import 'uplot/dist/uPlot.min.css';
 import './panel.css';
 import type uPlot from 'uplot';
-import { validatePanelHostMessage, type PanelHostMessage, type PanelWebviewMessage } from '../../model/protocol';
+import { validatePanelHostMessage, type PanelHostMessage, type PanelWebviewMessage } from '../../protocol/index';
 import { LineChart } from './charts';
 import { minMaxDecimate } from './decimate';
 import { DiagramView } from './diagramView';

@@ -4,7 +4,7 @@
  * over each other. The panel only asks; the host reads the folders.
  */
 import type uPlot from 'uplot';
-import type { RunCurves, RunSummary, TrainConfig } from '../../model/protocol';
+import type { RunCurves, RunSummary, TrainConfig } from '../../protocol/index';
 import { LineChart, type ChartSpec } from './charts';
 import { int, num, pct, s } from './i18n';
 import { statusText } from './statusText';

@@ -3,7 +3,7 @@
  * and nothing is copied per update), per-epoch records, the latest status, evaluation and
  * backend. Pure data, so the unit tests drive it without a browser.
  */
-import type { EpochEvent, EvaluationEvent, StartEvent, TrainEvent } from '../../model/protocol';
+import type { EpochEvent, EvaluationEvent, StartEvent, TrainEvent } from '../../protocol/index';
 
 /** A Float64Array that grows by doubling. */
 export class Growable {

@@ -2,7 +2,7 @@
  * One word for a run's status, shared by the header strip (the live run) and the runs table
  * (run folders), so that the same state reads the same in both.
  */
-import type { RunSummary } from '../../model/protocol';
+import type { RunSummary } from '../../protocol/index';
 import { s } from './i18n';
 import type { RunStatus } from './series';
 

@@ -3,7 +3,7 @@
  * and reports clicks. Built with DOM APIs only (no innerHTML: every text is set as text), keyboard
  * accessible (each block is a button), VS Code theme colours through media/sideView.css.
  */
-import { validateHostToSideView, type SideViewRow, type SideViewState, type SideViewToHost } from '../../model/protocol';
+import { validateHostToSideView, type SideViewRow, type SideViewState, type SideViewToHost } from '../../protocol/index';
 
 declare function acquireVsCodeApi(): { postMessage(message: unknown): void; setState(state: unknown): void; getState(): unknown };
 

@@ -6,9 +6,9 @@
  *
  * Keep this file stable: other implementations code against it.
  */
-import type { BackendName, BackendPreference } from '../backend-names';
+import type { BackendName, BackendPreference } from '../backends/backend-names';
 import type { OptimizerName } from '../protocol';
-import type { NinSpec } from '../spec';
+import type { NinSpec } from '../model/spec';
 
 /** How to build a trainer. */
 export interface TrainerOptions {

@@ -4,8 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { selectBackend } from '../backend';
-import { buildNetwork, crossEntropy, seedDropout } from '../network';
+import { selectBackend } from '../backends/backend';
+import { buildNetwork, crossEntropy, seedDropout } from '../model/network';
 import type { OptimizerName } from '../protocol';
 import type { BatchTrainer, NamedArray, Predictions, StepResult, TrainerOptions, TrainerState } from './batchTrainer';
 import { predictClasses, saveLayersModel } from './modelIo';

@@ -5,10 +5,10 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultWasmDirs, findWasmDir as findWasmAssetDir } from '../wasmAssets';
+import { defaultWasmDirs, findWasmDir as findWasmAssetDir } from '../backends/wasmAssets';
 import type { Language, Node, Parser, Tree } from 'web-tree-sitter';
 
-export { defaultWasmDirs } from '../wasmAssets';
+export { defaultWasmDirs } from '../backends/wasmAssets';
 export type { Node as SyntaxNode, Tree as SyntaxTree } from 'web-tree-sitter';
 
 /** Parses Python source into tree-sitter trees. */

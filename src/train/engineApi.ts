@@ -4,8 +4,8 @@
  * Implemented by the worker client; the session and views code against this alone.
  */
 import type { TrainConfig, WorkerEvent } from '../protocol';
-import type { PresetName } from '../spec';
-import type { BackendPreference } from '../backend-names';
+import type { PresetName } from '../model/spec';
+import type { BackendPreference } from '../backends/backend-names';
 
 /** A request to measure training speed for a few seconds. */
 export interface CalibrationRequest {

@@ -5,8 +5,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend } from '../backend';
-import { buildNetwork } from '../network';
+import { selectBackend } from '../../backends/backend';
+import { buildNetwork } from '../../model/network';
 import { assignFlat, sliceGradients } from './gradients';
 import { parseInit, parseToReplica, type FromReplica } from './messages';
 

@@ -6,7 +6,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { accumulate, accuracy, emptyConfusion, type Confusion } from '../eval/confusion';
+import { accumulate, accuracy, emptyConfusion, type Confusion } from '../model/eval/confusion';
 import {
   validateConfig,
   type LayerSummary,
@@ -14,8 +14,8 @@ import {
   type TrainConfig,
   type TrainEvent,
 } from '../protocol';
-import { inferShapes } from '../shapes';
-import { presetSpec } from '../spec';
+import { inferShapes } from '../model/shapes';
+import { presetSpec } from '../model/spec';
 import { batchCount, batchIndices, epochOrder, makeBatch, SALT, stepSeed, subsetIndices } from '../data/batches';
 import {
   defaultCacheRoot,
@@ -27,9 +27,9 @@ import {
 } from '../data/fashionMnist';
 import type { BatchTrainer, BatchTrainerFactory } from './batchTrainer';
 import { latestCheckpoint, pruneCheckpoints, readCheckpoint, writeCheckpoint, type Position } from './checkpoint';
-import { createParallelTrainer } from '../parallel/parallelTrainer';
+import { createParallelTrainer } from './parallel/parallelTrainer';
 import { SecondsPerImage } from './rate';
-import { EVAL_COST_RATIO } from '../recipes';
+import { EVAL_COST_RATIO } from './recipes';
 
 /** Most prediction samples an evaluation event carries. */
 export const MAX_SAMPLES = 200;

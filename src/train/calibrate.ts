@@ -2,12 +2,12 @@
  * Measure steady-state training speed for a few seconds on random data (speed does not depend
  * on pixel values), so recipes can show their cost on this machine and backend before they run.
  */
-import type { BackendName } from '../backend-names';
+import type { BackendName } from '../backends/backend-names';
 import type { CalibrationRequest } from './engineApi';
-import { inferShapes } from '../shapes';
-import { presetSpec } from '../spec';
+import { inferShapes } from '../model/shapes';
+import { presetSpec } from '../model/spec';
 import type { BatchTrainerFactory } from './batchTrainer';
-import { createParallelTrainer } from '../parallel/parallelTrainer';
+import { createParallelTrainer } from './parallel/parallelTrainer';
 
 /** The measurement. */
 export interface Calibration {

@@ -7,9 +7,9 @@
  * pass about twice as expensive), an evaluation image one forward pass; per image, time is
  * `overhead + FLOPs / speed`, fitted through the calibration points (one point: proportional).
  */
-import { ARTICLE_RECIPE, type OptimizerName, type TrainConfig } from './protocol';
-import { inferShapes } from './shapes';
-import { presetSpec, type PresetName } from './spec';
+import { ARTICLE_RECIPE, type OptimizerName, type TrainConfig } from '../protocol/index';
+import { inferShapes } from '../model/shapes';
+import { presetSpec, type PresetName } from '../model/spec';
 
 /** Fashion-MNIST's split sizes. */
 export const TRAIN_IMAGES = 60_000;

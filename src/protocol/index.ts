@@ -3,8 +3,8 @@
  * discriminated unions on `type`, each with a validator for what arrives across a
  * boundary (a worker, a webview, a JSON-lines log). No vscode, no tfjs: all three sides import it.
  */
-import { BACKEND_PREFERENCES, type BackendName, type BackendPreference } from './backend-names';
-import { PRESET_NAMES, type PresetName } from './spec';
+import { BACKEND_PREFERENCES, type BackendName, type BackendPreference } from '../backends/backend-names';
+import { PRESET_NAMES, type PresetName } from '../model/spec';
 
 // ---------------------------------------------------------------------------------------------
 // Training configuration
@@ -370,7 +370,7 @@ export function validateCommand(v: unknown): Validated<WorkerCommand> {
 // coalesced `events` messages, at most ~20 per second.
 
 /** The diagram's layout data (src/model/diagram.ts). */
-type DiagramLayout = import('./diagram').DiagramLayout;
+type DiagramLayout = import('../model/diagram').DiagramLayout;
 
 /** A run folder as the runs overlay lists it. */
 export interface RunSummary {

@@ -4,10 +4,10 @@
  * because throughput does not depend on pixel values; the data pipeline is not timed here.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend, type BackendPreference } from '../backend';
-import { buildNetwork, crossEntropy } from '../network';
-import { DataParallelStepper } from '../parallel/dataParallel';
-import { presetSpec, type PresetName } from '../spec';
+import { selectBackend, type BackendPreference } from '../backends/backend';
+import { buildNetwork, crossEntropy } from '../model/network';
+import { DataParallelStepper } from '../train/parallel/dataParallel';
+import { presetSpec, type PresetName } from '../model/spec';
 
 /** What to measure. */
 export interface BenchCase {

@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { BackendName } from '../backend-names';
-import { mixSeed } from '../data/batches';
-import type { NinSpec } from '../spec';
+import type { BackendName } from '../../backends/backend-names';
+import { mixSeed } from '../../data/batches';
+import type { NinSpec } from '../../model/spec';
 import { flatSize, flatWeights, sliceGradients } from './gradients';
 import { parseFromReplica, type FromReplica, type ReplicaInit, type ToReplica } from './messages';
 

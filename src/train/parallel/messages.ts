@@ -2,8 +2,8 @@
  * Messages between the training thread and its gradient replicas (worker_threads). Private to
  * data-parallel training; validated on arrival like every message that crosses a thread.
  */
-import { isBackendPreference, type BackendPreference } from '../backend-names';
-import type { NinSpec } from '../spec';
+import { isBackendPreference, type BackendPreference } from '../../backends/backend-names';
+import type { NinSpec } from '../../model/spec';
 
 /** Sent once, as workerData: what to build. */
 export interface ReplicaInit {

@@ -27,7 +27,7 @@ const tf = require('@tensorflow/tfjs-node');
 const model = await tf.loadLayersModel('file:///absolute/path/to/model/model.json');
 // Browser: serve this folder and use tf.loadLayersModel('https://.../model.json').
 // Pure JS without a file handler: read both files and use tf.io.fromMemory (see
-// src/model/train/modelIo.ts, loadLayersModelFrom).
+// src/train/modelIo.ts, loadLayersModelFrom).
 const probs = tf.softmax(model.predict(x));
 \`\`\`
 `;

@@ -8,8 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { BatchTrainer, Predictions, StepResult, TrainerOptions, TrainerState } from '../train/batchTrainer';
-import { TfjsTrainer } from '../train/tfjsTrainer';
+import type { BatchTrainer, Predictions, StepResult, TrainerOptions, TrainerState } from '../batchTrainer';
+import { TfjsTrainer } from '../tfjsTrainer';
 import { DataParallelStepper, resolveThreads } from './dataParallel';
 
 /** The TfjsTrainer fields the step needs (TypeScript-private there; checked at creation). */

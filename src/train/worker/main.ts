@@ -4,9 +4,9 @@
  * every run event is posted as it happens. Bundled to out/worker.js.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { validateCommand, type CalibrateCommand, type CalibrationEvent, type WorkerEvent } from '../protocol';
-import { calibrate } from '../train/calibrate';
-import { runTraining } from '../train/engine';
+import { validateCommand, type CalibrateCommand, type CalibrationEvent, type WorkerEvent } from '../../protocol/index';
+import { calibrate } from '../calibrate';
+import { runTraining } from '../engine';
 
 /** What the host passes when it creates the worker. */
 export interface WorkerData {

@@ -3,7 +3,7 @@
  * its parameter count, and its output shape for an input shape (without the batch
  * dimension), with PyTorch's arithmetic (window sizes from src/model/window.ts).
  */
-import { windowOutput } from '../window';
+import { windowOutput } from '../model/window';
 import type { SigParam } from './bind';
 import type { MessageArgs, MessageId } from './messages';
 import { asInt, asNumber, formatShape, numel, type Dim, type Shape, type Value } from './values';

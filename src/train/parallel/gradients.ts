@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { crossEntropy, seedDropout } from '../network';
+import { crossEntropy, seedDropout } from '../../model/network';
 
 /** One slice's contribution. */
 export interface SliceGradients {
