@@ -7,14 +7,14 @@
 import { isBackendPreference } from '../backends/backend-names';
 import { datasetCacheDir, defaultCacheRoot } from '../data/fashionMnist';
 import { ARTICLE_RECIPE, OPTIMIZERS, type OptimizerName, type TrainConfig, type TrainEvent } from '../protocol/index';
-import { isPresetName, presetSpec } from '../model/spec';
+import { isPresetName, PRESET_NAMES, presetSpec } from '../model/spec';
 import { readRunConfig } from '../runs';
 import { runTraining } from '../train/engine';
 import { intFlag, parseFlags, printJson, UsageError } from './args';
 
 /** Usage text for `train`. */
 export const TRAIN_USAGE =
-  'nin train [--preset seed|compact] [--input N] [--epochs E] [--batch-size B] [--lr X] [--optimizer sgd|momentum|adam] [--limit-train N] [--limit-test N] [--backend auto|tensorflow|wasm|cpu] [--threads N] [--data DIR] [--seed S] [--runs DIR] [--resume RUN] [--json]';
+  'nin train [--preset seed|compact|compact-fc|compact-no1x1] [--input N] [--epochs E] [--batch-size B] [--lr X] [--optimizer sgd|momentum|adam] [--limit-train N] [--limit-test N] [--backend auto|tensorflow|wasm|cpu] [--threads N] [--data DIR] [--seed S] [--runs DIR] [--resume RUN] [--json]';
 
 /** Where runs go unless --runs says otherwise (relative to the working directory). */
 export const DEFAULT_RUNS_DIR = '.nin/runs';
@@ -49,7 +49,7 @@ export async function configFromFlags(values: Record<string, string | boolean | 
   const resume = s('resume');
   const preset = s('preset');
   if (preset !== undefined && !isPresetName(preset))
-    throw new UsageError(`--preset must be seed or compact, got "${preset}"`);
+    throw new UsageError(`--preset must be one of ${PRESET_NAMES.join(", ")}, got "${preset}"`);
   const optimizer = s('optimizer');
   if (optimizer !== undefined && !(OPTIMIZERS as readonly string[]).includes(optimizer))
     throw new UsageError(`--optimizer must be one of ${OPTIMIZERS.join(', ')}, got "${optimizer}"`);
