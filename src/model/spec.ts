@@ -102,7 +102,8 @@ export type PresetName = (typeof PRESET_NAMES)[number];
 
 /** A whole network: input, layers, and the number of classes the last block must produce. */
 export interface NinSpec {
-  readonly preset: PresetName;
+  /** The preset's name, or the model's for a network read from the reader's code. */
+  readonly preset: string;
   readonly input: Shape3;
   readonly classes: number;
   readonly layers: readonly LayerSpec[];
