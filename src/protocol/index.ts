@@ -4,7 +4,7 @@
  * boundary (a worker, a webview, a JSON-lines log). No vscode, no tfjs: all three sides import it.
  */
 import { BACKEND_PREFERENCES, type BackendName, type BackendPreference } from '../backends/backend-names';
-import { PRESET_NAMES, type PresetName } from '../model/spec';
+import { isLayerSpec, PRESET_NAMES, type LayerSpec, type PresetName } from '../model/spec';
 
 // ---------------------------------------------------------------------------------------------
 // Training configuration
@@ -15,9 +15,29 @@ export const OPTIMIZERS = ['sgd', 'momentum', 'adam'] as const;
 /** An optimizer name. */
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
+/** A network read from the reader's code: what it is, and the code it came from. */
+export interface ModelSource {
+  /** As the analyser names it: `net`, `nin()`, `Net()`. */
+  readonly name: string;
+  /** The file (or notebook) it was read from. */
+  readonly file: string;
+  /** That file's text when the run started, so that a later edit does not change what the run was. */
+  readonly source: string;
+  /** Its input, C x H x W (H and W are the config's `input`). */
+  readonly input: readonly [number, number, number];
+  /** The network as the analyser resolved it (src/pyshape/toSpec.ts). */
+  readonly layers: readonly LayerSpec[];
+  readonly params: number;
+}
+
+/** What `preset` says when the network is the reader's own (`model`). */
+export const MODEL_PRESET = 'model';
+
 /** Everything that defines a training run (stored as the run's config.json). */
 export interface TrainConfig {
-  readonly preset: PresetName;
+  /** A built-in network, or `model` for the reader's own (then `model` says which). */
+  readonly preset: PresetName | typeof MODEL_PRESET;
+  readonly model?: ModelSource;
   /** Square input side the 28x28 images are resized to (224 in the article). */
   readonly input: number;
   readonly epochs: number;
@@ -256,8 +276,20 @@ const optional =
   (v: unknown): boolean =>
     v === undefined || f(v);
 
+const isShape3 = (v: unknown): boolean => Array.isArray(v) && v.length === 3 && v.every((d) => isInt(d, 1));
+const isModelSource = (v: unknown): boolean =>
+  check(v, 'model', {
+    name: isStr,
+    file: isStr,
+    source: isStr,
+    input: isShape3,
+    layers: (l) => Array.isArray(l) && l.length > 0 && l.every(isLayerSpec),
+    params: (n) => isInt(n, 1),
+  }).ok;
+
 const CONFIG_CHECKS: Checks = {
-  preset: oneOf(PRESET_NAMES),
+  preset: oneOf([...PRESET_NAMES, MODEL_PRESET]),
+  model: optional(isModelSource),
   input: (v) => isInt(v, 1),
   epochs: (v) => isInt(v, 1),
   batchSize: (v) => isInt(v, 1),
@@ -274,7 +306,14 @@ const CONFIG_CHECKS: Checks = {
 
 /** Validate a training config (from a command, a settings object or a run's config.json). */
 export function validateConfig(v: unknown): Validated<TrainConfig> {
-  return check<TrainConfig>(v, 'training config', CONFIG_CHECKS);
+  const r = check<TrainConfig>(v, 'training config', CONFIG_CHECKS);
+  if (!r.ok) return r;
+  const c = r.value;
+  if ((c.preset === MODEL_PRESET) !== (c.model !== undefined))
+    return { ok: false, error: `training config: preset "${MODEL_PRESET}" goes with a model, and only it` };
+  if (c.model && (c.model.input[1] !== c.input || c.model.input[2] !== c.input))
+    return { ok: false, error: `training config: the model's input ${c.model.input.join('x')} is not ${c.input}x${c.input}` };
+  return r;
 }
 
 const isConfig = (v: unknown): boolean => validateConfig(v).ok;
@@ -387,12 +426,17 @@ export interface RunSummary {
   readonly status: 'done' | 'stopped' | 'error' | 'incomplete';
   /** Last modification of the metrics log, ms since the epoch (for sorting). */
   readonly modified: number;
+  /** The network's parameters, from the log's start event (to tell models apart). */
+  readonly params?: number;
 }
 
 /** One run's per-epoch curves for the overlay. */
 export interface RunCurves {
   readonly runDir: string;
   readonly name: string;
+  /** The network (a preset's or a model's name) and its parameters, for the legend. */
+  readonly network?: string;
+  readonly params?: number;
   readonly epochs: readonly EpochEvent[];
 }
 
@@ -551,9 +595,10 @@ const isRunSummary = (v: unknown): boolean =>
     finalTestAcc: optional(isNum),
     status: oneOf(['done', 'stopped', 'error', 'incomplete'] as const),
     modified: isNum,
+    params: optional((x) => isInt(x)),
   }).ok;
 const isCurves = (v: unknown): boolean =>
-  check(v, 'curves', { runDir: isStr, name: isStr, epochs: (e) => Array.isArray(e) && e.every((x) => isRec(x) && x.type === 'epoch' && validateEvent(x).ok) }).ok;
+  check(v, 'curves', { runDir: isStr, name: isStr, network: optional(isStr), params: optional((x) => isInt(x)), epochs: (e) => Array.isArray(e) && e.every((x) => isRec(x) && x.type === 'epoch' && validateEvent(x).ok) }).ok;
 
 const PANEL_HOST_CHECKS: { [K in PanelHostMessage['type']]: Checks } = {
   init: { strings: (v) => isRec(v) && Object.values(v).every(isStr), locale: isStr, diagram: isDiagram },
