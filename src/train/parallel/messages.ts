@@ -83,6 +83,7 @@ const checkFromReplica = union<FromReplica>('replica message', {
   grads: {
     id: int(),
     grads: instanceOf(Float32Array),
+    // NaN or Infinity when training diverges: the trainer reports that, so it is not a bad message.
     loss: (v): v is number => typeof v === 'number',
     correct: int(),
     liveTensors: int(),
