@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { validateEvent, type TrainEvent } from '../../src/protocol/index';
+import { ARTICLE_RECIPE, validateConfig, validateEvent, type TrainEvent } from '../../src/protocol/index';
 import { runPaths } from '../../src/runs';
 import { ROOT, runCli } from './helpers';
 
@@ -44,6 +44,21 @@ describe('training a network read from code (nin train --model)', function () {
     const ev = runCli(['eval', done.runDir, '--json']);
     assert.equal(ev.code, 0, ev.stderr);
     assert.equal(JSON.parse(ev.stdout).testAcc, done.testAcc);
+  });
+
+  it("a config's model is checked: preset 'model' goes with a model and only it, layers are well-formed, the input fits", () => {
+    const model = { name: 'net', file: '/f.py', source: 'x', input: [1, 28, 28], layers: [{ kind: 'flatten' }, { kind: 'linear', outFeatures: 10 }], params: 7850 };
+    const base = { ...ARTICLE_RECIPE, dataDir: '', runsDir: '' };
+    assert.equal(validateConfig({ ...base, preset: 'model', input: 28, model }).ok, true);
+    const bad = (c: unknown) => {
+      const v = validateConfig(c);
+      return v.ok ? '' : v.error;
+    };
+    assert.match(bad({ ...base, preset: 'model', input: 28 }), /goes with a model/);
+    assert.match(bad({ ...base, preset: 'compact', input: 28, model }), /goes with a model/);
+    assert.match(bad({ ...base, preset: 'model', input: 32, model }), /input 1x28x28 is not 32x32/);
+    assert.match(bad({ ...base, preset: 'model', input: 28, model: { ...model, layers: [{ kind: 'linear', outFeatures: 0 }] } }), /model/);
+    assert.match(bad({ ...base, preset: 'model', input: 28, model: { ...model, layers: [{ kind: 'flatten', extra: 1 }] } }), /model/);
   });
 
   it('shapes --model prints the network as tfjs will build it; a model it cannot build, or a bad pick, is a usage error saying why', () => {
