@@ -121,7 +121,7 @@ async function compileGemm() {
   if (error) throw new Error(`asc failed on asm/index.ts: ${error.message}\n${stderr.toString()}`);
 }
 
-if (!watch) rmSync(out, { recursive: true, force: true });
+if (!watch && !only) rmSync(out, { recursive: true, force: true });
 if (!only) {
   copyAssets();
   await compileGemm();
