@@ -81,6 +81,8 @@ export interface StartEvent {
   readonly batchesPerEpoch: number;
   /** 1-based epoch the run starts at (> 1 when resumed). */
   readonly startEpoch: number;
+  /** Where the data came from, in words (absent in logs written before it was reported). */
+  readonly dataSource?: string;
 }
 
 /** Progress within an epoch, at a bounded rate. */
@@ -295,6 +297,7 @@ const EVENT_CHECKS: { [K in TrainEvent['type']]: Checks } = {
     testSize: (v) => isInt(v),
     batchesPerEpoch: (v) => isInt(v),
     startEpoch: (v) => isInt(v, 1),
+    dataSource: optional(isStr),
   },
   batch: {
     epoch: (v) => isInt(v, 1),
