@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { registerWasmTrainingKernels } from './wasm';
 import { loadNinKernels } from './wasm/nin-kernels';
+import { findWasmDir } from './wasmAssets';
 
 import type { BackendName, BackendPreference } from './backend-names';
 export { BACKEND_PREFERENCES, isBackendPreference, type BackendName, type BackendPreference } from './backend-names';
@@ -21,15 +22,34 @@ export interface BackendChoice {
 /** Kernels a backward pass of NiN needs beyond the forward ones. */
 export const TRAINING_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'AvgPoolGrad'] as const;
 
+/** tfjs-backend-wasm's SIMD build; its plain build (tfjs-backend-wasm.wasm) lies beside it. */
+const WASM_BINARY = 'tfjs-backend-wasm-simd.wasm';
+
 function firstLine(e: unknown): string {
   // tfjs-node's message goes on to a long install hint; its first sentence says it all.
   return String(e instanceof Error ? e.message : e).split(/\n|\. /)[0].replace(/ at path: \S+/, '');
 }
 
+/**
+ * Load the optional native addon (lazily, so its absence costs nothing). It brings its own
+ * tfjs-core and cpu backend from node_modules, while ours are bundled (scripts/build.mjs): the
+ * copies share one engine and kernel registry through globalThis, so its 'tensorflow' backend
+ * registers where we train. PROD silences the warnings of its second registration of every cpu
+ * kernel and gradient (the same code, version for version).
+ */
+function loadNative(): void {
+  const prod = tf.env().getBool('PROD');
+  tf.env().set('PROD', true);
+  try {
+    require('@tensorflow/tfjs-node');
+  } finally {
+    tf.env().set('PROD', prod);
+  }
+}
+
 async function tryNative(): Promise<string | undefined> {
   try {
-    // Optional native addon: loaded lazily so its absence costs nothing.
-    require('@tensorflow/tfjs-node');
+    loadNative();
     return (await tf.setBackend('tensorflow')) ? undefined : 'tfjs-node loaded but its backend did not initialise';
   } catch (e) {
     return `@tensorflow/tfjs-node is not available (${firstLine(e)})`;
@@ -38,7 +58,9 @@ async function tryNative(): Promise<string | undefined> {
 
 async function tryWasm(): Promise<string | undefined> {
   try {
-    await import('@tensorflow/tfjs-backend-wasm');
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    // Bundled, the backend would look for its .wasm beside the bundle; the build puts them in out/wasm.
+    wasm.setWasmPaths(`${findWasmDir(WASM_BINARY)}/`);
     registerWasmTrainingKernels('wasm');
     if (!(await tf.setBackend('wasm'))) return 'the wasm backend did not initialise';
   } catch (e) {

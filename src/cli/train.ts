@@ -126,7 +126,8 @@ function humanView(tty: boolean): (e: TrainEvent) => void {
           `run ${e.runDir}\n` +
             `${c.model ? `${c.model.name} from ${c.model.file}` : `${c.preset} NiN`} at ${c.input}x${c.input}: ${e.params.toLocaleString('en-US')} parameters; ${e.trainSize} training / ${e.testSize} test images, ` +
             `batch ${c.batchSize}, ${c.optimizer} lr ${c.lr}, ${c.epochs} epochs${e.startEpoch > 1 ? ` (resuming at epoch ${e.startEpoch})` : ''}\n` +
-            `backend ${e.backend}: ${e.backendReason}\n`,
+            `backend ${e.backend}: ${e.backendReason}\n` +
+            (e.dataSource ? `data: ${e.dataSource}\n` : ''),
         );
         const dev = deviations(c);
         if (dev.length)

@@ -4,6 +4,7 @@
  * materialised: at 224x224 the 60,000 training images would be 12 GB of floats.
  */
 import type { Split } from './fashionMnist';
+import { resizeBilinear } from './resize';
 
 /** Side of the stored images. */
 export const SOURCE_SIDE = 28;
@@ -63,43 +64,9 @@ export function epochOrder(subset: Int32Array, seed: number, epoch: number): Int
   return p.map((i) => subset[i]);
 }
 
-/** Precomputed bilinear sampling for one axis: two source indices and the second's weight. */
-interface Axis {
-  readonly i0: Int32Array;
-  readonly i1: Int32Array;
-  readonly w1: Float32Array;
-}
-
-/**
- * Half-pixel-centre bilinear sampling (PyTorch `interpolate(..., align_corners=False)`, PIL's
- * bilinear when enlarging, tfjs `resizeBilinear(..., halfPixelCenters=true)`).
- */
-function axis(src: number, dst: number): Axis {
-  const i0 = new Int32Array(dst);
-  const i1 = new Int32Array(dst);
-  const w1 = new Float32Array(dst);
-  const scale = src / dst;
-  for (let o = 0; o < dst; o++) {
-    const x = Math.max(0, (o + 0.5) * scale - 0.5);
-    const lo = Math.min(Math.floor(x), src - 1);
-    i0[o] = lo;
-    i1[o] = Math.min(lo + 1, src - 1);
-    w1[o] = x - lo;
-  }
-  return { i0, i1, w1 };
-}
-
-const axes = new Map<string, Axis>();
-function cachedAxis(src: number, dst: number): Axis {
-  const key = `${src}>${dst}`;
-  let a = axes.get(key);
-  if (!a) axes.set(key, (a = axis(src, dst)));
-  return a;
-}
-
 /**
  * Scale one `side x side` byte image to [0, 1] and resize it into `out` at `offset`
- * (`size x size`, bilinear). Writes size*size floats.
+ * (`size x size`, bilinear with half-pixel centres: resize.ts, shared with Classify Image).
  */
 export function resizeInto(
   src: Uint8Array,
@@ -109,25 +76,7 @@ export function resizeInto(
   out: Float32Array,
   offset: number,
 ): void {
-  if (size === side) {
-    for (let i = 0; i < side * side; i++) out[offset + i] = src[srcOffset + i] / 255;
-    return;
-  }
-  const a = cachedAxis(side, size);
-  for (let y = 0; y < size; y++) {
-    const r0 = srcOffset + a.i0[y] * side;
-    const r1 = srcOffset + a.i1[y] * side;
-    const wy = a.w1[y];
-    const row = offset + y * size;
-    for (let x = 0; x < size; x++) {
-      const c0 = a.i0[x];
-      const c1 = a.i1[x];
-      const wx = a.w1[x];
-      const top = src[r0 + c0] + (src[r0 + c1] - src[r0 + c0]) * wx;
-      const bottom = src[r1 + c0] + (src[r1 + c1] - src[r1 + c0]) * wx;
-      out[row + x] = (top + (bottom - top) * wy) / 255;
-    }
-  }
+  resizeBilinear(src, { offset: srcOffset, height: side, width: side }, out, { offset, height: size, width: size }, 255);
 }
 
 /** A batch ready for the trainer: NHWC (C = 1) floats in [0, 1] at `size x size`. */

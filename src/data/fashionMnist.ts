@@ -1,8 +1,10 @@
 /**
- * Fashion-MNIST from the official IDX files. Each file is looked for, in order, in a folder
- * the user names, the Debian folder, and a cache folder; a missing one is downloaded into the
- * cache from the official mirrors, verified, then renamed into place (so the cache never holds
- * a half-written or unverified file). Checksums are of the decompressed bytes: Debian
+ * Fashion-MNIST from the official IDX files. A folder the user names (`--data`, `nin.dataFolder`)
+ * is used alone: a file missing or bad there is an error naming it, never silently replaced
+ * by a copy from elsewhere. Without one, each file is looked for in the Debian folder, then a
+ * cache folder; a missing one is downloaded into the cache from the official mirrors, verified,
+ * then renamed into place (so the cache never holds a half-written or unverified file), and the
+ * result says where the files came from. Checksums are of the decompressed bytes: Debian
  * re-compressed the .gz files, whose bytes differ from upstream's while their contents match.
  */
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -73,6 +75,8 @@ export interface FashionMnist {
   readonly test: Split;
   /** The path each file was read from. */
   readonly paths: Readonly<Record<FileKey, string>>;
+  /** Where the files came from, in words: one folder and what it is, or each file's. */
+  readonly source: string;
 }
 
 /** The minimal `fetch` this module uses; injectable because the network is what tests replace. */
@@ -115,13 +119,27 @@ function findIn(dir: string, name: string): string | undefined {
   return undefined;
 }
 
-/** The folders searched, in order, with a label for messages. */
+/** The folders searched, in order, with a label for messages: the named folder alone, if any. */
 export function searchOrder(o: DatasetOptions): { dir: string; label: string }[] {
-  const out: { dir: string; label: string }[] = [];
-  if (o.userDir) out.push({ dir: o.userDir, label: 'the configured data folder' });
-  out.push({ dir: o.systemDir ?? DEBIAN_DIR, label: 'the Debian dataset folder' });
-  out.push({ dir: o.cacheDir ?? datasetCacheDir(defaultCacheRoot()), label: 'the cache' });
-  return out;
+  if (o.userDir) return [{ dir: o.userDir, label: 'the data folder you named' }];
+  return [
+    { dir: o.systemDir ?? DEBIAN_DIR, label: 'the Debian dataset folder' },
+    { dir: o.cacheDir ?? datasetCacheDir(defaultCacheRoot()), label: 'the cache' },
+  ];
+}
+
+/** Where the files came from: one folder and its label when they share it, else file by file. */
+export function describeSource(paths: Readonly<Record<FileKey, string>>, o: DatasetOptions, downloaded: ReadonlySet<FileKey> = new Set()): string {
+  const dirs = searchOrder(o);
+  const where = (key: FileKey): string => {
+    const d = dirs.find((x) => paths[key] === join(x.dir, FILES[key].name) || paths[key] === join(x.dir, `${FILES[key].name}.gz`));
+    const label = downloaded.has(key) ? 'downloaded into the cache' : (d?.label ?? 'elsewhere');
+    return `${d ? d.dir : paths[key]} (${label})`;
+  };
+  const keys = Object.keys(FILES) as FileKey[];
+  const places = keys.map(where);
+  if (places.every((p) => p === places[0])) return `Fashion-MNIST from ${places[0]}`;
+  return `Fashion-MNIST: ${keys.map((k, i) => `${FILES[k].name} from ${places[i]}`).join(', ')}`;
 }
 
 /** Paths of the files that exist locally; `undefined` for the ones to download. */
@@ -215,16 +233,25 @@ export async function loadFashionMnist(o: DatasetOptions = {}): Promise<FashionM
   const found = locateFiles(o);
   const cacheDir = o.cacheDir ?? datasetCacheDir(defaultCacheRoot());
   const paths = {} as Record<FileKey, string>;
+  const downloaded = new Set<FileKey>();
   for (const key of Object.keys(FILES) as FileKey[]) {
     const p = found[key];
     if (p) paths[key] = p;
+    else if (o.userDir)
+      throw new Error(
+        `${FILES[key].name}: not found in ${o.userDir} (${FILES[key].name}.gz or decompressed). A data folder you name is used alone; ` +
+          `put all four files there, or name none to use ${o.systemDir ?? DEBIAN_DIR}, the cache or a download`,
+      );
     else if (o.download === false)
       throw new Error(
         `${FILES[key].name}: not found in ${searchOrder(o)
           .map((d) => d.dir)
           .join(', ')} (downloads disabled)`,
       );
-    else paths[key] = await downloadFile(key, cacheDir, o);
+    else {
+      paths[key] = await downloadFile(key, cacheDir, o);
+      downloaded.add(key);
+    }
   }
   const data = {} as Record<FileKey, Uint8Array>;
   const keys = Object.keys(FILES) as FileKey[];
@@ -237,5 +264,6 @@ export async function loadFashionMnist(o: DatasetOptions = {}): Promise<FashionM
     train: split(data.trainImages, data.trainLabels, FILES.trainLabels.dims[0], paths.trainLabels),
     test: split(data.testImages, data.testLabels, FILES.testLabels.dims[0], paths.testLabels),
     paths,
+    source: describeSource(paths, o, downloaded),
   };
 }

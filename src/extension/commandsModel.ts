@@ -95,7 +95,8 @@ const model = await tf.loadLayersModel('file://' + __dirname + '/model.json');
 
 - Input: a batch of grayscale images, shape \`[N, ${h}, ${w}, ${c}]\` (NHWC), pixels scaled to [0, 1],
   light garment on a dark background like Fashion-MNIST; the 28x28 images were resized to ${h}x${w}
-  bilinearly (\`tf.image.resizeBilinear\`).
+  bilinearly with half-pixel centres (\`tf.image.resizeBilinear(x, [${h}, ${w}], false, true)\`, PyTorch's
+  \`interpolate(..., mode='bilinear', align_corners=False)\`).
 - Output: 10 logits (apply \`tf.softmax\` for probabilities), in this class order:
 ${CLASS_NAMES.map((n, i) => `  ${i}. ${n}`).join('\n')}
 `;

@@ -45,6 +45,8 @@ export interface StartEvent {
   readonly batchesPerEpoch: number;
   /** 1-based epoch the run starts at (> 1 when resumed). */
   readonly startEpoch: number;
+  /** Where the data came from, in words (absent in logs written before it was reported). */
+  readonly dataSource?: string;
 }
 
 /** Progress within an epoch, at a bounded rate. */
@@ -177,6 +179,7 @@ export const EVENT_CHECKS: UnionChecks<TrainEvent> = {
     testSize: int(),
     batchesPerEpoch: int(),
     startEpoch: int(1),
+    dataSource: optional(isStr),
   },
   batch: {
     epoch: int(1),

@@ -237,6 +237,7 @@ export async function runTraining(
       testSize: testSet.length,
       batchesPerEpoch: perEpoch,
       startEpoch: pos.completedEpochs + 1,
+      dataSource: data.source,
     });
 
     // --- timing for throughput and ETA

@@ -18,7 +18,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { E2EError, makeRunDirs, printResults, readResults, repoRoot, waitFor, wiredBundle, type RunDirs } from './workspace';
+import { E2EError, makeRunDirs, printResults, readResults, repoRoot, waitFor, type RunDirs } from './workspace';
 import { uiChecks } from './ui';
 
 const SUITE_TIMEOUT_MS = Number(process.env.NIN_E2E_SUITE_TIMEOUT_S ?? 900) * 1000;
@@ -254,7 +254,7 @@ async function main(): Promise<number> {
     const uiPage = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     recordConsole(uiPage, consoleLines);
     await uiPage.goto(workbenchUrl(port, dirs.workspace, undefined));
-    const ui = await uiChecks(uiPage, { resultsDir, pythonFile: dirs.pythonFile, wired: wiredBundle(), trainTimeoutMs: TRAIN_TIMEOUT_MS });
+    const ui = await uiChecks(uiPage, { resultsDir, pythonFile: dirs.pythonFile, trainTimeoutMs: TRAIN_TIMEOUT_MS });
     for (const c of ui) if (!c.ok) fail(`UI check failed: ${c.name}`);
   } catch (e) {
     fail(e instanceof Error ? e.message : String(e));

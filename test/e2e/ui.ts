@@ -17,8 +17,6 @@ export interface UiCheck {
 export interface UiOptions {
   resultsDir: string;
   pythonFile: string;
-  /** Whether the built extension includes the panel and the real engine (see `wiredBundle`). */
-  wired: { panel: boolean; engine: boolean };
   /** How long one training run may take (the quick recipe). */
   trainTimeoutMs: number;
 }
@@ -360,46 +358,36 @@ export async function uiChecks(page: Page, opts: UiOptions): Promise<UiCheck[]> 
     return `${shapes.length} rows: ${shapes.filter(Boolean).slice(0, 4).join(' ')} ... (test-results/side-view.png)`;
   });
 
-  if (opts.wired.panel) {
-    await step(
-      "NiN: Show Training Panel opens the panel; its diagram shows the settings' network (seed, 1×224×224 → 96×54×54)",
-      async () => {
-        await dismissToasts(page);
-        await runCommand(page, 'NiN: Show Training Panel');
-        const f = await webviewFrame(page, '#app #block-nin_block_1', "the training panel's diagram", 60_000);
-        const block1 = await waitFor(
-          'block 1 of the diagram',
-          async () => {
-            const l =
-              (await f
-                .locator('#block-nin_block_1')
-                .getAttribute('aria-label')
-                .catch(() => null)) ?? '';
-            return l.includes('96×54×54') ? l : undefined;
-          },
-          30_000,
-        );
-        if (!block1.includes('1×224×224')) throw new Error(`block 1: ${JSON.stringify(block1)}`);
-        const shapes = await f.locator('[data-shape-after]').allTextContents();
-        if (!shapes.some((x) => x.includes('256×26×26')))
-          throw new Error(`no 256×26×26 among the diagram's shapes: ${JSON.stringify(shapes)}`);
-        await f.locator('#tab-architecture').click();
-        await f.locator('#block-nin_block_4').waitFor({ state: 'visible', timeout: 30_000 });
-        await page.mouse.move(5, 450);
-        await page.screenshot({ path: path.join(opts.resultsDir, 'panel-architecture.png') });
-        await f.locator('#tab-training').click();
-        return `block 1: ${block1}; ${shapes.length} shapes between blocks (test-results/panel-architecture.png)`;
-      },
-    );
-  }
-
-  if (!opts.wired.panel || !opts.wired.engine) {
-    const why = [!opts.wired.panel && 'the panel', !opts.wired.engine && 'the engine'].filter(Boolean).join(' and ');
-    console.log(
-      `  skip NiN: Train from the palette, panel during and after training: main.ts does not wire ${why} yet`,
-    );
-    return out;
-  }
+  await step(
+    "NiN: Show Training Panel opens the panel; its diagram shows the settings' network (seed, 1×224×224 → 96×54×54)",
+    async () => {
+      await dismissToasts(page);
+      await runCommand(page, 'NiN: Show Training Panel');
+      const f = await webviewFrame(page, '#app #block-nin_block_1', "the training panel's diagram", 60_000);
+      const block1 = await waitFor(
+        'block 1 of the diagram',
+        async () => {
+          const l =
+            (await f
+              .locator('#block-nin_block_1')
+              .getAttribute('aria-label')
+              .catch(() => null)) ?? '';
+          return l.includes('96×54×54') ? l : undefined;
+        },
+        30_000,
+      );
+      if (!block1.includes('1×224×224')) throw new Error(`block 1: ${JSON.stringify(block1)}`);
+      const shapes = await f.locator('[data-shape-after]').allTextContents();
+      if (!shapes.some((x) => x.includes('256×26×26')))
+        throw new Error(`no 256×26×26 among the diagram's shapes: ${JSON.stringify(shapes)}`);
+      await f.locator('#tab-architecture').click();
+      await f.locator('#block-nin_block_4').waitFor({ state: 'visible', timeout: 30_000 });
+      await page.mouse.move(5, 450);
+      await page.screenshot({ path: path.join(opts.resultsDir, 'panel-architecture.png') });
+      await f.locator('#tab-training').click();
+      return `block 1: ${block1}; ${shapes.length} shapes between blocks (test-results/panel-architecture.png)`;
+    },
+  );
 
   let panel: Frame | undefined;
   await step(

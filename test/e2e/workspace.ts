@@ -99,12 +99,3 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
-
-/**
- * Whether the built extension includes the panel and the real training engine: main.ts wires
- * them in at merge time; until then the checks that need them report themselves skipped.
- */
-export function wiredBundle(): { panel: boolean; engine: boolean } {
-  const bundle = readFileSync(path.join(repoRoot, 'out', 'extension.js'), 'utf8');
-  return { panel: bundle.includes('nin.trainingPanel'), engine: !bundle.includes('The NiN training engine is not available yet') };
-}

@@ -54,25 +54,3 @@ export function webviewTabs(viewType: string): vscode.Tab[] {
     .flatMap((g) => g.tabs)
     .filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith(viewType));
 }
-
-/**
- * What the built extension (out/extension.js) includes: main.ts wires the panel and the real
- * training engine in at merge time, and until then the tests that need them are skipped with
- * the reason in their title (a skip shows in the report; it never passes silently).
- */
-export function wired(): { panel: boolean; engine: boolean } {
-  const ext = vscode.extensions.getExtension(EXTENSION_ID);
-  const root = ext ? ext.extensionUri.fsPath : path.resolve(__dirname, '..', '..', '..');
-  const bundle = readFileSync(path.join(root, 'out', 'extension.js'), 'utf8');
-  return {
-    panel: bundle.includes('nin.trainingPanel'),
-    engine: !bundle.includes('The NiN training engine is not available yet'),
-  };
-}
-
-/** Skips the running test when `ok` is false, saying why in its title. */
-export function requires(ctx: Mocha.Context, ok: boolean, why: string): void {
-  if (ok) return;
-  if (ctx.test) ctx.test.title += ` [skipped: ${why}]`;
-  ctx.skip();
-}

@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { activeExtension, requires, runDirs, runEvents, tempDir, until, wired } from './helpers';
+import { activeExtension, runDirs, runEvents, tempDir, until } from './helpers';
 
 type Ev = ReturnType<typeof runEvents>[number];
 
@@ -71,7 +71,6 @@ suite('NiN: Train on real Fashion-MNIST', function () {
   });
 
   test('the quick recipe trains to done: two epochs evaluated, a checkpoint each, the model saved', async function () {
-    requires(this, wired().engine, 'engineFactory.ts is still the placeholder');
     await activeExtension();
     const runDir = await trainQuick(runsDir);
     const end = await ended(runDir);
@@ -94,7 +93,6 @@ suite('NiN: Train on real Fashion-MNIST', function () {
   });
 
   test('NiN: Stop after the first checkpoint, then NiN: Resume continues at epoch 2 to done', async function () {
-    requires(this, wired().engine, 'engineFactory.ts is still the placeholder');
     await activeExtension();
     const runDir = await trainQuick(runsDir);
     await until('the epoch-1 checkpoint', () => runEvents(runDir).find((e) => e.type === 'checkpoint' && e.epoch === 1), RUN_TIMEOUT_MS, 100);

@@ -27,10 +27,9 @@ function fakeFetch(routes: Record<string, Uint8Array | number>): FetchLike & { u
   return f;
 }
 
-describe('Fashion-MNIST sources: user folder, Debian folder, cache, download', () => {
+describe('Fashion-MNIST sources: a named folder alone, else the Debian folder, cache, download', () => {
   let root: string;
   let user: string;
-  let empty: string;
   let cache: string;
   const M1 = 'http://mirror-one.invalid/';
   const M2 = 'https://mirror-two.invalid/';
@@ -39,20 +38,32 @@ describe('Fashion-MNIST sources: user folder, Debian folder, cache, download', (
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'nin-data-'));
     user = join(root, 'user');
-    empty = join(root, 'empty');
     cache = join(root, 'cache');
-    for (const d of [user, empty]) mkdirSync(d);
+    mkdirSync(user);
     // The user folder holds three of the four files; t10k labels must come from elsewhere.
     for (const f of [FILES.trainImages, FILES.trainLabels, FILES.testImages])
       symlinkSync(join(DEBIAN_DIR, `${f.name}.gz`), join(user, `${f.name}.gz`));
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-  it('looks in the user folder first, then the Debian folder', () => {
+  it('a named folder is used alone: a file missing there is an error naming it and the folder, though the Debian folder has it; nothing is downloaded', async () => {
     const found = locateFiles({ userDir: user, cacheDir: cache });
     assert.equal(found.trainImages, join(user, `${FILES.trainImages.name}.gz`));
-    assert.equal(found.testLabels, join(DEBIAN_DIR, `${FILES.testLabels.name}.gz`));
-    assert.equal(locateFiles({ userDir: user, systemDir: empty, cacheDir: cache }).testLabels, undefined);
+    assert.equal(found.testLabels, undefined);
+    const never = fakeFetch({});
+    await assert.rejects(loadFashionMnist({ userDir: user, cacheDir: cache, fetch: never, mirrors: [M1] }), (e: Error) => {
+      assert.match(e.message, /^t10k-labels-idx1-ubyte: not found in .*user \(t10k-labels-idx1-ubyte\.gz or decompressed\)\. A data folder you name is used alone/);
+      return true;
+    });
+    assert.deepEqual(never.urls, []);
+  });
+
+  it('says where the data came from: the named folder, the Debian folder, or file by file', async () => {
+    symlinkSync(join(DEBIAN_DIR, `${FILES.testLabels.name}.gz`), join(user, `${FILES.testLabels.name}.gz`));
+    const named = await loadFashionMnist({ userDir: user, cacheDir: cache, download: false });
+    assert.equal(named.source, `Fashion-MNIST from ${user} (the data folder you named)`);
+    const debian = await loadFashionMnist({ cacheDir: cache, download: false });
+    assert.equal(debian.source, `Fashion-MNIST from ${DEBIAN_DIR} (the Debian dataset folder)`);
   });
 
   it('downloads a missing file from the next mirror when one fails, verifies it, caches it atomically, and reuses the cache', async () => {
@@ -62,8 +73,7 @@ describe('Fashion-MNIST sources: user folder, Debian folder, cache, download', (
     });
     const progress: [string, number][] = [];
     const d = await loadFashionMnist({
-      userDir: user,
-      systemDir: empty,
+      systemDir: user,
       cacheDir: cache,
       fetch,
       mirrors: [M1, M2],
@@ -79,11 +89,15 @@ describe('Fashion-MNIST sources: user folder, Debian folder, cache, download', (
     assert.equal(d.test.count, 10000);
     assert.equal(d.train.count, 60000);
     assert.equal(d.test.labels[0], 9);
+    assert.equal(
+      d.source,
+      `Fashion-MNIST: ${[FILES.trainImages, FILES.trainLabels, FILES.testImages].map((f) => `${f.name} from ${user} (the Debian dataset folder)`).join(', ')}, ` +
+        `${FILES.testLabels.name} from ${cache} (downloaded into the cache)`,
+    );
     // Second time: served from the cache, no network.
     const never = fakeFetch({});
     const again = await loadFashionMnist({
-      userDir: user,
-      systemDir: empty,
+      systemDir: user,
       cacheDir: cache,
       fetch: never,
       mirrors: [M1, M2],
@@ -101,7 +115,7 @@ describe('Fashion-MNIST sources: user folder, Debian folder, cache, download', (
       [`${M2}${FILES.testLabels.name}.gz`]: bad.subarray(0, 300),
     });
     await assert.rejects(
-      loadFashionMnist({ userDir: user, systemDir: empty, cacheDir: cache, fetch, mirrors: [M1, M2] }),
+      loadFashionMnist({ systemDir: user, cacheDir: cache, fetch, mirrors: [M1, M2] }),
       (e: Error) => {
         assert.match(e.message, /^t10k-labels-idx1-ubyte: not found locally .* and the download failed: /);
         assert.match(e.message, /mirror-one\.invalid\/t10k-labels-idx1-ubyte\.gz: checksum mismatch/);
@@ -117,8 +131,8 @@ describe('Fashion-MNIST sources: user folder, Debian folder, cache, download', (
 
   it('with downloads disabled, a missing file is an error naming it and the folders searched', async () => {
     await assert.rejects(
-      loadFashionMnist({ userDir: user, systemDir: empty, cacheDir: cache, download: false }),
-      /t10k-labels-idx1-ubyte: not found in .*user, .*empty, .*cache \(downloads disabled\)/,
+      loadFashionMnist({ systemDir: user, cacheDir: cache, download: false }),
+      /t10k-labels-idx1-ubyte: not found in .*user, .*cache \(downloads disabled\)/,
     );
   });
 });

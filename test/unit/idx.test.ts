@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -116,6 +116,8 @@ describe('IDX reader on corrupted copies: each failure names the file and the pr
       b[100] ^= 0xff;
       const bad = join(user, `${FILES.testLabels.name}`);
       writeFileSync(bad, b);
+      // The other three are good (a named folder must hold all four).
+      for (const f of [FILES.trainImages, FILES.trainLabels, FILES.testImages]) symlinkSync(join(DEBIAN_DIR, `${f.name}.gz`), join(user, `${f.name}.gz`));
       await assert.rejects(loadFashionMnist({ userDir: user, download: false }), (e: Error) =>
         e.message.startsWith(bad + ': checksum mismatch'),
       );

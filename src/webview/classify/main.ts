@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { validateClassifyInput, type ClassifyInputMessage, type ClassifyToHost } from '../../protocol/index';
+import { classifyLogits } from './predict';
 import { MNIST_SIDE, prepareImage, topClasses } from './preprocess';
 
 declare function acquireVsCodeApi(): { postMessage(message: unknown): void };
@@ -72,11 +73,7 @@ async function classify(invert?: boolean): Promise<void> {
   const s = input.strings;
   const { pixels, inverted } = prepareImage(rgba.data, rgba.width, rgba.height, invert);
   const [h, w] = input.inputShape;
-  const logits = tf.tidy(() => {
-    let x: tf.Tensor4D = tf.tensor4d(pixels, [1, MNIST_SIDE, MNIST_SIDE, 1]);
-    if (h !== MNIST_SIDE || w !== MNIST_SIDE) x = tf.image.resizeBilinear(x, [h, w]);
-    return (model as tfl.LayersModel).predict(x) as tf.Tensor;
-  });
+  const logits = classifyLogits(model, pixels, [h, w]);
   const top = topClasses(await logits.data(), 5);
   logits.dispose();
 

@@ -481,16 +481,21 @@ onThemeChange(() => {
   ui.runs.rebuild();
 });
 
-/** Handles for the browser tests (read-only use). */
-(globalThis as unknown as { __ninPanel: unknown }).__ninPanel = {
-  series,
-  get charts() {
-    return ui && { ...ui.charts, overlayAcc: ui.runs.charts.acc, overlayLoss: ui.runs.charts.loss };
-  },
-  get state() {
-    return state;
-  },
-  draw,
-};
+/** Development builds only (scripts/build.mjs defines it; false in --production). */
+declare const NIN_TEST_HOOKS: boolean;
+
+/** Handles for the browser tests (read-only use); not in the production bundle. */
+if (NIN_TEST_HOOKS) {
+  (globalThis as unknown as { __ninPanel: unknown }).__ninPanel = {
+    series,
+    get charts() {
+      return ui && { ...ui.charts, overlayAcc: ui.runs.charts.acc, overlayLoss: ui.runs.charts.loss };
+    },
+    get state() {
+      return state;
+    },
+    draw,
+  };
+}
 
 post(state.runDir ? { type: 'ready', runDir: state.runDir } : { type: 'ready' });
