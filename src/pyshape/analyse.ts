@@ -15,7 +15,7 @@ import {
 } from './ast';
 import { Propagator, type ShapeEvent } from './forward';
 import { commentFor, DEFAULT_INPUT, findInputShapeComments } from './inputShape';
-import { BudgetExceeded, Interp, type InterpLimits } from './interp';
+import { BudgetExceeded, Interp, UNDEFINED_IN_NOTEBOOK, type InterpLimits } from './interp';
 import type { MessageArgs, MessageId } from './messages';
 import type { PythonParser, SyntaxTree } from './parser';
 import { asMod, pushAll, type Mod, type Shape, type Site, type Value } from './values';
@@ -42,6 +42,11 @@ export interface AnalyseOptions {
    * were left out. Default: no limit.
    */
   readonly maxCallers?: number;
+  /**
+   * The source is a notebook's code cells joined (see notebook.ts): a name undefined where it
+   * is used may come from a cell run out of order or an import, so it is unknown, not a notice.
+   */
+  readonly notebook?: boolean;
 }
 
 /** One model found in the file. */
@@ -116,6 +121,7 @@ export function* analyseSteps(
   options: AnalyseOptions = {},
 ): Generator<void, Analysis, void> {
   const ip = new Interp(source, { ...DEFAULT_LIMITS, ...options.limits });
+  if (options.notebook) ip.undefinedWhy = UNDEFINED_IN_NOTEBOOK;
   let stmts: Stmt[];
   let wanted: Set<Stmt> | undefined;
   let defSpans: Span[];
@@ -203,7 +209,8 @@ export function* analyseSteps(
     });
     yield;
   }
-  const diagnostics = collectDiagnostics(ip, events, roots);
+  const all = collectDiagnostics(ip, events, roots);
+  const diagnostics = options.notebook ? all.filter((d) => !undefinedInNotebook(d)) : all;
   if (budgetExceeded) {
     const span = { start: 0, end: 0, line: 0, col: 0, endLine: 0, endCol: 0 };
     diagnostics.push({ span, severity: 'info', id: 'budget', args: { steps: ip.limits.maxSteps } });
@@ -541,6 +548,11 @@ function firstLayer(mod: Mod, depth: number): Mod | undefined {
     default:
       return undefined;
   }
+}
+
+/** A notice that only says a name is not defined in an earlier cell (see AnalyseOptions.notebook). */
+function undefinedInNotebook(d: ShapeDiagnostic): boolean {
+  return d.id === 'unresolved' && String(d.args.why).endsWith(UNDEFINED_IN_NOTEBOOK);
 }
 
 function collectDiagnostics(ip: Interp, events: readonly ShapeEvent[], roots: readonly Root[]): ShapeDiagnostic[] {
