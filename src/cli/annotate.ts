@@ -9,7 +9,7 @@ import type { Span } from '../pyshape/ast';
 import { parseShapeText } from '../pyshape/inputShape';
 import { cellLine, joinCells, parseIpynb, type JoinedCells } from '../pyshape/notebook';
 import { loadPythonParser } from '../pyshape/parser';
-import { annotations, diagnosticEnglish } from '../pyshape/report';
+import { annotatedEvents, annotations, diagnosticEnglish } from '../pyshape/report';
 import { formatShape } from '../pyshape/values';
 import { parseFlags, printJson, UsageError } from './args';
 
@@ -54,7 +54,7 @@ type Where = (s: Span) => { cell?: number; line: number };
 
 function toJson(a: Analysis, input: number[] | undefined, where: Where): unknown {
   // The events annotations() lists, in its order: each one's place in the file or notebook.
-  const top = a.events.filter((e) => e.depth === 0);
+  const top = annotatedEvents(a);
   return {
     input: a.models[0]?.input ?? input ?? null,
     annotations: annotations(a).map((x, i) => ({ ...x, ...where(top[i].site.span) })),
@@ -68,6 +68,7 @@ function toJson(a: Analysis, input: number[] | undefined, where: Where): unknown
       ...where(m.span),
       input: m.input,
       inputFrom: m.inputFrom,
+      ...(m.inferredFrom ? { inferredFrom: m.inferredFrom } : {}),
       output: m.output,
       params: m.params,
     })),
@@ -84,10 +85,10 @@ function text(a: Analysis, file: string, where: Where, nb: JoinedCells | undefin
   if (a.models.length === 0) out.push(`${file}: no PyTorch model found`);
   for (const m of a.models) {
     out.push(
-      `${m.name} (${at(where(m.span))}): input ${formatShape(m.input)} (${m.inputFrom}) -> ${formatShape(m.output)}, ${num(m.params)} params`,
+      `${m.name} (${at(where(m.span))}): input ${formatShape(m.input)} (${m.inferredFrom ? `inferred from ${m.inferredFrom}` : m.inputFrom}) -> ${formatShape(m.output)}, ${num(m.params)} params`,
     );
-    const rows = a.events
-      .filter((e) => e.root === m.index && e.depth === 0)
+    const rows = annotatedEvents(a)
+      .filter((e) => e.root === m.index)
       .map((e) => {
         const w = where(e.site.span);
         return [

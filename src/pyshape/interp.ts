@@ -683,6 +683,8 @@ export class Interp {
         return unknown('slice');
       case 'unsupported':
         return unknown(e.what);
+      case 'lambda':
+        return this.makeFunc(e.fn, scope);
     }
   }
 

@@ -27,6 +27,8 @@ function inputNote(m: ModelReport): string {
       return vscode.l10n.t('input {0}: the setting, with the channels of the first layer', formatShape(m.input));
     case 'setting':
       return vscode.l10n.t('input {0} from the setting nin.hover.inputShape', formatShape(m.input));
+    case 'inferred':
+      return vscode.l10n.t('input {0}, inferred from `{1}`', formatShape(m.input), m.inferredFrom ?? '?');
   }
 }
 
@@ -71,10 +73,11 @@ export function hoverMarkdown(
       if (rows.length > MAX_ROWS) lines.push('…');
       md.appendCodeblock(lines.join('\n'), 'text');
     }
-    for (const p of ev.problems)
-      md.appendMarkdown(
-        `⚠ ${diagnosticMessage({ span: ev.site.span, severity: p.severity, id: p.id, args: p.args })}\n\n`,
-      );
+    for (const p of ev.problems) {
+      const text = diagnosticMessage({ span: ev.site.span, severity: p.severity, id: p.id, args: p.args });
+      const note = p.assumed ? ` ${vscode.l10n.t('(only with the assumed input {0})', p.assumed)}` : '';
+      md.appendMarkdown(`⚠ ${text}${note}\n\n`);
+    }
   }
   if (events.length > MAX_RUNS) md.appendMarkdown(vscode.l10n.t('… and {0} more', events.length - MAX_RUNS) + '\n\n');
   const model = a.models[first.root];
