@@ -10,7 +10,7 @@ import { analyseSteps, analyseTree, type Analysis, type AnalyseOptions } from '.
 import { AnalysisCache } from '../../pyshape/cache';
 import { DocumentTrees, type TextChange } from '../../pyshape/documents';
 import { DEFAULT_INPUT, parseShapeText } from '../../pyshape/inputShape';
-import { loadPythonParser, type PythonParser } from '../../pyshape/parser';
+import { loadPythonParser, type PythonParser, type SyntaxTree } from '../../pyshape/parser';
 import { warmUp } from '../../pyshape/warmup';
 import { SETTINGS } from '../runFeed';
 
@@ -136,7 +136,7 @@ export class ShapeService implements vscode.Disposable {
     const version = doc.version;
     const text = doc.getText();
     let slice = performance.now();
-    const tree = this.trees!.tree(uri, version, text);
+    const tree = this.treeOf(doc, uri, version, text);
     const steps = analyseSteps(tree, text, options);
     let busy = 0;
     for (;;) {
@@ -177,9 +177,14 @@ export class ShapeService implements vscode.Disposable {
   private run(doc: ShapeSource, options: AnalyseOptions): DocAnalysis {
     const t0 = performance.now();
     const text = doc.getText();
-    const tree = this.trees!.tree(doc.uri.toString(), doc.version, text);
+    const tree = this.treeOf(doc, doc.uri.toString(), doc.version, text);
     const analysis: Analysis = analyseTree(tree, text, options);
     return { analysis, options, ms: performance.now() - t0 };
+  }
+
+  /** A document's tree; a notebook's edits are not reported one by one, so they are found by comparing texts. */
+  private treeOf(doc: ShapeSource, key: string, version: number, text: string): SyntaxTree {
+    return doc.notebook ? this.trees!.treeOfText(key, version, text) : this.trees!.tree(key, version, text);
   }
 
   /** A document changed: edit its kept tree so the next parse is incremental. */
