@@ -1,9 +1,13 @@
-/** `--model FILE[:NAME]`: a network read from the reader's code, for `nin train` and `nin shapes`. */
+/**
+ * `--model FILE[:NAME]`: a network read from the reader's code (a .py file, or a notebook's code
+ * cells as one program), for `nin train` and `nin shapes`.
+ */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ModelSource } from '../protocol';
 import { analysePython } from '../pyshape/analyse';
 import { parseShapeText } from '../pyshape/inputShape';
+import { joinCells, parseIpynb } from '../pyshape/notebook';
 import { loadPythonParser } from '../pyshape/parser';
 import { pickModel } from '../pyshape/toSpec';
 import { UsageError } from './args';
@@ -31,7 +35,10 @@ export async function readModelArg(arg: string, inputText?: string): Promise<Mod
     throw new UsageError(`--input: ${(e as Error).message}`);
   }
   if (input?.length === 1) input = [1, input[0], input[0]];
-  const a = analysePython(await loadPythonParser(), source, input ? { input, inputSource: 'override' } : {});
+  // A notebook is its code cells as one program, as Run All runs them (IPython lines blanked).
+  const notebook = /\.ipynb$/i.test(path);
+  if (notebook) source = joinCells(parseIpynb(source, file)).source;
+  const a = analysePython(await loadPythonParser(), source, { ...(input ? { input, inputSource: 'override' as const } : {}), notebook });
   const picked = pickModel(a, path, source, name);
   if (!picked.ok) throw new UsageError(`--model: ${picked.why}`);
   return picked.model;

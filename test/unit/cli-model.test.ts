@@ -73,5 +73,9 @@ describe('training a network read from code (nin train --model)', function () {
     assert.match(c.stderr, /Net\(\): a module with its own forward\(\): train it through PyTorch/);
     assert.match(runCli(['train', '--model', LENET, '--preset', 'compact']).stderr, /goes without --preset/);
     assert.match(runCli(['shapes', '--model', `${LENET}:lenet`]).stderr, /has no model lenet \(it has net\)/);
+    // A notebook: its code cells as one program (the article's two blocks as two cells).
+    const nb = runCli(['shapes', '--model', `${join(ROOT, 'test', 'fixtures', 'pyshape', 'nin_article.ipynb')}:nin()`, '--json']);
+    assert.equal(nb.code, 0, nb.stderr);
+    assert.deepEqual([JSON.parse(nb.stdout).params, JSON.parse(nb.stdout).layers[0].kind], [1_992_166, 'nin_block']);
   });
 });
