@@ -4,16 +4,17 @@
  * one JSON line instead. Exit 0 when done, 1 on error, 130 after Ctrl-C once the checkpoint
  * is written (a second Ctrl-C aborts at once).
  */
-import { isBackendPreference } from '../backends/backend-names';
+import { DEVICES, isBackendPreference, isDevicePreference } from '../backends/backend-names';
 import { datasetCacheDir, defaultCacheRoot } from '../data/fashionMnist';
 import { ARTICLE_RECIPE, OPTIMIZERS, type OptimizerName, type TrainConfig, type TrainEvent } from '../protocol/index';
 import { isPresetName, presetSpec } from '../model/spec';
 import { readRunConfig, runTraining } from '../train/engine';
+import { runPytorchTraining } from '../train/pytorch/run';
 import { intFlag, parseFlags, printJson, UsageError } from './args';
 
 /** Usage text for `train`. */
 export const TRAIN_USAGE =
-  'nin train [--preset seed|compact] [--input N] [--epochs E] [--batch-size B] [--lr X] [--optimizer sgd|momentum|adam] [--limit-train N] [--limit-test N] [--backend auto|tensorflow|wasm|cpu] [--threads N] [--data DIR] [--seed S] [--runs DIR] [--resume RUN] [--json]';
+  'nin train [--preset seed|compact] [--input N] [--epochs E] [--batch-size B] [--lr X] [--optimizer sgd|momentum|adam] [--limit-train N] [--limit-test N] [--engine tfjs|pytorch] [--backend auto|tensorflow|wasm|cpu|pytorch] [--device auto|cuda|mps|cpu] [--python PATH] [--threads N] [--data DIR] [--seed S] [--runs DIR] [--resume RUN] [--json]';
 
 /** Where runs go unless --runs says otherwise (relative to the working directory). */
 export const DEFAULT_RUNS_DIR = '.nin/runs';
@@ -52,9 +53,24 @@ export function configFromFlags(values: Record<string, string | boolean | undefi
   const optimizer = s('optimizer');
   if (optimizer !== undefined && !(OPTIMIZERS as readonly string[]).includes(optimizer))
     throw new UsageError(`--optimizer must be one of ${OPTIMIZERS.join(', ')}, got "${optimizer}"`);
-  const backend = s('backend');
+  const engine = s('engine');
+  if (engine !== undefined && engine !== 'tfjs' && engine !== 'pytorch')
+    throw new UsageError(`--engine must be tfjs or pytorch, got "${engine}"`);
+  let backend = s('backend');
   if (backend !== undefined && !isBackendPreference(backend))
-    throw new UsageError(`--backend must be auto, tensorflow, wasm or cpu, got "${backend}"`);
+    throw new UsageError(`--backend must be auto, tensorflow, wasm, cpu or pytorch, got "${backend}"`);
+  if (engine === 'pytorch') {
+    if (backend !== undefined && backend !== 'pytorch')
+      throw new UsageError(`--engine pytorch runs PyTorch; --backend ${backend} is a TensorFlow.js backend`);
+    backend = 'pytorch';
+  } else if (engine === 'tfjs' && backend === 'pytorch') {
+    throw new UsageError('--engine tfjs cannot run --backend pytorch');
+  } else if (engine === 'tfjs' && backend === undefined) {
+    backend = 'auto';
+  }
+  const device = s('device');
+  if (device !== undefined && !isDevicePreference(device))
+    throw new UsageError(`--device must be one of ${DEVICES.join(', ')}, got "${device}"`);
   const given: Partial<Record<keyof TrainConfig, unknown>> = {
     preset,
     input: intFlag('input', s('input')),
@@ -66,6 +82,7 @@ export function configFromFlags(values: Record<string, string | boolean | undefi
     limitTest: intFlag('limit-test', s('limit-test'), 0),
     backend,
     threads: intFlag('threads', s('threads'), 0),
+    device,
     seed: intFlag('seed', s('seed'), 0),
     dataDir: s('data'),
     runsDir: s('runs'),
@@ -177,6 +194,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
     'limit-train': { type: 'string' },
     'limit-test': { type: 'string' },
     backend: { type: 'string' },
+    engine: { type: 'string' },
+    device: { type: 'string' },
+    python: { type: 'string' },
     threads: { type: 'string' },
     data: { type: 'string' },
     seed: { type: 'string' },
@@ -200,11 +220,16 @@ export async function trainCommand(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   try {
-    const outcome = await runTraining(config, resume, {
+    const hooks = {
       emit: view,
       shouldStop: () => stopRequested,
       data: { cacheDir: datasetCacheDir(defaultCacheRoot()) },
-    });
+    };
+    const python = values.python as string | undefined;
+    const outcome =
+      config.backend === 'pytorch'
+        ? await runPytorchTraining(config, resume, { ...hooks, python: python ? { configured: python, configuredBy: '--python' } : {} })
+        : await runTraining(config, resume, hooks);
     return outcome === 'done' ? 0 : outcome === 'stopped' ? 130 : 1;
   } finally {
     process.off('SIGINT', onSigint);

@@ -3,7 +3,14 @@
  * discriminated unions on `type`, each with a validator for what arrives across a
  * boundary (a worker, a webview, a JSON-lines log). No vscode, no tfjs: all three sides import it.
  */
-import { BACKEND_PREFERENCES, type BackendName, type BackendPreference } from '../backends/backend-names';
+import {
+  BACKEND_NAMES,
+  BACKEND_PREFERENCES,
+  DEVICES,
+  type BackendName,
+  type BackendPreference,
+  type DevicePreference,
+} from '../backends/backend-names';
 import { PRESET_NAMES, type PresetName } from '../model/spec';
 
 // ---------------------------------------------------------------------------------------------
@@ -29,8 +36,10 @@ export interface TrainConfig {
   readonly limitTest: number;
   readonly backend: BackendPreference;
   readonly seed: number;
-  /** Worker threads for the wasm engine; 0 = all cores. */
+  /** Worker threads for the wasm engine (CPU threads for PyTorch); 0 = all cores. */
   readonly threads: number;
+  /** The PyTorch engine's device (absent: auto); the TensorFlow.js engines ignore it. */
+  readonly device?: DevicePreference;
   /** A folder holding the four IDX files, or '' to search the default places. */
   readonly dataDir: string;
   /** Where run folders are created. */
@@ -268,6 +277,7 @@ const CONFIG_CHECKS: Checks = {
   backend: oneOf(BACKEND_PREFERENCES),
   seed: (v) => isInt(v, 0),
   threads: (v) => isInt(v, 0),
+  device: optional(oneOf(DEVICES)),
   dataDir: isStr,
   runsDir: isStr,
 };
@@ -286,7 +296,7 @@ const EVENT_CHECKS: { [K in TrainEvent['type']]: Checks } = {
     runId: isStr,
     runDir: isStr,
     config: isConfig,
-    backend: oneOf(['tensorflow', 'wasm', 'cpu'] as const),
+    backend: oneOf(BACKEND_NAMES),
     backendReason: isStr,
     layers: isLayers,
     params: isNum,
@@ -344,7 +354,7 @@ const COMMAND_CHECKS: { [K in WorkerCommand['type']]: Checks } = {
 const CALIBRATION_CHECKS: Checks = {
   preset: oneOf(PRESET_NAMES),
   input: (v) => isInt(v, 1),
-  backend: oneOf(['tensorflow', 'wasm', 'cpu'] as const),
+  backend: oneOf(BACKEND_NAMES),
   imagesPerSecond: (v) => isNum(v) && v > 0,
   flops: isNum,
 };

@@ -84,7 +84,8 @@ async function dataset(config: TrainConfig, hooks: EngineHooks): Promise<Fashion
   return data;
 }
 
-function writeJsonAtomically(file: string, value: unknown): void {
+/** Write JSON to `file` atomically (temp file + rename). */
+export function writeJsonAtomically(file: string, value: unknown): void {
   const tmp = `${file}.tmp-${process.pid}`;
   writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
   renameSync(tmp, file);
@@ -95,7 +96,7 @@ function stamp(d = new Date()): string {
 }
 
 /** Create a fresh run folder `<runsDir>/<time>-<preset><input>-<optimizer>`. */
-function createRun(config: TrainConfig): { runId: string; runDir: string } {
+export function createRun(config: TrainConfig): { runId: string; runDir: string } {
   const runsDir = resolve(config.runsDir || join(defaultCacheRoot(), 'runs'));
   mkdirSync(runsDir, { recursive: true });
   const base = `${stamp()}-${config.preset}${config.input}-${config.optimizer}`;
@@ -126,7 +127,7 @@ export function readRunConfig(runDir: string): TrainConfig {
   return v.value;
 }
 
-/** The config a resume runs with: the run's own, with only epochs/backend/threads/data taken from `asked`. */
+/** The config a resume runs with: the run's own, with only epochs/backend/threads/device/data taken from `asked`. */
 export function resumeConfig(saved: TrainConfig, asked: TrainConfig): TrainConfig {
   const diff = FIXED_ON_RESUME.filter((k) => saved[k] !== asked[k]);
   if (diff.length) {
@@ -134,7 +135,15 @@ export function resumeConfig(saved: TrainConfig, asked: TrainConfig): TrainConfi
       `cannot resume with a different recipe: ${diff.map((k) => `${k} ${JSON.stringify(asked[k])} (the run has ${JSON.stringify(saved[k])})`).join(', ')}`,
     );
   }
-  return { ...saved, epochs: asked.epochs, backend: asked.backend, threads: asked.threads, dataDir: asked.dataDir };
+  const device = asked.device ?? saved.device;
+  return {
+    ...saved,
+    epochs: asked.epochs,
+    backend: asked.backend,
+    threads: asked.threads,
+    dataDir: asked.dataDir,
+    ...(device ? { device } : {}),
+  };
 }
 
 /** Test-set evaluation: accuracy, confusion, a gallery sample (mistakes first). */
