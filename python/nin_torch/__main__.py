@@ -45,14 +45,17 @@ def _on_signal(stop: threading.Event):
 
 
 def _probe() -> int:
-    """Answer what this interpreter offers; a missing or broken torch is an answer, not a crash."""
+    """Answer what this interpreter offers; a missing, old or broken torch is an answer, not a crash."""
+    answer: Dict[str, Any] = {"type": "probe", "python": sys.executable,
+                              "pythonVersion": ".".join(map(str, sys.version_info[:3])), "torch": None}
     try:
+        import torch
+        answer["torch"] = str(getattr(torch, "__version__", "unknown"))
         from . import devices
-        emit({"type": "probe", **devices.probe()})
+        answer.update(devices.probe())
     except Exception as e:  # ImportError, or a torch that fails to initialise
-        emit({"type": "probe", "python": sys.executable,
-              "pythonVersion": ".".join(map(str, sys.version_info[:3])), "torch": None,
-              "error": f"{type(e).__name__}: {e}"})
+        answer["error"] = f"{type(e).__name__}: {e}"
+    emit(answer)
     return 0
 
 

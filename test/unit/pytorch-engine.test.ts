@@ -14,9 +14,8 @@ import { readCheckpoint, latestCheckpoint } from '../../src/train/checkpoint';
 import { evaluate, runTraining } from '../../src/train/engine';
 import { loadLayersModelFrom, modelPredictor } from '../../src/train/modelIo';
 import { runPytorchTraining, type PytorchHooks } from '../../src/train/pytorch/run';
+import { TORCH_PYTHON } from './helpers';
 
-/** The interpreter with the real torch here (see ENVIRONMENT.md). */
-export const TORCH_PYTHON = process.env.NIN_TEST_PYTHON ?? '/usr/bin/python3';
 
 type Ev<T extends TrainEvent['type']> = Extract<TrainEvent, { type: T }>;
 

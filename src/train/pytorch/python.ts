@@ -118,6 +118,8 @@ function probeOnce(command: string, timeoutMs: number): Promise<ProbeAnswer> {
         return done({ ok: false, missing: false, problem: `(${py}) has no torch (${String(a.error)}): install it there (pip install torch; see pytorch.org)` });
       if (!versionAtLeast(a.torch, MIN_TORCH))
         return done({ ok: false, missing: false, problem: `has torch ${a.torch}; the PyTorch engine needs torch ${MIN_TORCH.join('.')} or later: upgrade it (pip install -U torch)` });
+      if (typeof a.error === 'string')
+        return done({ ok: false, missing: false, problem: `has torch ${a.torch}, which fails to start (${a.error}): reinstall it (pip install --force-reinstall torch)` });
       done({
         ok: true,
         info: {
