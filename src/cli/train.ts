@@ -8,7 +8,8 @@ import { DEVICES, isBackendPreference, isDevicePreference } from '../backends/ba
 import { datasetCacheDir, defaultCacheRoot } from '../data/fashionMnist';
 import { ARTICLE_RECIPE, OPTIMIZERS, type OptimizerName, type TrainConfig, type TrainEvent } from '../protocol/index';
 import { isPresetName, presetSpec } from '../model/spec';
-import { readRunConfig, runTraining } from '../train/engine';
+import { readRunConfig } from '../runs';
+import { runTraining } from '../train/engine';
 import { runPytorchTraining } from '../train/pytorch/run';
 import { intFlag, parseFlags, printJson, UsageError } from './args';
 
@@ -41,10 +42,10 @@ export function deviations(c: TrainConfig): string[] {
 }
 
 /** Build the run's config from the flags (on top of the run's own config when resuming). */
-export function configFromFlags(values: Record<string, string | boolean | undefined>): {
+export async function configFromFlags(values: Record<string, string | boolean | undefined>): Promise<{
   config: TrainConfig;
   resume?: string;
-} {
+}> {
   const s = (k: string) => values[k] as string | undefined;
   const resume = s('resume');
   const preset = s('preset');
@@ -90,7 +91,7 @@ export function configFromFlags(values: Record<string, string | boolean | undefi
   const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<TrainConfig>;
   if (resume) {
     // The run's recipe, with what the flags change (the engine refuses recipe changes by name).
-    return { config: { ...readRunConfig(resume), ...defined }, resume };
+    return { config: { ...(await readRunConfig(resume)), ...defined }, resume };
   }
   const p = (defined.preset ?? ARTICLE_RECIPE.preset) as TrainConfig['preset'];
   // Without --input, a preset trains at its own size: 224 for the article's, 28 for compact.
@@ -205,7 +206,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     json: { type: 'boolean', default: false },
   });
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  const { config, resume } = configFromFlags(values);
+  const { config, resume } = await configFromFlags(values);
   const json = values.json === true;
   const view = json ? (e: TrainEvent) => printJson(e) : humanView(Boolean(process.stderr.isTTY));
 

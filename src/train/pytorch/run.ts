@@ -6,23 +6,24 @@
  * without a final event, is an `error` event that keeps the last checkpoint (the run resumes).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { validateConfig, validateEvent, type TrainConfig, type TrainEvent } from '../../protocol';
 import { inferShapes } from '../../model/shapes';
 import { layerNames, presetSpec, type NinSpec } from '../../model/spec';
 import { defaultCacheRoot, datasetCacheDir, resolveDatasetFiles } from '../../data/fashionMnist';
-import { latestCheckpoint, pruneCheckpoints, readCheckpoint } from '../checkpoint';
 import {
-  createRun,
-  MAX_SAMPLES,
+  appendRunEvent,
+  createRunFolder,
+  lockRun,
   readRunConfig,
-  resumeConfig,
-  RUN_FILES,
-  writeJsonAtomically,
-  type EngineHooks,
-  type TrainOutcome,
-} from '../engine';
+  removeStaleTemps,
+  runPaths,
+  writeRunConfig,
+  type RunLock,
+} from '../../runs';
+import { latestCheckpoint, pruneCheckpoints, readCheckpoint } from '../checkpoint';
+import { MAX_SAMPLES, resumeConfig, type EngineHooks, type TrainOutcome } from '../engine';
 import { EVAL_COST_RATIO } from '../recipes';
 import { checkDevice, findPython, pythonEnv, type FindPythonOptions, type PythonInfo } from './python';
 
@@ -61,8 +62,10 @@ export async function runPytorchTraining(
   hooks: PytorchHooks,
 ): Promise<TrainOutcome> {
   let runDir: string | undefined;
+  let lock: RunLock | undefined;
   const emit = (e: TrainEvent): void => {
-    if (runDir && e.type !== 'prepare') appendFileSync(join(runDir, RUN_FILES.metrics), JSON.stringify(e) + '\n');
+    // Only the lock holder writes the run's log (a refused second writer must not append to it).
+    if (runDir && lock) appendRunEvent(runDir, e);
     hooks.emit(e);
   };
   try {
@@ -70,24 +73,34 @@ export async function runPytorchTraining(
     let runId: string;
     if (resumeRunDir) {
       runDir = resolve(resumeRunDir);
-      config = resumeConfig(readRunConfig(runDir), asked);
+      config = resumeConfig(await readRunConfig(runDir), asked);
       runId = runDir.split(/[\\/]/).pop() ?? runDir;
     } else {
       const v = validateConfig(asked);
       if (!v.ok) throw new Error(v.error);
       config = asked;
-      ({ runId, runDir } = createRun(config));
+      ({ runId, runDir } = createRunFolder(config.runsDir || join(defaultCacheRoot(), 'runs'), config));
     }
-    const ckDir = join(runDir, RUN_FILES.checkpoints);
+    lock = lockRun(runDir);
+    removeStaleTemps(runDir);
+    const paths = runPaths(runDir);
+    const ckDir = paths.checkpoints;
     const resumeFrom = resumeRunDir ? latestCheckpoint(ckDir) : undefined;
     if (resumeRunDir && !resumeFrom) throw new Error(`${ckDir}: no checkpoint to resume from`);
-    const done = resumeFrom ? readCheckpoint(resumeFrom).completedEpochs : 0;
-    if (done >= config.epochs)
-      throw new Error(`the run has already completed ${done} of ${config.epochs} epochs; ask for more epochs to continue it`);
-    writeJsonAtomically(join(runDir, RUN_FILES.config), config);
+    const completed = resumeFrom ? readCheckpoint(resumeFrom).completedEpochs : 0;
+    const exported = existsSync(join(paths.model, 'model.json'));
+    if (completed >= config.epochs && exported)
+      throw new Error(`the run has already completed ${completed} of ${config.epochs} epochs; ask for more epochs to continue it`);
+    writeRunConfig(runDir, config);
     const spec = presetSpec(config.preset, config.input);
     const start = startBase(config, runId, runDir, spec);
 
+    if (resumeFrom && completed >= config.epochs) {
+      // All epochs trained but killed while exporting: only the export is left.
+      await (hooks.exportModel ?? defaultExport)(spec, resumeFrom, paths.model);
+      emit({ type: 'done', testAcc: readCheckpoint(resumeFrom).lastTestAcc ?? 0, runDir, modelDir: paths.model });
+      return 'done';
+    }
     hooks.emit({ type: 'prepare', message: 'Looking for Python with PyTorch', fraction: -1 });
     const python = await findPython(hooks.python);
     const device = config.device ?? 'auto';
@@ -105,7 +118,7 @@ export async function runPytorchTraining(
       device,
       runDir,
       checkpointDir: ckDir,
-      modelDir: join(runDir, RUN_FILES.model),
+      modelDir: paths.model,
       resumeCheckpoint: resumeFrom ?? null,
       dataPaths,
       spec,
@@ -119,6 +132,8 @@ export async function runPytorchTraining(
   } catch (e) {
     emit({ type: 'error', message: e instanceof Error ? e.message : String(e), ...(runDir ? { runDir } : {}) });
     return 'error';
+  } finally {
+    lock?.release();
   }
 }
 
