@@ -14,6 +14,8 @@ import { readCheckpoint, latestCheckpoint } from '../../src/train/checkpoint';
 import { evaluate, runTraining } from '../../src/train/engine';
 import { loadLayersModelFrom, modelPredictor } from '../../src/train/modelIo';
 import { runPytorchTraining, type PytorchHooks } from '../../src/train/pytorch/run';
+import { PytorchEngine } from '../../src/train/pytorch/engine';
+import { RoutingEngine } from '../../src/train/routingEngine';
 import { TORCH_PYTHON } from './helpers';
 
 
@@ -170,5 +172,61 @@ describe('PyTorch engine (real torch, real data)', () => {
     const again = recorder();
     assert.equal(await runPytorchTraining(config({ epochs: 2, limitTest: 64 }), err.runDir, { ...again.hooks, python }), 'done');
     assert.equal(again.of('start')[0].startEpoch, 2);
+  });
+});
+
+describe('PyTorch engine behind the TrainingEngine interface', () => {
+  let runs: string;
+  before(() => (runs = mkdtempSync(join(tmpdir(), 'nin-pytorch-engine-'))));
+  after(() => rmSync(runs, { recursive: true, force: true }));
+
+  it('the routing engine sends backend pytorch to PyTorch: a run ends done, stop() ends one stopped, calibrate measures', async () => {
+    const pytorch = new PytorchEngine({ python: () => ({ configured: TORCH_PYTHON }), device: () => 'cpu' });
+    const engine = new RoutingEngine({
+      tfjs: () => {
+        throw new Error('the tfjs engine must not be made for a pytorch run');
+      },
+      pytorch: () => pytorch,
+    });
+    const ended = (stopOnFirstBatch = false) =>
+      new Promise<TrainEvent[]>((resolveEvents) => {
+        const seen: TrainEvent[] = [];
+        const off = engine.onEvent((e) => {
+          if (e.type === 'calibration') return;
+          assert.ok(validateEvent(e).ok);
+          seen.push(e);
+          if (e.type === 'batch' && stopOnFirstBatch) engine.stop();
+          if (e.type === 'done' || e.type === 'stopped' || e.type === 'error') {
+            off();
+            resolveEvents(seen);
+          }
+        });
+      });
+    const config: TrainConfig = {
+      preset: 'compact', input: 28, epochs: 1, batchSize: 32, lr: 0.003, optimizer: 'momentum', limitTrain: 256,
+      limitTest: 64, backend: 'pytorch', seed: 5, threads: 2, dataDir: '', runsDir: runs,
+    };
+    const first = ended();
+    engine.train(config);
+    assert.equal(engine.busy, true);
+    assert.throws(() => engine.train(config), /already in progress/);
+    const ev = await first;
+    assert.equal(ev[ev.length - 1].type, 'done', JSON.stringify(ev[ev.length - 1]));
+    assert.equal(engine.busy, false);
+    const ck = readCheckpoint(join((ev[ev.length - 1] as Ev<'done'>).runDir, 'checkpoints', 'epoch-0001.ckpt'));
+    assert.equal(ck.state.optimizer.length, 1 + ck.state.weights.length, 'momentum: iter and one accumulator per weight');
+    assert.equal(ck.state.optimizer[1].name, 'nin_block_1_conv/kernel/momentum');
+
+    const second = ended(true);
+    engine.train({ ...config, limitTrain: 4096 });
+    const ev2 = await second;
+    const last = ev2[ev2.length - 1];
+    assert.equal(last.type, 'stopped');
+    assert.ok(last.type === 'stopped' && last.checkpoint && existsSync(last.checkpoint));
+
+    const c = await engine.calibrate({ preset: 'compact', input: 28, batchSize: 32, backend: 'pytorch', threads: 2 });
+    assert.equal(c.backend, 'pytorch');
+    assert.ok(c.imagesPerSecond > 0 && c.flops > 0);
+    await engine.dispose();
   });
 });
