@@ -11,7 +11,7 @@ import { PytorchEngine } from '../train/pytorch/engine';
 import { RoutingEngine } from '../train/routingEngine';
 import { WorkerEngine } from '../train/workerEngine';
 import { pythonExtensionInterpreter } from './pythonInterpreter';
-import { readTrainingSettings } from './settings';
+import { readTrainingSettings, resolveFolder } from './settings';
 import type { EngineFactory } from './session';
 
 const currentSettings = () => readTrainingSettings((k) => vscode.workspace.getConfiguration('nin').get(k)).settings;
@@ -26,7 +26,9 @@ export const engineFactory: EngineFactory = (context) => {
         cacheDir,
         device: () => currentSettings().device,
         python: () => {
-          const configured = currentSettings().pythonPath;
+          const setting = currentSettings().pythonPath;
+          // `~/...` to the home folder; a bare name (python3.11) is looked up on the PATH.
+          const configured = setting ? resolveFolder(setting, undefined) : '';
           return configured ? { configured, configuredBy: 'nin.pythonPath' } : { fromPythonExtension: pythonExtensionInterpreter };
         },
       }),

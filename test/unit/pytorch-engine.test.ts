@@ -169,9 +169,30 @@ describe('PyTorch engine (real torch, real data)', () => {
     assert.match(err.message, /epoch-0001\.ckpt\) is kept: resume the run/);
     assert.ok(err.runDir && latestCheckpoint(join(err.runDir, 'checkpoints'))?.endsWith('epoch-0001.ckpt'));
 
+    // SIGTERM (a system shutdown, `kill`) stops it after the current batch with a checkpoint.
     const again = recorder();
-    assert.equal(await runPytorchTraining(config({ epochs: 2, limitTest: 64 }), err.runDir, { ...again.hooks, python }), 'done');
+    let termed = false;
+    let child2: Parameters<NonNullable<PytorchHooks['onProcess']>>[0] | undefined;
+    const resumed = await runPytorchTraining(config({ epochs: 2, limitTest: 64 }), err.runDir, {
+      ...again.hooks,
+      python,
+      onProcess: (c) => (child2 = c),
+      emit(e) {
+        again.hooks.emit(e);
+        if (!termed && e.type === 'batch') {
+          termed = true;
+          child2?.kill('SIGTERM');
+        }
+      },
+    });
     assert.equal(again.of('start')[0].startEpoch, 2);
+    assert.equal(resumed, 'stopped', JSON.stringify(again.of('error')));
+    const stoppedAt = again.of('stopped')[0];
+    assert.match(stoppedAt.checkpoint ?? '', /epoch-0001-batch-\d{6}\.ckpt$/);
+
+    const last = recorder();
+    assert.equal(await runPytorchTraining(config({ epochs: 2, limitTest: 64 }), err.runDir, { ...last.hooks, python }), 'done');
+    assert.ok(last.of('batch')[0].batch > 1, 'continues mid-epoch 2');
   });
 });
 
