@@ -16,7 +16,7 @@ import { loadLayersModelFrom, modelPredictor } from '../../src/train/modelIo';
 import { runPytorchTraining, type PytorchHooks } from '../../src/train/pytorch/run';
 import { PytorchEngine } from '../../src/train/pytorch/engine';
 import { RoutingEngine } from '../../src/train/routingEngine';
-import { TORCH_PYTHON } from './helpers';
+import { runCli, TORCH_PYTHON } from './helpers';
 
 
 type Ev<T extends TrainEvent['type']> = Extract<TrainEvent, { type: T }>;
@@ -43,7 +43,9 @@ function recorder(stopAfterBatches = Infinity) {
   };
 }
 
-describe('PyTorch engine (real torch, real data)', () => {
+describe('PyTorch engine (real torch, real data)', function () {
+  // Real training in a child process: minutes when the shared machine is busy.
+  this.timeout(600_000);
   let runs: string;
   const python = { configured: TORCH_PYTHON };
   const config = (over: Partial<TrainConfig> = {}): TrainConfig => ({
@@ -112,6 +114,13 @@ describe('PyTorch engine (real torch, real data)', () => {
     }
     assert.ok(compared >= 100, `${compared} samples compared`);
     model.dispose();
+
+    // `nin eval RUN` on the run: the exported model reproduces the run's final test accuracy.
+    const cli = runCli(['eval', runDir, '--json'], 600_000);
+    assert.equal(cli.code, 0, cli.stderr);
+    const out = JSON.parse(cli.stdout) as { testAcc: number; runTestAcc: number };
+    assert.ok(Math.abs(out.testAcc - done.testAcc) <= 1 / 200 + 1e-9, `nin eval ${out.testAcc}, the run ${done.testAcc}`);
+    assert.equal(out.runTestAcc, done.testAcc);
   });
 
   it('a run stopped mid-epoch on wasm resumes on PyTorch to done, and one stopped on PyTorch resumes on wasm', async () => {
@@ -196,7 +205,8 @@ describe('PyTorch engine (real torch, real data)', () => {
   });
 });
 
-describe('PyTorch engine behind the TrainingEngine interface', () => {
+describe('PyTorch engine behind the TrainingEngine interface', function () {
+  this.timeout(600_000);
   let runs: string;
   before(() => (runs = mkdtempSync(join(tmpdir(), 'nin-pytorch-engine-'))));
   after(() => rmSync(runs, { recursive: true, force: true }));

@@ -14,7 +14,8 @@ import { checkDevice, clearPythonCache, findPython, pythonEnv } from '../../src/
 import { runPytorchTraining } from '../../src/train/pytorch/run';
 import { TORCH_PYTHON } from './helpers';
 
-describe('PyTorch engine: finding Python', () => {
+describe('PyTorch engine: finding Python', function () {
+  this.timeout(600_000);
   let tmp: string;
   let venvPython: string;
   const oldPath = process.env.PYTHONPATH;
