@@ -30,7 +30,7 @@ def probe() -> Dict[str, Any]:
 
 def pick_device(preference: str, threads: int) -> Tuple[torch.device, str]:
     """`auto`: CUDA, then Apple MPS, then the CPU; `cuda`, `mps`, `cpu` as asked."""
-    version = f"PyTorch {torch.__version__}"
+    version = f"PyTorch {torch.__version__} ({sys.executable})"
     cpu = f"{version} on the CPU ({threads} thread{'s' if threads != 1 else ''})"
     if preference == "cpu":
         return torch.device("cpu"), f"{cpu}: device cpu requested"
