@@ -87,6 +87,8 @@ async function useCpu(): Promise<void> {
 
 /** Select and initialise a backend; throws only when an explicitly requested one fails. */
 export async function selectBackend(preference: BackendPreference): Promise<BackendChoice> {
+  if (preference === 'pytorch')
+    throw new Error('backend "pytorch" is the PyTorch engine (a Python process), not a TensorFlow.js backend');
   if (preference === 'cpu') {
     await useCpu();
     return { name: 'cpu', reason: 'requested (pure JavaScript, slow)' };

@@ -4,7 +4,10 @@
  * backends (global tfjs state, native addons) cannot disturb one another.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { validateEvent, type BatchEvent } from '../protocol/index';
 import { measureTraining, type BenchResult } from '../bench/measure';
 import { isBackendPreference, type BackendPreference } from '../backends/backend-names';
 import { resolveThreads } from '../train/parallel/dataParallel';
@@ -13,7 +16,7 @@ import { intFlag, parseFlags, printJson, UsageError } from './args';
 
 /** Usage text for `bench`. */
 export const BENCH_USAGE =
-  'nin bench [--json] [--cases compact@28,seed@96] [--backends tensorflow,wasm,cpu] [--threads 1,0] [--batch 128] [--seconds 10] [--rounds 3] [--cpu-batch 8] [--cpu-cases compact@28] [--torch-threads 2] [--no-torch]';
+  'nin bench [--json] [--cases compact@28,seed@96] [--backends tensorflow,wasm,cpu,pytorch] [--threads 1,0] [--batch 128] [--seconds 10] [--rounds 3] [--cpu-batch 8] [--cpu-cases compact@28] [--torch-threads 2] [--no-torch]';
 
 interface Case {
   preset: PresetName;
@@ -35,6 +38,10 @@ export interface BenchRow {
 }
 
 const PYTHON = '/usr/bin/python3';
+/** The row name of our PyTorch engine (`pytorch` is the raw reference script). */
+export const ENGINE_PYTORCH = 'nin-pytorch';
+const isTfjsRow = (r: BenchRow): boolean => r.engine !== 'pytorch' && r.engine !== ENGINE_PYTORCH;
+const isEngineRow = (r: BenchRow): boolean => r.engine === ENGINE_PYTORCH;
 const TORCH_SCRIPT = join(__dirname, '..', 'test', 'reference', 'bench_torch.py');
 
 function parseCases(text: string): Case[] {
@@ -143,6 +150,7 @@ function cpuText(r: BenchRow): string {
 export function ratios(
   rows: readonly BenchRow[],
   metric: 'imagesPerSecond' | 'imagesPerCpuSecond' = 'imagesPerSecond',
+  ours: (r: BenchRow) => boolean = isTfjsRow,
 ): Record<string, number> {
   const out: Record<string, number> = {};
   const torch = rows.filter((r) => r.engine === 'pytorch');
@@ -151,7 +159,7 @@ export function ratios(
     let refs = torch.filter(same);
     if (metric === 'imagesPerSecond' && refs.some((r) => r.threads === 2)) refs = refs.filter((r) => r.threads === 2);
     const ref = Math.max(...refs.map((r) => r[metric] ?? 0));
-    const best = Math.max(0, ...rows.filter((r) => r.engine !== 'pytorch' && same(r)).map((r) => r[metric] ?? 0));
+    const best = Math.max(0, ...rows.filter((r) => ours(r) && same(r)).map((r) => r[metric] ?? 0));
     if (ref && best) out[key] = best / ref;
   }
   return out;
@@ -161,12 +169,14 @@ export function ratios(
 export function roundRatios(
   rows: readonly BenchRow[],
   metric: 'imagesPerSecond' | 'imagesPerCpuSecond' = 'imagesPerSecond',
+  ours: (r: BenchRow) => boolean = isTfjsRow,
 ): Array<Record<string, number>> {
   const rounds = [...new Set(rows.map((r) => r.round ?? 1))].sort((a, b) => a - b);
   return rounds.map((n) =>
     ratios(
       rows.filter((r) => (r.round ?? 1) === n),
       metric,
+      ours,
     ),
   );
 }
@@ -175,8 +185,9 @@ export function roundRatios(
 export function medianRatios(
   rows: readonly BenchRow[],
   metric: 'imagesPerSecond' | 'imagesPerCpuSecond' = 'imagesPerSecond',
+  ours: (r: BenchRow) => boolean = isTfjsRow,
 ): Record<string, number> {
-  const each = roundRatios(rows, metric);
+  const each = roundRatios(rows, metric, ours);
   const out: Record<string, number> = {};
   for (const key of new Set(each.flatMap((r) => Object.keys(r)))) {
     const v = each.flatMap((r) => (key in r ? [r[key]] : [])).sort((a, b) => a - b);
@@ -186,12 +197,51 @@ export function medianRatios(
   return out;
 }
 
+/**
+ * Steady-state images/s from a run's batch events (each carries the epoch's running rate):
+ * between the third batch (warm-up done) and the last, so start-up and the first steps' setup
+ * do not count, as the reference script's warm-up steps do not.
+ */
+export function steadyImagesPerSecond(batches: readonly BatchEvent[], batchSize: number, trainSize: number): number | undefined {
+  const at = (e: BatchEvent) => {
+    const seen = Math.min(e.batch * batchSize, trainSize);
+    return { seen, seconds: seen / e.imagesPerSecond };
+  };
+  const first = batches.find((e) => e.batch >= 3);
+  const last = batches[batches.length - 1];
+  if (!first || !last || last.batch <= first.batch) return undefined;
+  const a = at(first);
+  const b = at(last);
+  return b.seconds > a.seconds ? (b.seen - a.seen) / (b.seconds - a.seconds) : undefined;
+}
+
+/** Our PyTorch engine on the real data, through `nin train --engine pytorch`, for about `seconds`. */
+function enginePytorchRow(c: Case, batch: number, seconds: number, threads: number, rawImagesPerSecond: number): BenchRow | string {
+  const batches = Math.max(6, Math.ceil((rawImagesPerSecond * seconds) / batch) + 3);
+  const runs = mkdtempSync(join(tmpdir(), 'nin-bench-'));
+  try {
+    const args = [process.argv[1], 'train', '--engine', 'pytorch', '--python', PYTHON, '--device', 'cpu', '--preset', c.preset, '--input', String(c.input)];
+    args.push('--batch-size', String(batch), '--optimizer', 'sgd', '--lr', '0.1', '--limit-train', String(batches * batch));
+    args.push('--limit-test', String(batch), '--epochs', '1', '--threads', String(threads), '--runs', runs, '--json');
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: (seconds * 20 + 600) * 1000 });
+    const events = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => validateEvent(JSON.parse(l)));
+    const ok = events.flatMap((v) => (v.ok ? [v.value] : []));
+    const error = ok.find((e) => e.type === 'error');
+    if (error?.type === 'error') return error.message;
+    const ips = steadyImagesPerSecond(ok.filter((e): e is BatchEvent => e.type === 'batch'), batch, batches * batch);
+    if (r.status !== 0 || !ips) return (r.stderr || 'no batch events').trim().split('\n').pop() ?? '';
+    return { engine: ENGINE_PYTORCH, preset: c.preset, input: c.input, batch, threads, imagesPerSecond: ips };
+  } finally {
+    rmSync(runs, { recursive: true, force: true });
+  }
+}
+
 /** Run `bench`; returns the process exit code. */
 export function benchCommand(argv: string[]): number {
   const { values } = parseFlags(argv, {
     json: { type: 'boolean', default: false },
     cases: { type: 'string', default: 'compact@28,seed@96' },
-    backends: { type: 'string', default: 'tensorflow,wasm,cpu' },
+    backends: { type: 'string', default: 'tensorflow,wasm,cpu,pytorch' },
     batch: { type: 'string', default: '128' },
     'cpu-batch': { type: 'string', default: '8' },
     // The cpu backend needs minutes per seed@96 step even at batch 8: by default only compact.
@@ -224,12 +274,28 @@ export function benchCommand(argv: string[]): number {
     // Each case's PyTorch and ours run back to back, so both see the same machine load.
     for (const c of cases) {
       const key = `${c.preset}@${c.input}`;
-      for (const r of torchWhy ? [] : torchRows(c, batch, seconds, torchThreads)) {
+      const raw = torchWhy ? [] : torchRows(c, batch, seconds, torchThreads);
+      for (const r of raw) {
         rows.push({ ...r, round });
         log(rowText(round, r));
       }
       for (const backend of backends) {
         if (broken.has(backend)) continue;
+        if (backend === 'pytorch') {
+          // Our engine, with the same threads as the reference rows, right after them.
+          for (const ref of raw) {
+            const r = enginePytorchRow(c, batch, seconds, ref.threads ?? 2, ref.imagesPerSecond);
+            if (typeof r === 'string') {
+              skipped.push(`${ENGINE_PYTORCH} ${key}: ${r}`);
+              broken.add(backend);
+              break;
+            }
+            rows.push({ ...r, round });
+            log(rowText(round, r));
+          }
+          if (torchWhy && round === 1) skipped.push(`${ENGINE_PYTORCH}: ${torchWhy}`);
+          continue;
+        }
         if (backend === 'cpu' && !cpuCases.has(key)) {
           if (round === 1) skipped.push(`cpu ${key}: not in --cpu-cases (minutes per step)`);
           continue;
@@ -267,6 +333,8 @@ export function benchCommand(argv: string[]): number {
     roundRatios: roundRatios(rows),
     // The same per CPU-second of the process (all threads): less sensitive to a shared machine's load.
     cpuRatios: medianRatios(rows, 'imagesPerCpuSecond'),
+    // Our PyTorch engine (process, events, data, resize) over the raw reference script.
+    enginePytorchRatios: medianRatios(rows, 'imagesPerSecond', isEngineRow),
     skipped,
     conditions: conditions(seconds, torchThreads),
   };
@@ -278,6 +346,8 @@ export function benchCommand(argv: string[]): number {
         `ratio best-ours / pytorch, ${k}: ${v.toFixed(3)} median of rounds (${each}); per CPU-second: ${result.cpuRatios[k]?.toFixed(3) ?? '-'}`,
       );
     }
+    for (const [k, v] of Object.entries(result.enginePytorchRatios))
+      log(`ratio ${ENGINE_PYTORCH} / pytorch, ${k}: ${v.toFixed(3)} median of rounds (our engine on real data, events and resize included)`);
     log(`load average (1, 5, 15 min): ${result.conditions.loadAverage.join(', ')} on ${result.conditions.cpus} cores`);
     for (const s of skipped) log(`skipped: ${s}`);
   }

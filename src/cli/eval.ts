@@ -42,8 +42,9 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const runDir = resolve(positionals[0]);
   const config = await readRunConfig(runDir);
   const paths = runPaths(runDir);
-  const backend = (values.backend ?? config.backend) as BackendPreference;
-  if (!isBackendPreference(backend))
+  // Eval runs the exported model on TensorFlow.js, whichever engine trained the run.
+  const backend = (values.backend ?? (config.backend === 'pytorch' ? 'auto' : config.backend)) as BackendPreference;
+  if (!isBackendPreference(backend) || backend === 'pytorch')
     throw new UsageError(`--backend must be auto, tensorflow, wasm or cpu, got "${backend}"`);
 
   // What to evaluate: an explicit checkpoint, else the exported model, else the latest checkpoint.

@@ -4,18 +4,19 @@
  * one JSON line instead. Exit 0 when done, 1 on error, 130 after Ctrl-C once the checkpoint
  * is written (a second Ctrl-C aborts at once).
  */
-import { isBackendPreference } from '../backends/backend-names';
+import { DEVICES, isBackendPreference, isDevicePreference } from '../backends/backend-names';
 import { datasetCacheDir, defaultCacheRoot } from '../data/fashionMnist';
 import { ARTICLE_RECIPE, MODEL_PRESET, OPTIMIZERS, type OptimizerName, type TrainConfig, type TrainEvent } from '../protocol/index';
 import { isPresetName, networkName, PRESET_NAMES, presetSpec, type PresetName } from '../model/spec';
 import { readRunConfig } from '../runs';
 import { runTraining } from '../train/engine';
+import { runPytorchTraining } from '../train/pytorch/run';
 import { intFlag, parseFlags, printJson, UsageError } from './args';
 import { readModelArg } from './model';
 
 /** Usage text for `train`. */
 export const TRAIN_USAGE =
-  'nin train [--preset seed|compact|compact-fc|compact-no1x1 | --model FILE[:NAME]] [--input N] [--epochs E] [--batch-size B] [--lr X] [--optimizer sgd|momentum|adam] [--limit-train N] [--limit-test N] [--backend auto|tensorflow|wasm|cpu] [--threads N] [--data DIR] [--seed S] [--runs DIR] [--resume RUN] [--json]';
+  'nin train [--preset seed|compact|compact-fc|compact-no1x1 | --model FILE[:NAME]] [--input N] [--epochs E] [--batch-size B] [--lr X] [--optimizer sgd|momentum|adam] [--limit-train N] [--limit-test N] [--engine tfjs|pytorch] [--backend auto|tensorflow|wasm|cpu|pytorch] [--device auto|cuda|mps|cpu] [--python PATH] [--threads N] [--data DIR] [--seed S] [--runs DIR] [--resume RUN] [--json]';
 
 /** Where runs go unless --runs says otherwise (relative to the working directory). */
 export const DEFAULT_RUNS_DIR = '.nin/runs';
@@ -57,9 +58,24 @@ export async function configFromFlags(values: Record<string, string | boolean | 
   const optimizer = s('optimizer');
   if (optimizer !== undefined && !(OPTIMIZERS as readonly string[]).includes(optimizer))
     throw new UsageError(`--optimizer must be one of ${OPTIMIZERS.join(', ')}, got "${optimizer}"`);
-  const backend = s('backend');
+  const engine = s('engine');
+  if (engine !== undefined && engine !== 'tfjs' && engine !== 'pytorch')
+    throw new UsageError(`--engine must be tfjs or pytorch, got "${engine}"`);
+  let backend = s('backend');
   if (backend !== undefined && !isBackendPreference(backend))
-    throw new UsageError(`--backend must be auto, tensorflow, wasm or cpu, got "${backend}"`);
+    throw new UsageError(`--backend must be auto, tensorflow, wasm, cpu or pytorch, got "${backend}"`);
+  if (engine === 'pytorch') {
+    if (backend !== undefined && backend !== 'pytorch')
+      throw new UsageError(`--engine pytorch runs PyTorch; --backend ${backend} is a TensorFlow.js backend`);
+    backend = 'pytorch';
+  } else if (engine === 'tfjs' && backend === 'pytorch') {
+    throw new UsageError('--engine tfjs cannot run --backend pytorch');
+  } else if (engine === 'tfjs' && backend === undefined) {
+    backend = 'auto';
+  }
+  const device = s('device');
+  if (device !== undefined && !isDevicePreference(device))
+    throw new UsageError(`--device must be one of ${DEVICES.join(', ')}, got "${device}"`);
   const given: Partial<Record<keyof TrainConfig, unknown>> = {
     preset,
     // With --model, --input is the model's C,H,W (read by readModelArg).
@@ -72,6 +88,7 @@ export async function configFromFlags(values: Record<string, string | boolean | 
     limitTest: intFlag('limit-test', s('limit-test'), 0),
     backend,
     threads: intFlag('threads', s('threads'), 0),
+    device,
     seed: intFlag('seed', s('seed'), 0),
     dataDir: s('data'),
     runsDir: s('runs'),
@@ -190,6 +207,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
     'limit-train': { type: 'string' },
     'limit-test': { type: 'string' },
     backend: { type: 'string' },
+    engine: { type: 'string' },
+    device: { type: 'string' },
+    python: { type: 'string' },
     threads: { type: 'string' },
     data: { type: 'string' },
     seed: { type: 'string' },
@@ -214,11 +234,16 @@ export async function trainCommand(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   try {
-    const outcome = await runTraining(config, resume, {
+    const hooks = {
       emit: view,
       shouldStop: () => stopRequested,
       data: { cacheDir: datasetCacheDir(defaultCacheRoot()) },
-    });
+    };
+    const python = values.python as string | undefined;
+    const outcome =
+      config.backend === 'pytorch'
+        ? await runPytorchTraining(config, resume, { ...hooks, python: python ? { configured: python, configuredBy: '--python' } : {} })
+        : await runTraining(config, resume, hooks);
     return outcome === 'done' ? 0 : outcome === 'stopped' ? 130 : 1;
   } finally {
     process.off('SIGINT', onSigint);

@@ -228,8 +228,11 @@ function split(images: Uint8Array, labels: Uint8Array, count: number, labelsFile
   return { images, labels, count };
 }
 
-/** Find (or download) and verify the four files, then load them. */
-export async function loadFashionMnist(o: DatasetOptions = {}): Promise<FashionMnist> {
+/**
+ * The four files' paths: found locally, or downloaded (verified) into the cache. Files found
+ * locally are not verified here: the reader verifies them (loadFashionMnist, the PyTorch engine).
+ */
+export async function resolveDatasetFiles(o: DatasetOptions = {}): Promise<Record<FileKey, string>> {
   const found = locateFiles(o);
   const cacheDir = o.cacheDir ?? datasetCacheDir(defaultCacheRoot());
   const paths = {} as Record<FileKey, string>;
@@ -253,6 +256,12 @@ export async function loadFashionMnist(o: DatasetOptions = {}): Promise<FashionM
       downloaded.add(key);
     }
   }
+  return paths;
+}
+
+/** Find (or download) and verify the four files, then load them. */
+export async function loadFashionMnist(o: DatasetOptions = {}): Promise<FashionMnist> {
+  const paths = await resolveDatasetFiles(o);
   const data = {} as Record<FileKey, Uint8Array>;
   const keys = Object.keys(FILES) as FileKey[];
   keys.forEach((key, i) => {

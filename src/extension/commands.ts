@@ -51,7 +51,13 @@ async function train(context: vscode.ExtensionContext, session: TrainingSession,
   void reportSettingIssues(host.issues, log);
   const picked = await pickRecipe(context, session, host.settings, log);
   if (!picked) return;
-  const config = recipeConfig(picked.fields, { backend: host.settings.backend, threads: host.settings.threads, dataDir: host.dataDir, runsDir: host.runsDir });
+  const config = recipeConfig(picked.fields, {
+    backend: host.settings.backend,
+    threads: host.settings.threads,
+    device: host.settings.device,
+    dataDir: host.dataDir,
+    runsDir: host.runsDir,
+  });
   log.info(`recipe "${picked.id}"`);
   if (await session.start(config)) await vscode.commands.executeCommand(COMMANDS.showPanel);
 }
@@ -101,7 +107,7 @@ async function resume(context: vscode.ExtensionContext, session: TrainingSession
     return;
   }
   // The run keeps its recipe; the machine-specific fields follow the current settings.
-  const config = { ...saved, backend: host.settings.backend, threads: host.settings.threads, dataDir: host.dataDir };
+  const config = { ...saved, backend: host.settings.backend, threads: host.settings.threads, device: host.settings.device, dataDir: host.dataDir };
   if (await session.start(config, dir)) await vscode.commands.executeCommand(COMMANDS.showPanel);
 }
 

@@ -34,13 +34,15 @@ export interface PickedRecipe {
 
 type Item = vscode.QuickPickItem & { id: RecipeId | 'settings' | 'recalibrate'; fields?: RecipeFields };
 
-const calibrationKey = (s: Pick<TrainingSettings, 'backend' | 'threads'>) => `nin.calibration.${s.backend}.${s.threads}`;
+// PyTorch's speed depends on its device too (a GPU run must not reuse a CPU measurement).
+const calibrationKey = (s: Pick<TrainingSettings, 'backend' | 'threads' | 'device'>) =>
+  `nin.calibration.${s.backend}.${s.threads}${s.backend === 'pytorch' ? `.${s.device}` : ''}`;
 
 /** The cached calibration for these settings' backend, or a new one measured on the engine. */
 export async function calibration(
   context: vscode.ExtensionContext,
   session: TrainingSession,
-  s: Pick<TrainingSettings, 'backend' | 'threads'>,
+  s: Pick<TrainingSettings, 'backend' | 'threads' | 'device'>,
   force = false,
 ): Promise<Calibration> {
   const key = calibrationKey(s);

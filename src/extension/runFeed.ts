@@ -39,6 +39,8 @@ export const SETTINGS = {
   optimizer: 'optimizer',
   backend: 'backend',
   threads: 'threads',
+  device: 'device',
+  pythonPath: 'pythonPath',
   dataFolder: 'dataFolder',
   runsFolder: 'runsFolder',
   hoverInputShape: 'hover.inputShape',

@@ -6,7 +6,7 @@
  */
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { BACKEND_PREFERENCES, type BackendPreference } from '../backends/backend-names';
+import { BACKEND_PREFERENCES, DEVICES, type BackendPreference, type DevicePreference } from '../backends/backend-names';
 import { OPTIMIZERS, type OptimizerName, type TrainConfig } from '../protocol/index';
 import { inferShapes, type ShapeError } from '../model/shapes';
 import { PRESET_NAMES, presetSpec, specOf, type NetworkChoice, type PresetName } from '../model/spec';
@@ -29,6 +29,10 @@ export interface TrainingSettings {
   readonly optimizer: OptimizerName;
   readonly backend: BackendPreference;
   readonly threads: number;
+  /** The PyTorch engine's device. */
+  readonly device: DevicePreference;
+  /** The Python for the PyTorch engine ('' = the Python extension's, else the PATH's). */
+  readonly pythonPath: string;
   /** As written in the setting ('' = the default places). */
   readonly dataFolder: string;
   /** As written in the setting ('' = `.nin/runs` in the workspace, else global storage). */
@@ -53,6 +57,8 @@ export const SETTING_DEFAULTS = {
   optimizer: 'sgd' as OptimizerName,
   backend: 'auto' as BackendPreference,
   threads: 0,
+  device: 'auto' as DevicePreference,
+  pythonPath: '',
   dataFolder: '',
   runsFolder: '',
 } as const;
@@ -106,10 +112,12 @@ export function readTrainingSettings(
   const optimizer = oneOf('optimizer', OPTIMIZERS);
   const backend = oneOf('backend', BACKEND_PREFERENCES);
   const threads = int('threads');
+  const device = oneOf('device', DEVICES);
+  const pythonPath = take<string>('pythonPath', (v): v is string => typeof v === 'string', t('it must be a text (the path of a Python interpreter)')).trim();
   const dataFolder = str('dataFolder').trim();
   const runsFolder = str('runsFolder').trim();
   const input = inputSize === 0 ? presetSpec(preset).input[1] : inputSize;
-  return { settings: { preset, input, epochs, batchSize, lr, optimizer, backend, threads, dataFolder, runsFolder }, issues };
+  return { settings: { preset, input, epochs, batchSize, lr, optimizer, backend, threads, device, pythonPath, dataFolder, runsFolder }, issues };
 }
 
 /** Where a network collapses for this preset and input size, if it does. */
@@ -147,6 +155,7 @@ export function settingsConfig(s: TrainingSettings, dataDir: string, runsDir: st
     backend: s.backend,
     seed: 1,
     threads: s.threads,
+    device: s.device,
     dataDir,
     runsDir,
   };

@@ -1,5 +1,5 @@
 /** The training configuration: what defines a run (its config.json), the article's recipe, and its validator. */
-import { BACKEND_PREFERENCES, type BackendPreference } from '../backends/backend-names';
+import { BACKEND_PREFERENCES, DEVICES, type BackendPreference, type DevicePreference } from '../backends/backend-names';
 import { isLayerSpec, PRESET_NAMES, type LayerSpec, type PresetName } from '../model/spec';
 import { arrayOf, int, isNum, isStr, object, oneOf, optional, shape, where, type Check, type Checks, type Validated } from './checks';
 
@@ -42,8 +42,10 @@ export interface TrainConfig {
   readonly limitTest: number;
   readonly backend: BackendPreference;
   readonly seed: number;
-  /** Worker threads for the wasm engine; 0 = all cores. */
+  /** Worker threads for the wasm engine (CPU threads for PyTorch); 0 = all cores. */
   readonly threads: number;
+  /** The PyTorch engine's device (absent: auto); the TensorFlow.js engines ignore it. */
+  readonly device?: DevicePreference;
   /** A folder holding the four IDX files, or '' to search the default places. */
   readonly dataDir: string;
   /** Where run folders are created. */
@@ -90,6 +92,7 @@ const CONFIG_CHECKS: Checks<TrainConfig> = {
   backend: oneOf(BACKEND_PREFERENCES),
   seed: int(0),
   threads: int(0),
+  device: optional(oneOf(DEVICES)),
   dataDir: isStr,
   runsDir: isStr,
 };

@@ -3,7 +3,7 @@
  * and the lines of a run's metrics.jsonl. These `type` names are persisted: renaming one would
  * make every earlier run's log unreadable.
  */
-import { BACKEND_PREFERENCES, type BackendName } from '../backends/backend-names';
+import { BACKEND_NAMES, type BackendName } from '../backends/backend-names';
 import {
   arrayOf,
   int,
@@ -145,9 +145,6 @@ export type TrainEvent =
   | StoppedEvent
   | ErrorEvent
   | PrepareEvent;
-
-/** The backends that actually run (every preference but `auto`). */
-export const BACKEND_NAMES = BACKEND_PREFERENCES.filter((b): b is BackendName => b !== 'auto');
 
 const LAYER_CHECKS: Checks<LayerSummary> = {
   name: isStr,

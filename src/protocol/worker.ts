@@ -6,7 +6,8 @@ import { BACKEND_PREFERENCES, type BackendName, type BackendPreference } from '.
 import { PRESET_NAMES, type PresetName } from '../model/spec';
 import { int, isNum, optional, isStr, oneOf, union, valid, where, type UnionChecks, type Validated } from './checks';
 import { validateConfig, type TrainConfig } from './config';
-import { BACKEND_NAMES, EVENT_CHECKS, type TrainEvent } from './events';
+import { BACKEND_NAMES } from '../backends/backend-names';
+import { EVENT_CHECKS, type TrainEvent } from './events';
 
 /** Start a run (or resume `resumeRunDir` from its last checkpoint). */
 export interface TrainCommand {

@@ -5,6 +5,19 @@
  * damaged file is an error that names it.
  *
  * Layout: "NINCKPT1", uint32 LE header length, header JSON (UTF-8), float32 LE payload.
+ *
+ * Engine-neutral layout (every engine writes and reads this; the PyTorch engine's
+ * python/nin_torch/checkpoint.py, model.py and optim.py implement it on their side):
+ * - weights: the tfjs model's weights in its order, named by layer-relative name:
+ *   `<row>_conv/kernel`, `<row>_conv/bias`, `<row>_mlp1/...`, `<row>_mlp2/...` for each NiN block
+ *   row (`nin_block_1`, ...). Conv kernels are HWIO `[kh, kw, in, out]` (tfjs); PyTorch's OIHW
+ *   `[out, in, kh, kw]` is permuted (2, 3, 1, 0) on write and (3, 2, 0, 1) on read. Biases `[out]`.
+ * - optimizer: tfjs `Optimizer.getWeights()` order: `iter` (scalar, steps taken), then for
+ *   momentum one `<weight>/momentum` per weight (PyTorch's momentum_buffer), for adam every
+ *   `<weight>/m` then every `<weight>/v` (exp_avg, exp_avg_sq; `step` = iter), each shaped as its
+ *   weight. Only `iter` before the first step; plain SGD has only `iter`. Slots are matched by
+ *   position (tfjs may suffix a weight's name to keep it unique in a process), shapes checked.
+ * - header: the position (completedEpochs, batchesDone, partial sums) and lastTestAcc, as below.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';

@@ -86,7 +86,7 @@ async function dataset(config: TrainConfig, hooks: EngineHooks): Promise<Fashion
   return data;
 }
 
-/** The config a resume runs with: the run's own, with only epochs/backend/threads/data taken from `asked`. */
+/** The config a resume runs with: the run's own, with only epochs/backend/threads/device/data taken from `asked`. */
 export function resumeConfig(saved: TrainConfig, asked: TrainConfig): TrainConfig {
   const diff = FIXED_ON_RESUME.filter((k) => saved[k] !== asked[k]);
   if (diff.length) {
@@ -94,7 +94,15 @@ export function resumeConfig(saved: TrainConfig, asked: TrainConfig): TrainConfi
       `cannot resume with a different recipe: ${diff.map((k) => `${k} ${JSON.stringify(asked[k])} (the run has ${JSON.stringify(saved[k])})`).join(', ')}`,
     );
   }
-  return { ...saved, epochs: asked.epochs, backend: asked.backend, threads: asked.threads, dataDir: asked.dataDir };
+  const device = asked.device ?? saved.device;
+  return {
+    ...saved,
+    epochs: asked.epochs,
+    backend: asked.backend,
+    threads: asked.threads,
+    dataDir: asked.dataDir,
+    ...(device ? { device } : {}),
+  };
 }
 
 /** Test-set evaluation: accuracy, confusion, a gallery sample (mistakes first). */

@@ -81,7 +81,7 @@ export function deviations(r: RecipeFields): Deviation[] {
 /** A recipe made into a full config with the machine's settings. */
 export function recipeConfig(
   r: RecipeFields,
-  machine: Pick<TrainConfig, 'backend' | 'threads' | 'dataDir' | 'runsDir'>,
+  machine: Pick<TrainConfig, 'backend' | 'threads' | 'device' | 'dataDir' | 'runsDir'>,
 ): TrainConfig {
   const { preset, input, epochs, batchSize, lr, optimizer, limitTrain, limitTest } = r;
   return {

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { medianRatios, ratios, roundRatios, type BenchRow } from '../../src/cli/bench';
+import { ENGINE_PYTORCH, medianRatios, ratios, roundRatios, steadyImagesPerSecond, type BenchRow } from '../../src/cli/bench';
+import type { BatchEvent } from '../../src/protocol/index';
 
 describe('bench ratios', () => {
   const row = (
@@ -54,5 +55,23 @@ describe('bench ratios', () => {
     assert.equal(ratios(multi)['compact@28'], 0.2);
     // An even count takes the mean of the middle two.
     assert.equal(medianRatios(multi.slice(0, 4))['compact@28'], 0.25);
+  });
+
+  it('our PyTorch engine is compared with raw PyTorch on its own, never as the best of the tfjs engines', () => {
+    const withEngine = [...rows, row(ENGINE_PYTORCH, 2, 460, 0)];
+    assert.equal(ratios(withEngine)['compact@28'], 100 / 500, 'tfjs ratio unchanged');
+    const isEngine = (r: BenchRow) => r.engine === ENGINE_PYTORCH;
+    assert.equal(medianRatios(withEngine, 'imagesPerSecond', isEngine)['compact@28'], 460 / 500);
+  });
+
+  it('steady images/s from the running rate of batch events: warm-up batches do not count', () => {
+    // Batch 1 took 1 s (warm-up), then 0.1 s per batch of 100: the running rate hides the steady 1000/s.
+    const ev = (batch: number, seconds: number): BatchEvent => ({
+      type: 'batch', epoch: 1, batch, batchesPerEpoch: 20, loss: 1, acc: 0.5, imagesPerSecond: (batch * 100) / seconds, etaSeconds: 0,
+    });
+    const events = [ev(1, 1), ev(2, 1.1), ev(4, 1.3), ev(10, 1.9), ev(20, 2.9)];
+    const steady = steadyImagesPerSecond(events, 100, 2000);
+    assert.ok(steady !== undefined && Math.abs(steady - 1000) < 1e-6, String(steady));
+    assert.equal(steadyImagesPerSecond([ev(1, 1), ev(2, 1.1)], 100, 2000), undefined, 'too few batches');
   });
 });

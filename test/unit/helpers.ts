@@ -16,3 +16,6 @@ export function runCli(args: string[], timeoutMs = 120_000): { code: number | nu
   const r = spawnSync(process.execPath, [join(ROOT, 'out', 'cli.js'), ...args], { encoding: 'utf8', timeout: timeoutMs });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** The interpreter with the real PyTorch here (Debian's python3-torch; see ENVIRONMENT.md). */
+export const TORCH_PYTHON = process.env.NIN_TEST_PYTHON ?? '/usr/bin/python3';

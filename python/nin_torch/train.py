@@ -1,0 +1,237 @@
+"""The training loop of src/train/engine.ts on PyTorch: the same subset and epoch order, the
+same events at the same bounded rate, checkpoints in the engine-neutral layout, stop after the
+current batch with a checkpoint. The extension owns the run folder (config.json,
+metrics.jsonl, pruning, the exported model); this writes only checkpoints."""
+import base64
+import math
+import os
+import threading
+import time
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import checkpoint, data, model, optim
+from .devices import DeviceError, pick_device
+from .rng import SALT, epoch_order, step_seed, subset_indices
+
+Emit = Callable[[Dict[str, Any]], None]
+
+
+class TrainError(Exception):
+    """A failure the user can act on; becomes an `error` event."""
+
+
+class SecondsPerImage:
+    """src/train/rate.ts: seconds per image smoothed over a time window, the first batch
+    (warm-up) replaced by the second."""
+
+    def __init__(self, window_seconds: float = 30.0) -> None:
+        self.window = window_seconds
+        self.value = 0.0
+        self.samples = 0
+
+    def add(self, seconds: float, images: int) -> None:
+        if not (seconds > 0) or not (images > 0):
+            return
+        spi = seconds / images
+        self.samples += 1
+        if self.samples <= 2:
+            self.value = spi
+            return
+        self.value += (1 - math.exp(-seconds / self.window)) * (spi - self.value)
+
+
+def _empty_position() -> Dict[str, Any]:
+    return {"completedEpochs": 0, "batchesDone": 0,
+            "partial": {"lossSum": 0.0, "correct": 0, "seen": 0, "seconds": 0.0}}
+
+
+def evaluate(net: torch.nn.Module, split: data.Split, ids: np.ndarray, size: int, batch_size: int,
+             max_samples: int, stop: threading.Event) -> Optional[Dict[str, Any]]:
+    """Accuracy, confusion and a gallery sample (mistakes first); None when stopped midway."""
+    net.eval()
+    confusion = torch.zeros(10, 10, dtype=torch.int64)
+    wrong: List[Dict[str, Any]] = []
+    right: List[Dict[str, Any]] = []
+    with torch.no_grad():
+        for b in range(0, len(ids), batch_size):
+            chunk = ids[b:b + batch_size]
+            x, y = split.batch(chunk, size)
+            probs = torch.softmax(net(x), dim=1)
+            conf, pred = probs.max(dim=1)
+            y_c, pred_c = y.cpu(), pred.cpu()
+            confusion += torch.bincount(y_c * 10 + pred_c, minlength=100).reshape(10, 10)
+            if len(wrong) >= max_samples and len(right) >= max_samples:
+                continue
+            # Plain lists: indexing tensors element by element costs microseconds each.
+            labels, preds, confs = y_c.tolist(), pred_c.tolist(), conf.cpu().tolist()
+            for k in range(len(chunk)):
+                bucket = right if preds[k] == labels[k] else wrong
+                if len(bucket) >= max_samples:
+                    continue
+                bucket.append({"index": b + k, "label": labels[k], "predicted": preds[k],
+                               "confidence": confs[k],
+                               "pixels": base64.b64encode(split.raw[int(chunk[k])].tobytes()).decode("ascii")})
+            if stop.is_set():
+                return None
+    total = int(confusion.sum())
+    acc = float(confusion.diag().sum()) / total if total else 0.0
+    return {"testAcc": acc, "confusion": confusion.tolist(), "samples": (wrong + right)[:max_samples]}
+
+
+def run(job: Dict[str, Any], emit: Emit, stop: threading.Event) -> str:
+    """Run (or resume) a training job to its end; returns done, stopped or error."""
+    config: Dict[str, Any] = job["config"]
+    run_dir: str = job["runDir"]
+    ck_dir: str = job["checkpointDir"]
+    try:
+        return _run(job, config, run_dir, ck_dir, emit, stop)
+    except (TrainError, DeviceError, data.DataError, checkpoint.CheckpointError, ValueError, RuntimeError) as e:
+        emit({"type": "error", "message": str(e), "runDir": run_dir})
+        return "error"
+
+
+def _run(job: Dict[str, Any], config: Dict[str, Any], run_dir: str, ck_dir: str, emit: Emit,
+         stop: threading.Event) -> str:
+    threads = int(config["threads"]) or (os.cpu_count() or 1)
+    torch.set_num_threads(threads)
+    device, reason = pick_device(job.get("device", "auto"), threads)
+    torch.manual_seed(int(config["seed"]))
+    net, named = model.build(job["spec"], job["rowNames"])
+    net.to(device)
+    opt = optim.make(config["optimizer"], [p for _, p in named], float(config["lr"]))
+    ck = checkpoint.read(job["resumeCheckpoint"]) if job.get("resumeCheckpoint") else None
+    iterations = 0
+    if ck:
+        iterations = _restore(ck, named, opt, config["optimizer"])
+
+    train, test = data.load(job["dataPaths"], device)
+    train_ids = subset_indices(train.count, int(config["limitTrain"]), int(config["seed"]), SALT["trainSubset"])
+    test_ids = subset_indices(test.count, int(config["limitTest"]), int(config["seed"]), SALT["testSubset"])
+    bs = int(config["batchSize"])
+    size = int(config["input"])
+    per_epoch = math.ceil(len(train_ids) / bs)
+    epochs = int(config["epochs"])
+    pos = {k: ck[k] for k in ("completedEpochs", "batchesDone", "partial")} if ck else _empty_position()
+    last_test_acc: Optional[float] = ck.get("lastTestAcc") if ck else None
+    if pos["completedEpochs"] >= epochs:
+        raise TrainError(f"the run has already completed {pos['completedEpochs']} of {epochs} epochs; "
+                         "ask for more epochs to continue it")
+    emit({"type": "start", **job["start"], "backend": "pytorch", "backendReason": reason,
+          "trainSize": len(train_ids), "testSize": len(test_ids), "batchesPerEpoch": per_epoch,
+          "startEpoch": pos["completedEpochs"] + 1})
+
+    interval = float(job.get("batchEventIntervalMs", 100)) / 1000
+    eval_ratio = float(job.get("evalCostRatio", 1 / 3))
+    max_samples = int(job.get("maxSamples", 200))
+    rate = SecondsPerImage()
+    eval_spi = 0.0
+    dirty = False
+
+    def eta(epoch: int, batches_done: int) -> float:
+        remaining_train = (epochs - epoch) * len(train_ids) + max(0, len(train_ids) - batches_done * bs)
+        remaining_eval = (epochs - epoch + 1) * len(test_ids)
+        return remaining_train * rate.value + remaining_eval * (eval_spi or rate.value * eval_ratio)
+
+    def save(p: Dict[str, Any]) -> str:
+        nonlocal dirty
+        weights = [(n, model.to_tfjs(t)) for n, t in named]
+        slots = optim.get_slots(opt, config["optimizer"], named, iterations, model.to_tfjs)
+        path = checkpoint.write(ck_dir, p, last_test_acc, weights, slots)
+        emit({"type": "checkpoint", "epoch": p["completedEpochs"], "path": path})
+        dirty = False
+        return path
+
+    def stopped(epoch: int, path: Optional[str]) -> str:
+        event: Dict[str, Any] = {"type": "stopped", "epoch": epoch, "runDir": run_dir}
+        if path:
+            event["checkpoint"] = path
+        elif job.get("resumeCheckpoint"):
+            event["checkpoint"] = job["resumeCheckpoint"]
+        emit(event)
+        return "stopped"
+
+    last_path: Optional[str] = None
+    for epoch in range(pos["completedEpochs"] + 1, epochs + 1):
+        order = epoch_order(train_ids, int(config["seed"]), epoch)
+        part = dict(pos["partial"])
+        loss_sum, correct, seen, seconds = part["lossSum"], part["correct"], part["seen"], part["seconds"]
+        session_seen, session_seconds, last_event = 0, 0.0, 0.0
+        net.train()
+        for b in range(pos["batchesDone"], per_epoch):
+            t0 = time.perf_counter()
+            x, y = train.batch(order[b * bs:(b + 1) * bs], size)
+            torch.manual_seed(step_seed(int(config["seed"]), epoch, b))  # this step's dropout masks
+            logits = net(x)
+            loss = F.cross_entropy(logits, y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            iterations += 1
+            loss_v = float(loss)
+            right = int((logits.argmax(1) == y).sum())
+            if not math.isfinite(loss_v):
+                raise TrainError(f"the loss became {loss_v} at epoch {epoch}, batch {b + 1}: lower the learning rate")
+            dt = time.perf_counter() - t0
+            n = int(y.shape[0])
+            dirty = True
+            loss_sum += loss_v * n
+            correct += right
+            seen += n
+            seconds += dt
+            session_seen += n
+            session_seconds += dt
+            rate.add(dt, n)
+            pos = {"completedEpochs": epoch - 1, "batchesDone": b + 1,
+                   "partial": {"lossSum": loss_sum, "correct": correct, "seen": seen, "seconds": seconds}}
+            now = time.perf_counter()
+            if now - last_event >= interval or b == per_epoch - 1:
+                emit({"type": "batch", "epoch": epoch, "batch": b + 1, "batchesPerEpoch": per_epoch, "loss": loss_v,
+                      "acc": correct / seen, "imagesPerSecond": session_seen / session_seconds,
+                      "etaSeconds": eta(epoch, b + 1)})
+                last_event = time.perf_counter()
+            if stop.is_set():
+                return stopped(epoch, save(pos))
+
+        e0 = time.perf_counter()
+        ev = evaluate(net, test, test_ids, size, bs, max_samples, stop)
+        if ev is None:
+            return stopped(epoch, save(pos) if dirty else last_path)
+        eval_spi = (time.perf_counter() - e0) / max(1, len(test_ids))
+        last_test_acc = ev["testAcc"]
+        emit({"type": "epoch", "epoch": epoch, "trainLoss": loss_sum / seen if seen else 0.0,
+              "trainAcc": correct / seen if seen else 0.0, "testAcc": ev["testAcc"], "seconds": seconds,
+              "imagesPerSecond": seen / seconds if seconds else 0.0})
+        emit({"type": "evaluation", "epoch": epoch, **ev})
+        pos = _empty_position()
+        pos["completedEpochs"] = epoch
+        last_path = save(pos)
+        if stop.is_set() and epoch < epochs:
+            return stopped(epoch + 1, last_path)
+
+    emit({"type": "done", "testAcc": last_test_acc or 0.0, "runDir": run_dir, "modelDir": job["modelDir"]})
+    return "done"
+
+
+def _restore(ck: Dict[str, Any], named: List[Tuple[str, torch.nn.Parameter]], opt: torch.optim.Optimizer,
+             optimizer: str) -> int:
+    """Load a checkpoint's weights (by name and shape) and optimizer slots (by position)."""
+    weights = ck["weights"]
+    if len(weights) != len(named):
+        raise TrainError(f"the checkpoint has {len(weights)} weights, the network {len(named)}")
+    with torch.no_grad():
+        for i, ((n, p), (cn, values)) in enumerate(zip(named, weights)):
+            if cn != n:
+                raise TrainError(f"weight {i}: the checkpoint has {cn} {list(values.shape)}, the network {n} "
+                                 f"{model.tfjs_shape(p)}")
+            try:
+                p.copy_(model.from_tfjs(values, p))
+            except ValueError as e:
+                raise TrainError(f"weight {n}: {e}") from e
+    try:
+        return optim.set_slots(opt, optimizer, named, ck["optimizer"], model.from_tfjs)
+    except ValueError as e:
+        raise TrainError(f"cannot resume the optimizer: {e}") from e

@@ -1,0 +1,251 @@
+/**
+ * One training run on the PyTorch engine: the run folder as the tfjs engine keeps it (config.json,
+ * metrics.jsonl, checkpoints pruned the same way, model/ exported in the TensorFlow.js layers
+ * format), the training itself in a child Python process (python/nin_torch) that sends one JSON
+ * event per stdout line. Every line is validated; anything else on stdout, or the process ending
+ * without a final event, is an `error` event that keeps the last checkpoint (the run resumes).
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { validateConfig, validateEvent, type TrainConfig, type TrainEvent } from '../../protocol';
+import { inferShapes } from '../../model/shapes';
+import { layerNames, presetSpec, type NinSpec } from '../../model/spec';
+import { defaultCacheRoot, datasetCacheDir, resolveDatasetFiles } from '../../data/fashionMnist';
+import {
+  appendRunEvent,
+  createRunFolder,
+  lockRun,
+  readRunConfig,
+  removeStaleTemps,
+  runPaths,
+  writeRunConfig,
+  type RunLock,
+} from '../../runs';
+import { latestCheckpoint, pruneCheckpoints, readCheckpoint } from '../checkpoint';
+import { MAX_SAMPLES, resumeConfig, type EngineHooks, type TrainOutcome } from '../engine';
+import { EVAL_COST_RATIO } from '../recipes';
+import { checkDevice, findPython, pythonEnv, type FindPythonOptions, type PythonInfo } from './python';
+
+/** What the PyTorch run needs beyond the tfjs engine's hooks. */
+export interface PytorchHooks extends Pick<EngineHooks, 'emit' | 'shouldStop' | 'data' | 'batchEventIntervalMs'> {
+  /** Where to find Python. */
+  readonly python?: FindPythonOptions;
+  /** Writes model/ from the final checkpoint (default: the tfjs network in this process). */
+  exportModel?(spec: NinSpec, checkpoint: string, modelDir: string): Promise<void>;
+  /** Sees the child process once it runs (tests kill it mid-epoch). */
+  onProcess?(child: ChildProcessWithoutNullStreams): void;
+}
+
+/** Most stderr lines an error message quotes. */
+const STDERR_TAIL = 8;
+
+async function defaultExport(spec: NinSpec, checkpoint: string, modelDir: string): Promise<void> {
+  // Loaded only here: the tfjs network is needed once, at the end of a run.
+  const { exportCheckpointModel } = await import('../checkpointModel.js');
+  await exportCheckpointModel(spec, checkpoint, modelDir);
+}
+
+/** The start event's fields that the Node side knows (the rest comes from Python). */
+function startBase(config: TrainConfig, runId: string, runDir: string, spec: NinSpec) {
+  const report = inferShapes(spec);
+  if (report.error)
+    throw new Error(`${config.preset} at ${config.input}x${config.input}: ${report.error.name}: ${report.error.message}`);
+  const layers = report.layers.map((l) => ({ name: l.name, kind: l.kind, output: [...l.output], params: l.params, flops: l.flops }));
+  return { runId, runDir, config, layers, params: report.params, flops: report.flops };
+}
+
+/** Run (or resume) one run on PyTorch; never throws: failures become an `error` event. */
+export async function runPytorchTraining(
+  asked: TrainConfig,
+  resumeRunDir: string | undefined,
+  hooks: PytorchHooks,
+): Promise<TrainOutcome> {
+  let runDir: string | undefined;
+  let lock: RunLock | undefined;
+  const emit = (e: TrainEvent): void => {
+    // Only the lock holder writes the run's log (a refused second writer must not append to it).
+    if (runDir && lock) appendRunEvent(runDir, e);
+    hooks.emit(e);
+  };
+  try {
+    let config: TrainConfig;
+    let runId: string;
+    if (resumeRunDir) {
+      runDir = resolve(resumeRunDir);
+      config = resumeConfig(await readRunConfig(runDir), asked);
+      runId = runDir.split(/[\\/]/).pop() ?? runDir;
+    } else {
+      const v = validateConfig(asked);
+      if (!v.ok) throw new Error(v.error);
+      config = asked;
+      ({ runId, runDir } = createRunFolder(config.runsDir || join(defaultCacheRoot(), 'runs'), config));
+    }
+    lock = lockRun(runDir);
+    removeStaleTemps(runDir);
+    const paths = runPaths(runDir);
+    const ckDir = paths.checkpoints;
+    const resumeFrom = resumeRunDir ? latestCheckpoint(ckDir) : undefined;
+    if (resumeRunDir && !resumeFrom) throw new Error(`${ckDir}: no checkpoint to resume from`);
+    const completed = resumeFrom ? readCheckpoint(resumeFrom).completedEpochs : 0;
+    const exported = existsSync(join(paths.model, 'model.json'));
+    if (completed >= config.epochs && exported)
+      throw new Error(`the run has already completed ${completed} of ${config.epochs} epochs; ask for more epochs to continue it`);
+    writeRunConfig(runDir, config);
+    const spec = presetSpec(config.preset, config.input);
+    const start = startBase(config, runId, runDir, spec);
+
+    if (resumeFrom && completed >= config.epochs) {
+      // All epochs trained but killed while exporting: only the export is left.
+      await (hooks.exportModel ?? defaultExport)(spec, resumeFrom, paths.model);
+      emit({ type: 'done', testAcc: readCheckpoint(resumeFrom).lastTestAcc ?? 0, runDir, modelDir: paths.model });
+      return 'done';
+    }
+    hooks.emit({ type: 'prepare', message: 'Looking for Python with PyTorch', fraction: -1 });
+    const python = await findPython(hooks.python);
+    const device = config.device ?? 'auto';
+    checkDevice(python, device);
+    const dataPaths = await resolveDatasetFiles({
+      ...hooks.data,
+      cacheDir: hooks.data?.cacheDir ?? datasetCacheDir(defaultCacheRoot()),
+      userDir: config.dataDir || undefined,
+      onProgress: (message, fraction) => hooks.emit({ type: 'prepare', message, fraction }),
+    });
+    hooks.emit({ type: 'prepare', message: `Starting PyTorch ${python.torch} (${python.executable})`, fraction: -1 });
+    const job = {
+      type: 'train',
+      config,
+      device,
+      runDir,
+      checkpointDir: ckDir,
+      modelDir: paths.model,
+      resumeCheckpoint: resumeFrom ?? null,
+      dataPaths,
+      spec,
+      rowNames: layerNames(spec),
+      start,
+      batchEventIntervalMs: hooks.batchEventIntervalMs ?? 100,
+      evalCostRatio: EVAL_COST_RATIO,
+      maxSamples: MAX_SAMPLES,
+    };
+    return await superviseChild(python, job, { ...hooks, emit }, { runDir, ckDir, spec });
+  } catch (e) {
+    emit({ type: 'error', message: e instanceof Error ? e.message : String(e), ...(runDir ? { runDir } : {}) });
+    return 'error';
+  } finally {
+    lock?.release();
+  }
+}
+
+interface RunPlace {
+  readonly runDir: string;
+  readonly ckDir: string;
+  readonly spec: NinSpec;
+}
+
+/** Start the child, relay its validated events, and make its end one final event. */
+function superviseChild(python: PythonInfo, job: object, hooks: PytorchHooks, place: RunPlace): Promise<TrainOutcome> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(python.command, ['-u', '-m', 'nin_torch'], { env: pythonEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    hooks.onProcess?.(child);
+    let outcome: TrainOutcome | undefined;
+    let heldDone: Extract<TrainEvent, { type: 'done' }> | undefined;
+    let failure: string | undefined;
+    let epoch = 0;
+    let buf = '';
+    const stderr: string[] = [];
+    let stopSent = false;
+    const stopPoll = setInterval(() => {
+      if (!stopSent && hooks.shouldStop()) {
+        stopSent = true;
+        child.stdin.write('{"type":"stop"}\n');
+      }
+    }, 50);
+
+    const fail = (message: string): void => {
+      if (failure || outcome) return;
+      failure = message;
+      child.kill('SIGKILL');
+    };
+    const onLine = (line: string): void => {
+      if (failure || outcome || line.trim() === '') return;
+      let raw: unknown;
+      try {
+        raw = JSON.parse(line);
+      } catch {
+        return fail(`the PyTorch process wrote something that is not an event on its stdout: ${JSON.stringify(line.slice(0, 200))}`);
+      }
+      const v = validateEvent(raw);
+      if (!v.ok) return fail(`the PyTorch process sent an invalid event: ${v.error}`);
+      const e = v.value;
+      switch (e.type) {
+        case 'done':
+          heldDone = e; // delivered once the model is exported
+          return;
+        case 'checkpoint':
+          pruneCheckpoints(place.ckDir);
+          break;
+        case 'batch':
+          epoch = e.epoch;
+          break;
+        case 'stopped':
+        case 'error':
+          outcome = e.type;
+          break;
+        case 'start':
+        case 'epoch':
+        case 'evaluation':
+        case 'prepare':
+          break;
+      }
+      hooks.emit(e);
+    };
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString('utf8');
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        onLine(line);
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr.push(...d.toString('utf8').split('\n').filter((l) => l.trim()));
+      stderr.splice(0, Math.max(0, stderr.length - STDERR_TAIL));
+    });
+    child.stdin.on('error', () => undefined); // the child may be gone before it reads
+    child.on('error', (e) => fail(`cannot start ${python.command}: ${e.message}`));
+    child.on('close', (code, signal) => {
+      clearInterval(stopPoll);
+      if (buf) onLine(buf);
+      void finish(code, signal).then(resolvePromise);
+    });
+    child.stdin.write(JSON.stringify(job) + '\n');
+
+    const finish = async (code: number | null, signal: NodeJS.Signals | null): Promise<TrainOutcome> => {
+      if (outcome) return outcome;
+      const kept = latestCheckpoint(place.ckDir);
+      const keep = kept ? `its last checkpoint (${kept}) is kept: resume the run to continue` : 'no checkpoint was written yet';
+      if (heldDone && !failure && code === 0) {
+        try {
+          if (!kept) throw new Error('no final checkpoint to export the model from');
+          hooks.emit({ type: 'prepare', message: 'Exporting the model (TensorFlow.js layers format)', fraction: -1 });
+          await (hooks.exportModel ?? defaultExport)(place.spec, kept, heldDone.modelDir);
+          hooks.emit(heldDone);
+          return 'done';
+        } catch (e) {
+          hooks.emit({ type: 'error', message: `exporting the model failed: ${(e as Error).message}`, runDir: place.runDir });
+          return 'error';
+        }
+      }
+      const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
+      const where = epoch ? ` in epoch ${epoch}` : '';
+      const tail = stderr.length ? `; its last words: ${stderr.slice(-3).join(' | ')}` : '';
+      const message = failure
+        ? `${failure}; ${keep}`
+        : `the PyTorch process ${how}${where} before the run ended; ${keep}${tail}`;
+      hooks.emit({ type: 'error', message, runDir: place.runDir });
+      return 'error';
+    };
+  });
+}
