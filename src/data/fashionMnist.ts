@@ -232,7 +232,7 @@ function split(images: Uint8Array, labels: Uint8Array, count: number, labelsFile
  * The four files' paths: found locally, or downloaded (verified) into the cache. Files found
  * locally are not verified here: the reader verifies them (loadFashionMnist, the PyTorch engine).
  */
-export async function resolveDatasetFiles(o: DatasetOptions = {}): Promise<Record<FileKey, string>> {
+export async function resolveDatasetFiles(o: DatasetOptions = {}): Promise<{ paths: Record<FileKey, string>; source: string }> {
   const found = locateFiles(o);
   const cacheDir = o.cacheDir ?? datasetCacheDir(defaultCacheRoot());
   const paths = {} as Record<FileKey, string>;
@@ -256,12 +256,12 @@ export async function resolveDatasetFiles(o: DatasetOptions = {}): Promise<Recor
       downloaded.add(key);
     }
   }
-  return paths;
+  return { paths, source: describeSource(paths, o, downloaded) };
 }
 
 /** Find (or download) and verify the four files, then load them. */
 export async function loadFashionMnist(o: DatasetOptions = {}): Promise<FashionMnist> {
-  const paths = await resolveDatasetFiles(o);
+  const { paths, source } = await resolveDatasetFiles(o);
   const data = {} as Record<FileKey, Uint8Array>;
   const keys = Object.keys(FILES) as FileKey[];
   keys.forEach((key, i) => {
@@ -273,6 +273,6 @@ export async function loadFashionMnist(o: DatasetOptions = {}): Promise<FashionM
     train: split(data.trainImages, data.trainLabels, FILES.trainLabels.dims[0], paths.trainLabels),
     test: split(data.testImages, data.testLabels, FILES.testLabels.dims[0], paths.testLabels),
     paths,
-    source: describeSource(paths, o, downloaded),
+    source,
   };
 }

@@ -8,7 +8,8 @@ import { spawn } from 'node:child_process';
 import type { TrainConfig, WorkerEvent } from '../../protocol';
 import { validateWorkerEvent } from '../../protocol';
 import { inferShapes } from '../../model/shapes';
-import { layerNames, presetSpec } from '../../model/spec';
+import { presetSpec } from '../../model/spec';
+import { jobSpec } from './jobSpec';
 import type { DevicePreference } from '../../backends/backend-names';
 import type { CalibrationRequest, TrainingEngine } from '../engineApi';
 import { checkDevice, findPython, pythonEnv, type FindPythonOptions } from './python';
@@ -96,7 +97,7 @@ export class PytorchEngine implements TrainingEngine {
       const spec = presetSpec(request.preset, request.input);
       const report = inferShapes(spec);
       if (report.error) throw new Error(`${request.preset} at ${request.input}: ${report.error.name}: ${report.error.message}`);
-      const job = { type: 'calibrate', ...request, device, spec, rowNames: layerNames(spec), flops: report.flops };
+      const job = { type: 'calibrate', ...request, device, ...jobSpec(spec), flops: report.flops };
       const answer = await oneAnswer(info.command, job);
       if (answer.type !== 'calibration') throw new Error(answer.type === 'error' ? answer.message : `unexpected "${answer.type}" event`);
       return { imagesPerSecond: answer.imagesPerSecond, flops: answer.flops, backend: answer.backend };

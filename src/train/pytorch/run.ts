@@ -10,7 +10,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { validateConfig, validateEvent, type TrainConfig, type TrainEvent } from '../../protocol';
 import { inferShapes } from '../../model/shapes';
-import { layerNames, presetSpec, type NinSpec } from '../../model/spec';
+import { specOf, type NinSpec } from '../../model/spec';
+import { jobSpec } from './jobSpec';
 import { defaultCacheRoot, datasetCacheDir, resolveDatasetFiles } from '../../data/fashionMnist';
 import {
   appendRunEvent,
@@ -92,7 +93,7 @@ export async function runPytorchTraining(
     if (completed >= config.epochs && exported)
       throw new Error(`the run has already completed ${completed} of ${config.epochs} epochs; ask for more epochs to continue it`);
     writeRunConfig(runDir, config);
-    const spec = presetSpec(config.preset, config.input);
+    const spec = specOf(config);
     const start = startBase(config, runId, runDir, spec);
 
     if (resumeFrom && completed >= config.epochs) {
@@ -105,7 +106,7 @@ export async function runPytorchTraining(
     const python = await findPython(hooks.python);
     const device = config.device ?? 'auto';
     checkDevice(python, device);
-    const dataPaths = await resolveDatasetFiles({
+    const { paths: dataPaths } = await resolveDatasetFiles({
       ...hooks.data,
       cacheDir: hooks.data?.cacheDir ?? datasetCacheDir(defaultCacheRoot()),
       userDir: config.dataDir || undefined,
@@ -121,8 +122,7 @@ export async function runPytorchTraining(
       modelDir: paths.model,
       resumeCheckpoint: resumeFrom ?? null,
       dataPaths,
-      spec,
-      rowNames: layerNames(spec),
+      ...jobSpec(spec),
       start,
       batchEventIntervalMs: hooks.batchEventIntervalMs ?? 100,
       evalCostRatio: EVAL_COST_RATIO,
