@@ -41,6 +41,7 @@ export const SETTINGS = {
   threads: 'threads',
   dataFolder: 'dataFolder',
   runsFolder: 'runsFolder',
+  checkpointMinutes: 'checkpointMinutes',
   hoverInputShape: 'hover.inputShape',
   hoverInlayHints: 'hover.inlayHints',
 } as const;

@@ -33,6 +33,8 @@ export interface TrainingSettings {
   readonly dataFolder: string;
   /** As written in the setting ('' = `.nin/runs` in the workspace, else global storage). */
   readonly runsFolder: string;
+  /** Minutes of training between checkpoints inside an epoch (0: only at epoch ends). */
+  readonly checkpointMinutes: number;
 }
 
 /** One rejected setting value. */
@@ -55,6 +57,7 @@ export const SETTING_DEFAULTS = {
   threads: 0,
   dataFolder: '',
   runsFolder: '',
+  checkpointMinutes: 5,
 } as const;
 
 /** Limits shared with package.json's `minimum`/`maximum`. */
@@ -64,6 +67,7 @@ export const SETTING_LIMITS = {
   batchSize: [1, 4096],
   learningRate: [0, 10],
   threads: [0, 256],
+  checkpointMinutes: [0, 1440],
 } as const;
 
 type Key = keyof typeof SETTING_DEFAULTS;
@@ -108,8 +112,9 @@ export function readTrainingSettings(
   const threads = int('threads');
   const dataFolder = str('dataFolder').trim();
   const runsFolder = str('runsFolder').trim();
+  const checkpointMinutes = int('checkpointMinutes');
   const input = inputSize === 0 ? presetSpec(preset).input[1] : inputSize;
-  return { settings: { preset, input, epochs, batchSize, lr, optimizer, backend, threads, dataFolder, runsFolder }, issues };
+  return { settings: { preset, input, epochs, batchSize, lr, optimizer, backend, threads, dataFolder, runsFolder, checkpointMinutes }, issues };
 }
 
 /** Where a network collapses for this preset and input size, if it does. */
@@ -149,5 +154,6 @@ export function settingsConfig(s: TrainingSettings, dataDir: string, runsDir: st
     threads: s.threads,
     dataDir,
     runsDir,
+    checkpointMinutes: s.checkpointMinutes,
   };
 }

@@ -35,6 +35,8 @@ export interface TrainConfig {
   readonly dataDir: string;
   /** Where run folders are created. */
   readonly runsDir: string;
+  /** Minutes of training between checkpoints inside an epoch (0: only at epoch ends and stops; absent: 5). */
+  readonly checkpointMinutes?: number;
 }
 
 /** The article's recipe (d2l): SGD, lr 0.1, batch 128, 10 epochs, 224x224. */
@@ -135,6 +137,8 @@ export interface ErrorEvent {
   readonly type: 'error';
   readonly message: string;
   readonly runDir?: string;
+  /** Set when the run diverged (a loss or weight became NaN or infinite): where it happened. */
+  readonly diverged?: { readonly epoch: number; readonly batch: number };
 }
 
 /** Long preparation (dataset download/verification) progress. */
@@ -270,6 +274,7 @@ const CONFIG_CHECKS: Checks = {
   threads: (v) => isInt(v, 0),
   dataDir: isStr,
   runsDir: isStr,
+  checkpointMinutes: optional((v) => isNum(v) && v >= 0),
 };
 
 /** Validate a training config (from a command, a settings object or a run's config.json). */
@@ -309,7 +314,11 @@ const EVENT_CHECKS: { [K in TrainEvent['type']]: Checks } = {
   checkpoint: { epoch: (v) => isInt(v, 0), path: isStr },
   done: { testAcc: isNum, runDir: isStr, modelDir: isStr },
   stopped: { epoch: (v) => isInt(v, 0), runDir: isStr, checkpoint: optional(isStr) },
-  error: { message: isStr, runDir: optional(isStr) },
+  error: {
+    message: isStr,
+    runDir: optional(isStr),
+    diverged: optional((v) => check(v, 'diverged', { epoch: (n) => isInt(n, 0), batch: (n) => isInt(n, 0) }).ok),
+  },
   prepare: { message: isStr, fraction: isNum },
   evaluation: {
     epoch: (v) => isInt(v, 0),

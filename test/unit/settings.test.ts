@@ -38,11 +38,11 @@ describe('settings: nin.* read into a training config', () => {
   });
 
   it('valid values pass through', () => {
-    const { settings, issues } = read({ epochs: 3, batchSize: 64, learningRate: 0.002, optimizer: 'adam', backend: 'wasm', threads: 4, dataFolder: ' /d ', runsFolder: 'r' });
+    const { settings, issues } = read({ epochs: 3, batchSize: 64, learningRate: 0.002, optimizer: 'adam', backend: 'wasm', threads: 4, dataFolder: ' /d ', runsFolder: 'r', checkpointMinutes: 2 });
     assert.deepEqual(issues, []);
     assert.deepEqual(
       { ...settings },
-      { preset: 'seed', input: 224, epochs: 3, batchSize: 64, lr: 0.002, optimizer: 'adam', backend: 'wasm', threads: 4, dataFolder: '/d', runsFolder: 'r' },
+      { preset: 'seed', input: 224, epochs: 3, batchSize: 64, lr: 0.002, optimizer: 'adam', backend: 'wasm', threads: 4, dataFolder: '/d', runsFolder: 'r', checkpointMinutes: 2 },
     );
   });
 
@@ -62,6 +62,8 @@ describe('settings: nin.* read into a training config', () => {
     ['threads', 1.5, 'nin.threads'],
     ['runsFolder', 42, 'nin.runsFolder'],
     ['dataFolder', {}, 'nin.dataFolder'],
+    ['checkpointMinutes', -1, 'nin.checkpointMinutes'],
+    ['checkpointMinutes', 0.5, 'nin.checkpointMinutes'],
   ];
   for (const [key, value, setting] of bad) {
     it(`rejects ${setting} = ${JSON.stringify(value) ?? String(value)}, names the setting and uses the default`, () => {
