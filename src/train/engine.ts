@@ -4,8 +4,9 @@
  * exported model), cancellation within one batch, and resume from the last checkpoint.
  * Runs wherever it is called: the worker, the CLI, tests. No vscode, no worker_threads here.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { appendToFile, writeFileAtomically } from '../files/writes';
 import { accumulate, accuracy, emptyConfusion, type Confusion } from '../model/eval/confusion';
 import {
   validateConfig,
@@ -93,9 +94,7 @@ async function dataset(config: TrainConfig, hooks: EngineHooks): Promise<Fashion
 }
 
 function writeJsonAtomically(file: string, value: unknown): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
-  renameSync(tmp, file);
+  writeFileAtomically(file, JSON.stringify(value, null, 2) + '\n');
 }
 
 function stamp(d = new Date()): string {
@@ -209,7 +208,7 @@ export async function runTraining(
   let runDir: string | undefined;
   let trainer: BatchTrainer | undefined;
   const metricsLog = (e: TrainEvent): void => {
-    if (runDir && e.type !== 'prepare') appendFileSync(join(runDir, RUN_FILES.metrics), JSON.stringify(e) + '\n');
+    if (runDir && e.type !== 'prepare') appendToFile(join(runDir, RUN_FILES.metrics), JSON.stringify(e) + '\n');
   };
   const emit = (e: TrainEvent): void => {
     metricsLog(e);
@@ -412,12 +411,18 @@ export async function runTraining(
     emit({ type: 'done', testAcc: lastTestAcc, runDir, modelDir });
     return 'done';
   } catch (e) {
-    emit({
+    const error: TrainEvent = {
       type: 'error',
       message: e instanceof Error ? e.message : String(e),
       ...(runDir ? { runDir } : {}),
       ...(e instanceof DivergedError ? { diverged: e.at } : {}),
-    });
+    };
+    try {
+      metricsLog(error);
+    } catch {
+      // The disk that failed the run may refuse its log too; the listener still hears why.
+    }
+    hooks.emit(error);
     return 'error';
   } finally {
     await trainer?.dispose();

@@ -5,8 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFolderAtomically } from '../files/writes';
 import type { Predictions } from './batchTrainer';
 
 /** The weights file name inside an exported model folder. */
@@ -31,21 +32,6 @@ const model = await tf.loadLayersModel('file:///absolute/path/to/model/model.jso
 const probs = tf.softmax(model.predict(x));
 \`\`\`
 `;
-
-/** Write an atomically-replaced folder: fill a sibling temp folder, then swap it in. */
-export function writeFolderAtomically(dir: string, files: Record<string, string | Uint8Array>): void {
-  const parent = dirname(dir);
-  mkdirSync(parent, { recursive: true });
-  const tmp = join(parent, `.${basename(dir)}.tmp-${process.pid}-${Date.now()}`);
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp);
-  for (const [name, data] of Object.entries(files)) writeFileSync(join(tmp, name), data);
-  // rename() cannot replace a non-empty folder: move the old one aside first.
-  const old = existsSync(dir) ? `${tmp}.old` : undefined;
-  if (old) renameSync(dir, old);
-  renameSync(tmp, dir);
-  if (old) rmSync(old, { recursive: true, force: true });
-}
 
 /** Save a layers model to `dir` (model.json, weights.bin, README.md), atomically. */
 export async function saveLayersModel(model: tfl.LayersModel, dir: string): Promise<void> {
