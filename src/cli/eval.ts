@@ -4,7 +4,7 @@
  * Prints overall and per-class accuracy and the confusion matrix; `--json` prints
  * `{"testAcc", "perClass", "confusion", ...}`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { selectBackend } from '../backends/backend';
 import { isBackendPreference, type BackendPreference } from '../backends/backend-names';
@@ -14,7 +14,8 @@ import { CLASS_NAMES } from '../model/eval/classes';
 import { mostConfused, perClassAccuracy } from '../model/eval/confusion';
 import { presetSpec } from '../model/spec';
 import { readCheckpoint, latestCheckpoint } from '../train/checkpoint';
-import { evaluate, readRunConfig, RUN_FILES } from '../train/engine';
+import { readMetrics, readRunConfig, runFacts, runPaths } from '../runs';
+import { evaluate } from '../train/engine';
 import { loadLayersModelFrom, modelPredictor } from '../train/modelIo';
 import { TfjsTrainer } from '../train/tfjsTrainer';
 import { parseFlags, printJson, UsageError } from './args';
@@ -23,20 +24,9 @@ import { parseFlags, printJson, UsageError } from './args';
 export const EVAL_USAGE =
   'nin eval RUN [--checkpoint FILE | --latest-checkpoint] [--backend auto|tensorflow|wasm|cpu] [--data DIR] [--json]';
 
-/** The final test accuracy the run itself reported (its last epoch event), if any. */
-function reportedTestAcc(runDir: string): number | undefined {
-  const file = join(runDir, RUN_FILES.metrics);
-  if (!existsSync(file)) return undefined;
-  let acc: number | undefined;
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.includes('"type":"epoch"')) continue;
-    try {
-      acc = (JSON.parse(line) as { testAcc: number }).testAcc;
-    } catch {
-      // A torn last line (a crash mid-append) is not this command's concern.
-    }
-  }
-  return acc;
+/** The final test accuracy the run itself reported, if any. */
+async function reportedTestAcc(runDir: string): Promise<number | undefined> {
+  return runFacts((await readMetrics(runDir)).events).finalTestAcc;
 }
 
 /** Run `eval`; returns the exit code. */
@@ -50,17 +40,18 @@ export async function evalCommand(argv: string[]): Promise<number> {
   });
   if (positionals.length !== 1) throw new UsageError('eval takes one run folder');
   const runDir = resolve(positionals[0]);
-  const config = readRunConfig(runDir);
+  const config = await readRunConfig(runDir);
+  const paths = runPaths(runDir);
   const backend = (values.backend ?? config.backend) as BackendPreference;
   if (!isBackendPreference(backend))
     throw new UsageError(`--backend must be auto, tensorflow, wasm or cpu, got "${backend}"`);
 
   // What to evaluate: an explicit checkpoint, else the exported model, else the latest checkpoint.
-  const modelDir = join(runDir, RUN_FILES.model);
+  const modelDir = paths.model;
   const ckFile = values.checkpoint
     ? resolve(values.checkpoint)
     : values['latest-checkpoint'] || !existsSync(modelDir)
-      ? latestCheckpoint(join(runDir, RUN_FILES.checkpoints))
+      ? latestCheckpoint(paths.checkpoints)
       : undefined;
   if (!ckFile && !existsSync(modelDir))
     throw new Error(`${runDir}: no exported model (${modelDir}) and no checkpoint to evaluate`);
@@ -107,7 +98,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     const ev = await evaluate(predictor, data.test, subset, config.input, config.batchSize);
     if (!ev) throw new Error('evaluation interrupted');
     const perClass = perClassAccuracy(ev.confusion);
-    const runTestAcc = reportedTestAcc(runDir);
+    const runTestAcc = await reportedTestAcc(runDir);
     if (values.json) {
       printJson({
         testAcc: ev.testAcc,

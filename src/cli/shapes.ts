@@ -4,7 +4,7 @@ import { isPresetName, parseInputShape, presetSpec, PRESET_NAMES } from '../mode
 import { parseFlags, printJson, UsageError } from './args';
 
 /** Usage text for `shapes`. */
-export const SHAPES_USAGE = 'nin shapes [--preset seed|compact] [--input N | --input C,H,W] [--json]';
+export const SHAPES_USAGE = 'nin shapes [--preset seed|compact|compact-fc|compact-no1x1] [--input N | --input C,H,W] [--json]';
 
 /** Run `shapes`; returns the process exit code. */
 export function shapesCommand(argv: string[]): number {

@@ -9,13 +9,14 @@ import { constants } from 'node:os';
 import { isBackendPreference } from '../backends/backend-names';
 import { datasetCacheDir, defaultCacheRoot } from '../data/fashionMnist';
 import { ARTICLE_RECIPE, OPTIMIZERS, type OptimizerName, type TrainConfig, type TrainEvent } from '../protocol/index';
-import { isPresetName, presetSpec } from '../model/spec';
-import { readRunConfig, runTraining } from '../train/engine';
+import { isPresetName, PRESET_NAMES, presetSpec } from '../model/spec';
+import { readRunConfig } from '../runs';
+import { runTraining } from '../train/engine';
 import { intFlag, parseFlags, printJson, UsageError } from './args';
 
 /** Usage text for `train`. */
 export const TRAIN_USAGE =
-  'nin train [--preset seed|compact] [--input N] [--epochs E] [--batch-size B] [--lr X] [--optimizer sgd|momentum|adam] [--limit-train N] [--limit-test N] [--backend auto|tensorflow|wasm|cpu] [--threads N] [--data DIR] [--seed S] [--runs DIR] [--resume RUN] [--checkpoint-minutes M] [--json]';
+  'nin train [--preset seed|compact|compact-fc|compact-no1x1] [--input N] [--epochs E] [--batch-size B] [--lr X] [--optimizer sgd|momentum|adam] [--limit-train N] [--limit-test N] [--backend auto|tensorflow|wasm|cpu] [--threads N] [--data DIR] [--seed S] [--runs DIR] [--resume RUN] [--checkpoint-minutes M] [--json]';
 
 /** Where runs go unless --runs says otherwise (relative to the working directory). */
 export const DEFAULT_RUNS_DIR = '.nin/runs';
@@ -50,17 +51,17 @@ export function deviations(c: TrainConfig): string[] {
 }
 
 /** Build the run's config from the flags (on top of the run's own config when resuming). */
-export function configFromFlags(values: Record<string, string | boolean | undefined>): {
+export async function configFromFlags(values: Record<string, string | boolean | undefined>): Promise<{
   config: TrainConfig;
   resume?: string;
-} {
+}> {
   const s = (k: string) => values[k] as string | undefined;
   const resume = s('resume');
   if (resume !== undefined && resume.trim() === '')
     throw new UsageError('--resume needs a run folder, got an empty value');
   const preset = s('preset');
   if (preset !== undefined && !isPresetName(preset))
-    throw new UsageError(`--preset must be seed or compact, got "${preset}"`);
+    throw new UsageError(`--preset must be one of ${PRESET_NAMES.join(", ")}, got "${preset}"`);
   const optimizer = s('optimizer');
   if (optimizer !== undefined && !(OPTIMIZERS as readonly string[]).includes(optimizer))
     throw new UsageError(`--optimizer must be one of ${OPTIMIZERS.join(', ')}, got "${optimizer}"`);
@@ -86,7 +87,7 @@ export function configFromFlags(values: Record<string, string | boolean | undefi
   const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<TrainConfig>;
   if (resume) {
     // The run's recipe, with what the flags change (the engine refuses recipe changes by name).
-    return { config: { ...readRunConfig(resume), ...defined }, resume };
+    return { config: { ...(await readRunConfig(resume)), ...defined }, resume };
   }
   const p = (defined.preset ?? ARTICLE_RECIPE.preset) as TrainConfig['preset'];
   // Without --input, a preset trains at its own size: 224 for the article's, 28 for compact.
@@ -203,7 +204,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     json: { type: 'boolean', default: false },
   });
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  const { config, resume } = configFromFlags(values);
+  const { config, resume } = await configFromFlags(values);
   const json = values.json === true;
   const view = json ? (e: TrainEvent) => printJson(e) : humanView(Boolean(process.stderr.isTTY));
 

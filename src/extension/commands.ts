@@ -9,8 +9,8 @@ import { COMMANDS } from './runFeed';
 import type { TrainingSession } from './session';
 import { percent } from './sessionFormat';
 import { classifyImage } from './commandsClassify';
-import { exportModel, findRunModel, modelReadme, readModelFiles } from './commandsModel';
-import { listRuns, readRunConfig, readRunEvents, summarizeEvents, type RunSummary } from './sessionRuns';
+import { exportModel, modelReadme, readModelFiles } from './commandsModel';
+import { findRunModel, listRuns, readMetrics, RUN_FILES, runFacts, tryReadRunConfig, type RunInfo } from '../runs';
 import { readHostSettings, reportSettingIssues } from './settingsHost';
 
 type Log = Pick<vscode.LogOutputChannel, 'info' | 'warn' | 'error'>;
@@ -56,7 +56,7 @@ async function train(context: vscode.ExtensionContext, session: TrainingSession,
   if (await session.start(config)) await vscode.commands.executeCommand(COMMANDS.showPanel);
 }
 
-function runItem(r: RunSummary): vscode.QuickPickItem & { run: RunSummary } {
+function runItem(r: RunInfo): vscode.QuickPickItem & { run: RunInfo } {
   const status = {
     done: vscode.l10n.t('finished'),
     stopped: vscode.l10n.t('stopped'),
@@ -67,11 +67,11 @@ function runItem(r: RunSummary): vscode.QuickPickItem & { run: RunSummary } {
   return {
     run: r,
     label: r.name,
-    description: c ? vscode.l10n.t('{0} NiN {1}×{1}, {2} lr {3}, {4} epochs', c.preset, c.input, c.optimizer, c.lr, c.epochs) : vscode.l10n.t('no valid config.json'),
+    description: c ? vscode.l10n.t('{0} NiN {1}×{1}, {2} lr {3}, {4} epochs', c.preset, c.input, c.optimizer, c.lr, c.epochs) : vscode.l10n.t('no valid {0}', RUN_FILES.config),
     detail: [
       status,
       vscode.l10n.t('{0} epochs done', r.epochs),
-      r.testAcc !== undefined ? vscode.l10n.t('test accuracy {0}', percent(r.testAcc)) : '',
+      r.finalTestAcc !== undefined ? vscode.l10n.t('test accuracy {0}', percent(r.finalTestAcc)) : '',
       new Date(r.modified).toLocaleString(),
     ]
       .filter(Boolean)
@@ -86,18 +86,18 @@ async function resume(context: vscode.ExtensionContext, session: TrainingSession
   void reportSettingIssues(host.issues, log);
   let dir = runDir ?? session.lastStopped?.runDir;
   if (!dir) {
-    const runs = listRuns(host.runsDir).filter((r) => r.status !== 'done' && r.checkpoint && r.config);
+    const runs = (await listRuns([host.runsDir], log)).filter((r) => r.status !== 'done' && r.checkpoint && r.config);
     if (!runs.length) {
       void vscode.window.showInformationMessage(vscode.l10n.t('No stopped run with a checkpoint in {0}.', host.runsDir));
       return;
     }
     const item = runs.length === 1 ? runItem(runs[0]) : await vscode.window.showQuickPick(runs.map(runItem), { title: vscode.l10n.t('NiN: Resume Training'), matchOnDescription: true });
     if (!item) return;
-    dir = item.run.dir;
+    dir = item.run.runDir;
   }
-  const saved = readRunConfig(dir);
+  const saved = await tryReadRunConfig(dir, log);
   if (!saved) {
-    void vscode.window.showErrorMessage(vscode.l10n.t('Cannot resume {0}: its config.json is missing or invalid.', dir));
+    void vscode.window.showErrorMessage(vscode.l10n.t('Cannot resume {0}: its {1} is missing or invalid.', dir, RUN_FILES.config));
     return;
   }
   // The run keeps its recipe; the machine-specific fields follow the current settings.
@@ -109,7 +109,7 @@ async function resume(context: vscode.ExtensionContext, session: TrainingSession
 async function openRun(context: vscode.ExtensionContext, session: TrainingSession, log: Log): Promise<void> {
   if (await busy(session)) return;
   const { runsDir } = readHostSettings(context);
-  const runs = listRuns(runsDir);
+  const runs = await listRuns([runsDir], log);
   if (!runs.length) {
     const trainNow = vscode.l10n.t('Train');
     if ((await vscode.window.showInformationMessage(vscode.l10n.t('No NiN runs in {0} yet.', runsDir), trainNow)) === trainNow) {
@@ -119,8 +119,8 @@ async function openRun(context: vscode.ExtensionContext, session: TrainingSessio
   }
   const item = await vscode.window.showQuickPick(runs.map(runItem), { title: vscode.l10n.t('NiN: Open Run'), matchOnDescription: true, matchOnDetail: true });
   if (!item) return;
-  const { events, badLines } = session.openRun(item.run.dir);
-  log.info(`opened run ${item.run.dir}: ${events} events${badLines ? `, ${badLines} unreadable lines skipped` : ''}`);
+  const { events, badLines } = await session.openRun(item.run.runDir);
+  log.info(`opened run ${item.run.runDir}: ${events} events${badLines ? `, ${badLines} unreadable lines skipped` : ''}`);
   if (badLines) void vscode.window.showWarningMessage(vscode.l10n.t('{0} lines of the metrics log of {1} could not be read and were skipped.', badLines, item.run.name));
   await vscode.commands.executeCommand(COMMANDS.showPanel);
 }
@@ -128,13 +128,13 @@ async function openRun(context: vscode.ExtensionContext, session: TrainingSessio
 /** A finished run with a model: the given one, the current one, or one picked from the runs folder. */
 export async function pickModelRun(context: vscode.ExtensionContext, session: TrainingSession, title: string, runDir?: string): Promise<{ runDir: string; modelDir: string } | undefined> {
   for (const dir of [runDir, session.running ? undefined : session.currentRunDir]) {
-    const modelDir = dir ? findRunModel(dir) : undefined;
+    const modelDir = dir ? await findRunModel(dir) : undefined;
     if (dir && modelDir) return { runDir: dir, modelDir };
   }
   const { runsDir } = readHostSettings(context);
-  const runs = listRuns(runsDir)
-    .map((r) => ({ r, modelDir: findRunModel(r.dir) }))
-    .filter((x): x is { r: RunSummary; modelDir: string } => x.modelDir !== undefined);
+  const runs = (await Promise.all((await listRuns([runsDir])).map(async (r) => ({ r, modelDir: await findRunModel(r.runDir) })))).filter(
+    (x): x is { r: RunInfo; modelDir: string } => x.modelDir !== undefined,
+  );
   if (!runs.length) {
     void vscode.window.showInformationMessage(vscode.l10n.t('No trained model in {0} yet: finish a run with NiN: Train first.', runsDir));
     return undefined;
@@ -143,7 +143,7 @@ export async function pickModelRun(context: vscode.ExtensionContext, session: Tr
     runs.map((x) => ({ ...runItem(x.r), modelDir: x.modelDir })),
     { title, matchOnDescription: true },
   );
-  return item && { runDir: item.run.dir, modelDir: item.modelDir };
+  return item && { runDir: item.run.runDir, modelDir: item.modelDir };
 }
 
 /** NiN: Export Model... — copy a run's model (TensorFlow.js layers format) with a README where the user chooses. */
@@ -168,8 +168,8 @@ async function exportModelCommand(context: vscode.ExtensionContext, session: Tra
   });
   if (!target?.[0]) return;
   try {
-    const config = readRunConfig(picked.runDir);
-    const testAcc = summarizeEvents(readRunEvents(picked.runDir).events).testAcc;
+    const config = await tryReadRunConfig(picked.runDir, log);
+    const testAcc = runFacts((await readMetrics(picked.runDir, log)).events).finalTestAcc;
     const files = exportModel(model, target[0].fsPath, modelReadme(model, config, testAcc));
     log.info(`exported ${picked.modelDir} to ${target[0].fsPath}: ${files.length} files, ${model.bytes} bytes of weights`);
     const reveal = vscode.l10n.t('Reveal');

@@ -8,7 +8,6 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, 
 import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { CLASS_NAMES } from '../model/eval/classes';
 import type { ClassifyInputMessage, TrainConfig } from '../protocol/index';
-import { readRunEvents } from './sessionRuns';
 
 /** A checked model folder. */
 export interface ModelFiles {
@@ -23,15 +22,6 @@ export interface ModelFiles {
 }
 
 const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, float16: 2 };
-
-/** The model folder of a run: the `done` event's modelDir, else `<run>/model`. */
-export function findRunModel(runDir: string): string | undefined {
-  const done = [...readRunEvents(runDir).events].reverse().find((e) => e.type === 'done');
-  for (const dir of [done?.type === 'done' ? done.modelDir : undefined, join(runDir, 'model')]) {
-    if (dir && existsSync(join(dir, 'model.json'))) return dir;
-  }
-  return undefined;
-}
 
 function inputShapeOf(topology: unknown): number[] | undefined {
   // Sequential model: config.layers[0].config.batch_input_shape (Keras JSON, snake_case).

@@ -9,7 +9,7 @@ import type { TrainEvent } from '../protocol/index';
 export interface RunFeed {
   /** Fires for every event of the current run, in order (already validated). */
   readonly onEvent: vscode.Event<TrainEvent>;
-  /** The run folder of the current or last run, if any; its metrics.jsonl holds the history. */
+  /** The run folder of the current or last run, if any; its metrics log holds the history. */
   readonly currentRunDir: string | undefined;
   /** Events of the current run so far, for a view opened mid-run. */
   readonly history: readonly TrainEvent[];

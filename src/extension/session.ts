@@ -8,7 +8,7 @@ import type { StartEvent, TrainConfig, TrainEvent, WorkerEvent } from '../protoc
 import type { CalibrationRequest, TrainingEngine } from '../train/engineApi';
 import { COMMANDS, type RunFeed } from './runFeed';
 import { percent, prepareMessage, progressMessage, runFraction, statusText } from './sessionFormat';
-import { readRunEvents, summarizeEvents } from './sessionRuns';
+import { readMetrics, runFacts } from '../runs';
 
 /** Makes the engine on first use (the worker engine in the extension, a fake in tests). */
 export type EngineFactory = (context: vscode.ExtensionContext, log: SessionLog) => TrainingEngine | Promise<TrainingEngine>;
@@ -112,7 +112,7 @@ export class TrainingSession implements RunFeed, vscode.Disposable {
     if (resumeRunDir) {
       this.runDir = resumeRunDir;
       try {
-        this.resumedFrom = { runDir: resumeRunDir, events: readRunEvents(resumeRunDir).events };
+        this.resumedFrom = { runDir: resumeRunDir, events: (await readMetrics(resumeRunDir)).events };
       } catch (err) {
         this.log.warn(`could not read the earlier metrics of ${resumeRunDir}: ${(err as Error).message}`);
       }
@@ -165,12 +165,12 @@ export class TrainingSession implements RunFeed, vscode.Disposable {
   }
 
   /** Show a finished or earlier run: its log becomes the history and is replayed to the views. */
-  openRun(dir: string): { events: number; badLines: number } {
+  async openRun(dir: string): Promise<{ events: number; badLines: number }> {
     if (this.isRunning) throw new Error(vscode.l10n.t('A NiN training run is in progress.'));
-    const { events, badLines } = readRunEvents(dir);
+    const { events, badLines } = await readMetrics(dir);
     this.runDir = dir;
     this.events = events;
-    const summary = summarizeEvents(events);
+    const summary = runFacts(events);
     const lastStopped = [...events].reverse().find((e) => e.type === 'stopped');
     this.stoppedRun = summary.status === 'stopped' ? { runDir: dir, checkpoint: summary.checkpoint, epoch: lastStopped?.type === 'stopped' ? lastStopped.epoch : summary.epochs } : undefined;
     // Views reset on a `start` event, so replaying the log redraws the run in an open panel.

@@ -10,7 +10,7 @@ import type { ShapeReport } from './shapes';
 import { fcHeadComparison, type FcHeadComparison } from './fcHead';
 
 /** What a drawn element is, so each kind gets its own look (and legend entry). */
-export type DiagramKind = 'input' | 'nin_block' | 'maxpool' | 'dropout' | 'gap' | 'flatten' | 'output';
+export type DiagramKind = 'input' | LayerSpec['kind'] | 'output';
 
 /** Translate an English template with `{name}` placeholders (vscode.l10n.t's signature). */
 export type Translate = (message: string, args: Record<string, string | number>) => string;
@@ -114,12 +114,24 @@ export function compact(n: number): string {
   return String(n);
 }
 
+const ACTIVATION_TITLES = { relu: 'ReLU', sigmoid: 'Sigmoid', tanh: 'Tanh' } as const;
+
 function titleOf(l: LayerSpec, ordinal: number, t: Translate): string {
   switch (l.kind) {
     case 'nin_block':
       return t('NiN block {n}', { n: ordinal });
     case 'maxpool':
       return t('Max pooling {k}×{k}, stride {s}', { k: l.kernel, s: l.stride });
+    case 'avgpool':
+      return t('Average pooling {k}×{k}, stride {s}', { k: l.kernel, s: l.stride });
+    case 'conv':
+      return t('{k}×{k} conv, {c} channels, stride {s}, pad {p}', { k: l.kernel, c: l.outChannels, s: l.stride, p: l.padding });
+    case 'linear':
+      return t('Fully connected, {n} outputs', { n: l.outFeatures });
+    case 'activation':
+      return ACTIVATION_TITLES[l.fn];
+    case 'batchnorm':
+      return t('Batch normalization', {});
     case 'dropout':
       return t('Dropout {rate}', { rate: l.rate });
     case 'gap':
@@ -129,18 +141,31 @@ function titleOf(l: LayerSpec, ordinal: number, t: Translate): string {
   }
 }
 
-function noteOf(l: LayerSpec, t: Translate): string {
+function noteOf(l: LayerSpec, output: readonly number[], classes: number, t: Translate): string {
   switch (l.kind) {
     case 'nin_block':
-      return t('{k}×{k} conv + two 1×1 convs (fully connected per pixel)', { k: l.kernel });
+      return l.mlpConvs === 0
+        ? t('{k}×{k} conv without 1×1 convs (a plain conv layer)', { k: l.kernel })
+        : l.mlpConvs === 1
+          ? t('{k}×{k} conv + one 1×1 conv (fully connected per pixel)', { k: l.kernel })
+          : t('{k}×{k} conv + two 1×1 convs (fully connected per pixel)', { k: l.kernel });
     case 'maxpool':
+    case 'avgpool':
       return t('keeps channels, shrinks height and width; no parameters', {});
+    case 'conv':
+      return t('no activation of its own', {});
+    case 'linear':
+      return t('a weight for every input and output', {});
+    case 'activation':
+      return t('element-wise; no parameters', {});
+    case 'batchnorm':
+      return t('normalizes each channel over the batch, then scales and shifts it', {});
     case 'dropout':
       return t('active only while training; no parameters', {});
     case 'gap':
       return t('one channel per class, averaged: replaces FC layers', {});
     case 'flatten':
-      return t('one score per class', {});
+      return output.length === 1 && output[0] === classes ? t('one score per class', {}) : t('one vector for the fully connected layers', {});
   }
 }
 
@@ -180,7 +205,7 @@ export function diagramLayout(report: ShapeReport, t: Translate = english): Diag
     const l = spec.layers[info.index];
     ordinals[l.kind] = (ordinals[l.kind] ?? 0) + 1;
     const parts: DiagramPart[] = [];
-    if (info.convs) {
+    if (info.convs && l.kind === 'nin_block') {
       info.convs.forEach((c, i) => {
         const oneByOne = c.kernel === 1;
         parts.push({
@@ -206,7 +231,7 @@ export function diagramLayout(report: ShapeReport, t: Translate = english): Diag
       index: info.index,
       kind: info.kind,
       title: titleOf(l, ordinals[l.kind], t),
-      note: noteOf(l, t),
+      note: noteOf(l, info.output, spec.classes, t),
       input: shapeText(info.input),
       output: shapeText(info.output),
       params: info.params,
@@ -234,7 +259,7 @@ export function diagramLayout(report: ShapeReport, t: Translate = english): Diag
         index: e.layerIndex,
         kind: l.kind,
         title: titleOf(l, ordinals[l.kind], t),
-        note: noteOf(l, t),
+        note: noteOf(l, [], spec.classes, t),
         input: shapeText(input),
         output: '',
         params: 0,

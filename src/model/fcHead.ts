@@ -49,7 +49,8 @@ export interface FcHeadComparison {
 
 /**
  * Cost an FC head on the features entering the last nin_block. Returns undefined when the
- * report has no nin_block (or collapsed before one), since there is nothing to compare.
+ * report has no nin_block (or collapsed before one), or its head is not NiN's (a network with
+ * fully connected layers after its last block), since there is nothing to compare.
  */
 export function fcHeadComparison(
   report: ShapeReport,
@@ -63,7 +64,8 @@ export function fcHeadComparison(
       break;
     }
   }
-  if (from < 0) return undefined;
+  // Only a NiN head (last block, then pooling and flatten, no parameters after it) is replaced.
+  if (from < 0 || layers.slice(from + 1).some((l) => l.params > 0)) return undefined;
   const featureShape = layers[from].input;
   const features = featureShape.reduce((a, b) => a * b, 1);
   const widths = [features, ...hidden, report.spec.classes];

@@ -26,6 +26,7 @@ function conv(
   kernel: number,
   stride: number,
   padding: 'same' | 'valid' = 'valid',
+  activation: 'relu' | 'linear' = 'relu',
 ): tfl.layers.Layer {
   return tfl.layers.conv2d({
     name,
@@ -33,10 +34,23 @@ function conv(
     kernelSize: kernel,
     strides: stride,
     padding,
-    activation: 'relu',
+    activation,
     kernelInitializer: 'glorotUniform',
     biasInitializer: 'zeros',
   });
+}
+
+/** A kxk conv with PyTorch's integer padding: tfjs's own `same` where it is exactly that, else a pad layer. */
+function paddedConv(
+  add: (layer: tfl.layers.Layer) => void,
+  row: string,
+  name: string,
+  l: { outChannels: number; kernel: number; stride: number; padding: number },
+  activation: 'relu' | 'linear',
+): void {
+  const same = l.padding > 0 && l.stride === 1 && 2 * l.padding === l.kernel - 1;
+  if (l.padding > 0 && !same) add(tfl.layers.zeroPadding2d({ name: `${row}_pad`, padding: l.padding }));
+  add(conv(name, l.outChannels, l.kernel, l.stride, same ? 'same' : 'valid', activation));
 }
 
 /** Build the model (NHWC input). Throws with the layer name when the spec collapses. */
@@ -53,14 +67,33 @@ export function buildNetwork(spec: NinSpec): BuiltNetwork {
     const n = row.name;
     switch (l.kind) {
       case 'nin_block': {
-        const same = l.padding > 0 && l.stride === 1 && 2 * l.padding === l.kernel - 1;
-        if (l.padding > 0 && !same) add(tfl.layers.zeroPadding2d({ name: `${n}_pad`, padding: l.padding }));
-        add(conv(`${n}_conv`, l.outChannels, l.kernel, l.stride, same ? 'same' : 'valid'));
-        add(conv(`${n}_mlp1`, l.outChannels, 1, 1));
-        add(conv(`${n}_mlp2`, l.outChannels, 1, 1));
-        rowEnds.push(`${n}_mlp2`);
+        paddedConv(add, n, `${n}_conv`, l, 'relu');
+        let last = `${n}_conv`;
+        for (let i = 1; i <= (l.mlpConvs ?? 2); i++) add(conv((last = `${n}_mlp${i}`), l.outChannels, 1, 1));
+        rowEnds.push(last);
         break;
       }
+      case 'conv':
+        paddedConv(add, n, n, l, 'linear');
+        rowEnds.push(n);
+        break;
+      case 'avgpool':
+        add(tfl.layers.averagePooling2d({ name: n, poolSize: l.kernel, strides: l.stride, padding: 'valid' }));
+        rowEnds.push(n);
+        break;
+      case 'linear':
+        add(tfl.layers.dense({ name: n, units: l.outFeatures, kernelInitializer: 'glorotUniform', biasInitializer: 'zeros' }));
+        rowEnds.push(n);
+        break;
+      case 'activation':
+        add(tfl.layers.activation({ name: n, activation: l.fn }));
+        rowEnds.push(n);
+        break;
+      case 'batchnorm':
+        // PyTorch's defaults: eps 1e-5, running averages updated by 0.1 (tfjs's momentum is the kept share).
+        add(tfl.layers.batchNormalization({ name: n, axis: -1, epsilon: 1e-5, momentum: 0.9 }));
+        rowEnds.push(n);
+        break;
       case 'maxpool':
         if (l.padding !== 0) throw new Error(`${n}: padded max pooling is not supported by the builder`);
         add(tfl.layers.maxPooling2d({ name: n, poolSize: l.kernel, strides: l.stride, padding: 'valid' }));
@@ -77,6 +110,9 @@ export function buildNetwork(spec: NinSpec): BuiltNetwork {
         break;
       }
       case 'flatten':
+        // PyTorch flattens C x H x W channel-major; tfjs's NHWC would interleave channels. Permuting
+        // to NCHW first keeps the flattened order, and so a Linear layer's weights, PyTorch's.
+        if (row.input.length === 3 && row.input[1] * row.input[2] > 1) add(tfl.layers.permute({ name: `${n}_nchw`, dims: [3, 1, 2] }));
         add(tfl.layers.flatten({ name: n }));
         rowEnds.push(n);
         break;

@@ -1,7 +1,8 @@
 /**
  * Shape, parameter and FLOP inference for a NiN spec, with PyTorch semantics.
- * FLOPs count 2 x multiply-accumulates of convolutions (one image, forward); pooling,
- * ReLU and dropout count 0, as torchinfo-style tools do.
+ * FLOPs count 2 x multiply-accumulates of convolutions and linear layers (one image, forward);
+ * pooling, activations, batch norm and dropout count 0, as torchinfo-style tools do.
+ * Parameters are PyTorch's (trainable ones: a batch norm's running statistics are buffers).
  */
 import { layerNames, type LayerSpec, type NinSpec, type Shape3 } from './spec';
 import { windowOutput } from './window';
@@ -29,7 +30,7 @@ export interface LayerInfo {
   readonly output: readonly number[];
   readonly params: number;
   readonly flops: number;
-  /** Only for nin_block: the kxk conv and the two 1x1 convs. */
+  /** For nin_block: the kxk conv and its 1x1 convs; for conv: the one convolution. */
   readonly convs?: readonly ConvInfo[];
   readonly formula?: string;
 }
@@ -66,7 +67,8 @@ function conv(input: Shape3, out: number, kernel: number, stride: number, paddin
 function ninBlock(input: Shape3, l: Extract<LayerSpec, { kind: 'nin_block' }>): Step {
   const convs: ConvInfo[] = [];
   let x = input;
-  for (const [k, s, p] of [[l.kernel, l.stride, l.padding], [1, 1, 0], [1, 1, 0]]) {
+  const ones = Array.from({ length: l.mlpConvs ?? 2 }, () => [1, 1, 0]);
+  for (const [k, s, p] of [[l.kernel, l.stride, l.padding], ...ones]) {
     const c = conv(x, l.outChannels, k, s, p);
     if (typeof c === 'string') return { ok: false, message: c };
     convs.push(c);
@@ -76,7 +78,19 @@ function ninBlock(input: Shape3, l: Extract<LayerSpec, { kind: 'nin_block' }>): 
   return { ok: true, row: { output: x, params: sum((c) => c.params), flops: sum((c) => c.flops), convs, formula: convs[0].formula } };
 }
 
-function maxPool(input: Shape3, l: Extract<LayerSpec, { kind: 'maxpool' }>): Step {
+function plainConv(input: Shape3, l: Extract<LayerSpec, { kind: 'conv' }>): Step {
+  const c = conv(input, l.outChannels, l.kernel, l.stride, l.padding);
+  if (typeof c === 'string') return { ok: false, message: c };
+  return { ok: true, row: { output: c.output, params: c.params, flops: c.flops, convs: [c], formula: c.formula } };
+}
+
+function linear(input: readonly number[], l: Extract<LayerSpec, { kind: 'linear' }>): Step {
+  if (input.length !== 1) return { ok: false, message: `expects a flattened vector, got ${input.join('x')} (flatten first)` };
+  const n = input[0];
+  return { ok: true, row: { output: [l.outFeatures], params: n * l.outFeatures + l.outFeatures, flops: 2 * n * l.outFeatures } };
+}
+
+function maxPool(input: Shape3, l: Pick<Extract<LayerSpec, { kind: 'maxpool' }>, 'kernel' | 'stride' | 'padding'>): Step {
   const [c, h, w] = input;
   if (2 * l.padding > l.kernel) {
     return { ok: false, message: `padding ${l.padding} is more than half the ${l.kernel}x${l.kernel} window` };
@@ -89,17 +103,37 @@ function maxPool(input: Shape3, l: Extract<LayerSpec, { kind: 'maxpool' }>): Ste
 }
 
 function step(input: readonly number[], l: LayerSpec): Step {
-  if (l.kind === 'flatten') return { ok: true, row: { output: [input.reduce((a, b) => a * b, 1)], params: 0, flops: 0 } };
+  switch (l.kind) {
+    case 'flatten':
+      return { ok: true, row: { output: [input.reduce((a, b) => a * b, 1)], params: 0, flops: 0 } };
+    case 'linear':
+      return linear(input, l);
+    case 'activation':
+      return { ok: true, row: { output: input, params: 0, flops: 0 } };
+    case 'batchnorm':
+      // gamma and beta per channel (C x H x W) or per feature (a vector).
+      return { ok: true, row: { output: input, params: 2 * input[0], flops: 0 } };
+    case 'dropout':
+      if (!(l.rate >= 0 && l.rate < 1)) return { ok: false, message: `dropout rate ${l.rate} must be in [0, 1)` };
+      return { ok: true, row: { output: input, params: 0, flops: 0 } };
+    default:
+      return spatial(input, l);
+  }
+}
+
+/** Layers that need a C x H x W input. */
+function spatial(input: readonly number[], l: Extract<LayerSpec, { kind: 'nin_block' | 'conv' | 'maxpool' | 'avgpool' | 'gap' }>): Step {
   if (input.length !== 3) return { ok: false, message: `expects a C x H x W input, got ${input.join('x')}` };
   const s = input as Shape3;
   switch (l.kind) {
+    case 'conv':
+      return plainConv(s, l);
+    case 'avgpool':
+      return maxPool(s, { ...l, padding: 0 });
     case 'nin_block':
       return ninBlock(s, l);
     case 'maxpool':
       return maxPool(s, l);
-    case 'dropout':
-      if (!(l.rate >= 0 && l.rate < 1)) return { ok: false, message: `dropout rate ${l.rate} must be in [0, 1)` };
-      return { ok: true, row: { output: s, params: 0, flops: 0 } };
     case 'gap':
       return { ok: true, row: { output: [s[0], 1, 1], params: 0, flops: 0 } };
   }

@@ -1,18 +1,61 @@
 /**
- * The NiN network as data. Everything else (shape inference, the tfjs builder, the
- * panel's diagram, the side view) reads this; nothing here depends on tfjs or vscode.
+ * The network as data: NiN's blocks, and the plain layers (convolution, pooling, linear,
+ * activations, batch norm) its variants and other Fashion-MNIST classifiers are made of.
+ * Everything else (shape inference, the tfjs builder, the panel's diagram, the side view)
+ * reads this; nothing here depends on tfjs or vscode.
  */
 
 /** Channels, height, width of one image (PyTorch's C x H x W order). */
 export type Shape3 = readonly [number, number, number];
 
-/** A conv kxk + ReLU followed by two 1x1 conv + ReLU pairs (the article's `nin_block`). */
+/**
+ * A conv kxk + ReLU followed by 1x1 conv + ReLU pairs: two in the article's `nin_block`;
+ * `mlpConvs` 1 or 0 for the variants that test what the 1x1 convolutions are worth.
+ */
 export interface NinBlockSpec {
   readonly kind: 'nin_block';
   readonly outChannels: number;
   readonly kernel: number;
   readonly stride: number;
   readonly padding: number;
+  /** How many 1x1 convolutions follow the kxk one (default 2, the article's). */
+  readonly mlpConvs?: number;
+}
+
+/** A plain convolution (PyTorch `Conv2d`, square kernel, symmetric padding), no activation. */
+export interface ConvSpec {
+  readonly kind: 'conv';
+  readonly outChannels: number;
+  readonly kernel: number;
+  readonly stride: number;
+  readonly padding: number;
+}
+
+/** Average pooling (PyTorch `AvgPool2d`, no padding). */
+export interface AvgPoolSpec {
+  readonly kind: 'avgpool';
+  readonly kernel: number;
+  readonly stride: number;
+}
+
+/** A fully connected layer on a flattened vector (PyTorch `Linear`), no activation. */
+export interface LinearSpec {
+  readonly kind: 'linear';
+  readonly outFeatures: number;
+}
+
+/** Activation functions a layer list may hold. */
+export type ActivationName = 'relu' | 'sigmoid' | 'tanh';
+
+/** An element-wise activation (PyTorch `ReLU`, `Sigmoid`, `Tanh`). */
+export interface ActivationSpec {
+  readonly kind: 'activation';
+  readonly fn: ActivationName;
+}
+
+/** Batch normalisation over channels (PyTorch `BatchNorm2d`) or features (`BatchNorm1d`). */
+export interface BatchNormSpec {
+  readonly kind: 'batchnorm';
 }
 
 /** Max pooling with PyTorch semantics (floor mode). */
@@ -40,30 +83,50 @@ export interface FlattenSpec {
 }
 
 /** One row of the network table. */
-export type LayerSpec = NinBlockSpec | MaxPoolSpec | DropoutSpec | GapSpec | FlattenSpec;
+export type LayerSpec =
+  | NinBlockSpec
+  | MaxPoolSpec
+  | DropoutSpec
+  | GapSpec
+  | FlattenSpec
+  | ConvSpec
+  | AvgPoolSpec
+  | LinearSpec
+  | ActivationSpec
+  | BatchNormSpec;
 
 /** Names of the built-in presets. */
-export const PRESET_NAMES = ['seed', 'compact'] as const;
+export const PRESET_NAMES = ['seed', 'compact', 'compact-fc', 'compact-no1x1'] as const;
 /** A built-in preset's name. */
 export type PresetName = (typeof PRESET_NAMES)[number];
 
 /** A whole network: input, layers, and the number of classes the last block must produce. */
 export interface NinSpec {
-  readonly preset: PresetName;
+  /** The preset's name, or the model's for a network read from the reader's code. */
+  readonly preset: string;
   readonly input: Shape3;
   readonly classes: number;
   readonly layers: readonly LayerSpec[];
 }
 
-const block = (outChannels: number, kernel: number, stride: number, padding: number): NinBlockSpec => ({
+const block = (outChannels: number, kernel: number, stride: number, padding: number, mlpConvs?: number): NinBlockSpec => ({
   kind: 'nin_block',
   outChannels,
   kernel,
   stride,
   padding,
+  ...(mlpConvs === undefined ? {} : { mlpConvs }),
 });
 const pool = (kernel: number, stride: number): MaxPoolSpec => ({ kind: 'maxpool', kernel, stride, padding: 0 });
 const tail: readonly LayerSpec[] = [{ kind: 'gap' }, { kind: 'flatten' }];
+const dropout: DropoutSpec = { kind: 'dropout', rate: 0.5 };
+/** The compact trunk: three NiN blocks with pooling, then dropout (`mlpConvs` 1x1 convs per block). */
+const compactTrunk = (mlpConvs?: number): LayerSpec[] =>
+  [block(32, 5, 1, 2), pool(3, 2), block(64, 5, 1, 2), pool(3, 2), block(128, 3, 1, 1), pool(3, 2), dropout].map((l) =>
+    l.kind === 'nin_block' && mlpConvs !== undefined ? { ...l, mlpConvs } : l,
+  );
+const relu: ActivationSpec = { kind: 'activation', fn: 'relu' };
+const linear = (outFeatures: number): LinearSpec => ({ kind: 'linear', outFeatures });
 
 const PRESETS: Record<PresetName, NinSpec> = {
   // The article's network (d2l / Lin et al.), for Fashion-MNIST resized to 224x224.
@@ -84,22 +147,17 @@ const PRESETS: Record<PresetName, NinSpec> = {
     ],
   },
   // Same structure, sized for the native 28x28 images: about 1/11 of the parameters.
-  compact: {
-    preset: 'compact',
+  compact: { preset: 'compact', input: [1, 28, 28], classes: 10, layers: [...compactTrunk(), block(10, 3, 1, 1), ...tail] },
+  // The article's claim as an experiment: the classic fully connected head (AlexNet's
+  // 4096-4096, as the panel's head comparison, fcHead.ts) instead of the last block + GAP.
+  'compact-fc': {
+    preset: 'compact-fc',
     input: [1, 28, 28],
     classes: 10,
-    layers: [
-      block(32, 5, 1, 2),
-      pool(3, 2),
-      block(64, 5, 1, 2),
-      pool(3, 2),
-      block(128, 3, 1, 1),
-      pool(3, 2),
-      { kind: 'dropout', rate: 0.5 },
-      block(10, 3, 1, 1),
-      ...tail,
-    ],
+    layers: [...compactTrunk(), { kind: 'flatten' }, linear(4096), relu, dropout, linear(4096), relu, dropout, linear(10)],
   },
+  // NiN blocks without their 1x1 convolutions: what the per-pixel MLP adds.
+  'compact-no1x1': { preset: 'compact-no1x1', input: [1, 28, 28], classes: 10, layers: [...compactTrunk(0), block(10, 3, 1, 1, 0), ...tail] },
 };
 
 /** True when `name` is one of the built-in presets. */
@@ -134,19 +192,22 @@ export function parseInputShape(text: string, channels = 1): Shape3 {
 /** Stable row names for the layers of a spec: nin_block_1, maxpool_1, ..., global_avg_pool, flatten. */
 export function layerNames(spec: NinSpec): string[] {
   const counts: Record<string, number> = {};
-  const base: Record<LayerSpec['kind'], string> = {
-    nin_block: 'nin_block',
-    maxpool: 'maxpool',
-    dropout: 'dropout',
-    gap: 'global_avg_pool',
-    flatten: 'flatten',
+  const base = (l: LayerSpec): string => {
+    switch (l.kind) {
+      case 'gap':
+        return 'global_avg_pool';
+      case 'activation':
+        return l.fn;
+      default:
+        return l.kind;
+    }
   };
+  const numbered = new Set(['nin_block', 'maxpool', 'conv', 'avgpool', 'linear']);
   const total: Record<string, number> = {};
-  for (const l of spec.layers) total[l.kind] = (total[l.kind] ?? 0) + 1;
+  for (const l of spec.layers) total[base(l)] = (total[base(l)] ?? 0) + 1;
   return spec.layers.map((l) => {
-    counts[l.kind] = (counts[l.kind] ?? 0) + 1;
-    return total[l.kind] > 1 || l.kind === 'nin_block' || l.kind === 'maxpool'
-      ? `${base[l.kind]}_${counts[l.kind]}`
-      : base[l.kind];
+    const b = base(l);
+    counts[b] = (counts[b] ?? 0) + 1;
+    return total[b] > 1 || numbered.has(l.kind) ? `${b}_${counts[b]}` : b;
   });
 }

@@ -53,6 +53,8 @@ export interface ModelReport {
   readonly inputFrom: InputSource;
   readonly output: Shape | null;
   readonly params: number | null;
+  /** The resolved module tree (what toSpec.ts builds a trainable network from). */
+  readonly mod: Mod;
 }
 
 /** A problem on a line (span is where the call starts). */
@@ -200,6 +202,7 @@ export function* analyseSteps(
       inputFrom: from,
       output,
       params: top?.params ?? null,
+      mod: root.mod,
     });
     yield;
   }

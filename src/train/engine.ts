@@ -4,9 +4,8 @@
  * exported model), cancellation within one batch, and resume from the last checkpoint.
  * Runs wherever it is called: the worker, the CLI, tests. No vscode, no worker_threads here.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { appendToFile, writeFileAtomically } from '../files/writes';
 import { accumulate, accuracy, emptyConfusion, type Confusion } from '../model/eval/confusion';
 import {
   validateConfig,
@@ -34,6 +33,16 @@ import { resolveThreads } from './parallel/dataParallel';
 import { createParallelTrainer } from './parallel/parallelTrainer';
 import { SecondsPerImage } from './rate';
 import { EVAL_COST_RATIO } from './recipes';
+import {
+  appendRunEvent,
+  createRunFolder,
+  lockRun,
+  readRunConfig,
+  removeStaleTemps,
+  runPaths,
+  writeRunConfig,
+  type RunLock,
+} from '../runs';
 
 /** Minutes of training between checkpoints inside an epoch, unless the config says otherwise. */
 export const DEFAULT_CHECKPOINT_MINUTES = 5;
@@ -43,7 +52,7 @@ export const MAX_SAMPLES = 200;
 
 /** How the loop talks to the world, and what tests may replace. */
 export interface EngineHooks {
-  /** Every event of the run, in order (also appended to the run's metrics.jsonl). */
+  /** Every event of the run, in order (also appended to the run's metrics log). */
   emit(event: TrainEvent): void;
   /** Polled after every batch (and test batch): true stops the run with a checkpoint. */
   shouldStop(): boolean;
@@ -65,14 +74,6 @@ export interface EngineHooks {
 /** How a run ended. */
 export type TrainOutcome = 'done' | 'stopped' | 'error';
 
-/** Files of a run folder. */
-export const RUN_FILES = {
-  config: 'config.json',
-  metrics: 'metrics.jsonl',
-  checkpoints: 'checkpoints',
-  model: 'model',
-} as const;
-
 /** Fields that define what is trained; a resume must not change them. */
 const FIXED_ON_RESUME = ['preset', 'input', 'batchSize', 'lr', 'optimizer', 'limitTrain', 'limitTest', 'seed'] as const;
 
@@ -91,46 +92,6 @@ async function dataset(config: TrainConfig, hooks: EngineHooks): Promise<Fashion
   });
   datasetMemo = { key, data };
   return data;
-}
-
-function writeJsonAtomically(file: string, value: unknown): void {
-  writeFileAtomically(file, JSON.stringify(value, null, 2) + '\n');
-}
-
-function stamp(d = new Date()): string {
-  return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-}
-
-/** Create a fresh run folder `<runsDir>/<time>-<preset><input>-<optimizer>`. */
-function createRun(config: TrainConfig): { runId: string; runDir: string } {
-  const runsDir = resolve(config.runsDir || join(defaultCacheRoot(), 'runs'));
-  mkdirSync(runsDir, { recursive: true });
-  const base = `${stamp()}-${config.preset}${config.input}-${config.optimizer}`;
-  for (let i = 1; ; i++) {
-    const runId = i === 1 ? base : `${base}-${i}`;
-    const runDir = join(runsDir, runId);
-    try {
-      mkdirSync(runDir); // not recursive: fails when it exists, so two runs never share a folder
-      return { runId, runDir };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-  }
-}
-
-/** Read a run's config.json; errors name the file. */
-export function readRunConfig(runDir: string): TrainConfig {
-  const file = join(runDir, RUN_FILES.config);
-  if (!existsSync(file)) throw new Error(`${file}: missing (is ${runDir} a run folder?)`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
-  }
-  const v = validateConfig(raw);
-  if (!v.ok) throw new Error(`${file}: ${v.error}`);
-  return v.value;
 }
 
 /** The config a resume runs with: the run's own, with only epochs/backend/threads/data taken from `asked`. */
@@ -206,12 +167,11 @@ export async function runTraining(
   hooks: EngineHooks,
 ): Promise<TrainOutcome> {
   let runDir: string | undefined;
+  let lock: RunLock | undefined;
   let trainer: BatchTrainer | undefined;
-  const metricsLog = (e: TrainEvent): void => {
-    if (runDir && e.type !== 'prepare') appendToFile(join(runDir, RUN_FILES.metrics), JSON.stringify(e) + '\n');
-  };
   const emit = (e: TrainEvent): void => {
-    metricsLog(e);
+    // Only the lock holder writes the run's log (a refused second writer must not append to it).
+    if (runDir && lock) appendRunEvent(runDir, e);
     hooks.emit(e);
   };
   try {
@@ -220,24 +180,28 @@ export async function runTraining(
     let runId: string;
     if (resumeRunDir) {
       runDir = resolve(resumeRunDir);
-      config = resumeConfig(readRunConfig(runDir), asked);
+      config = resumeConfig(await readRunConfig(runDir), asked);
       runId = runDir.split(/[\\/]/).pop() ?? runDir;
     } else {
       const v = validateConfig(asked);
       if (!v.ok) throw new Error(v.error);
       config = asked;
-      ({ runId, runDir } = createRun(config));
+      ({ runId, runDir } = createRunFolder(config.runsDir || join(defaultCacheRoot(), 'runs'), config));
     }
-    const ckDir = join(runDir, RUN_FILES.checkpoints);
+    lock = lockRun(runDir);
+    removeStaleTemps(runDir);
+    const paths = runPaths(runDir);
+    const ckDir = paths.checkpoints;
     const resumeFrom = resumeRunDir ? latestCheckpoint(ckDir) : undefined;
     if (resumeRunDir && !resumeFrom) throw new Error(`${ckDir}: no checkpoint to resume from`);
     const ck = resumeFrom ? readCheckpoint(resumeFrom) : undefined;
-    if (ck && ck.completedEpochs >= config.epochs) {
+    // All epochs trained but no model (killed while exporting): the loop below runs no epoch and exports it.
+    if (ck && ck.completedEpochs >= config.epochs && existsSync(join(paths.model, 'model.json'))) {
       throw new Error(
         `the run has already completed ${ck.completedEpochs} of ${config.epochs} epochs; ask for more epochs to continue it`,
       );
     }
-    writeJsonAtomically(join(runDir, RUN_FILES.config), config);
+    writeRunConfig(runDir, config);
 
     // --- network, data, trainer
     const spec = presetSpec(config.preset, config.input);
@@ -404,7 +368,7 @@ export async function runTraining(
       if (hooks.shouldStop() && epoch < config.epochs) return emitStopped(epoch + 1);
     }
 
-    const modelDir = join(runDir, RUN_FILES.model);
+    const modelDir = paths.model;
     emitPrepare(hooks, 'Exporting the model (TensorFlow.js layers format)');
     await finiteState({ epoch: config.epochs, batch: perEpoch });
     await trainer.saveModel(modelDir);
@@ -418,7 +382,7 @@ export async function runTraining(
       ...(e instanceof DivergedError ? { diverged: e.at } : {}),
     };
     try {
-      metricsLog(error);
+      if (runDir && lock) appendRunEvent(runDir, error);
     } catch {
       // The disk that failed the run may refuse its log too; the listener still hears why.
     }
@@ -426,6 +390,7 @@ export async function runTraining(
     return 'error';
   } finally {
     await trainer?.dispose();
+    lock?.release();
   }
 }
 

@@ -18,7 +18,7 @@ export const MODEL_README = `# NiN model (TensorFlow.js layers format)
 
 \`model.json\` holds the architecture and the weights manifest, \`${WEIGHTS_FILE}\` the float32 weights.
 Input: NHWC float32 \`[batch, H, W, 1]\`, pixels scaled to [0, 1] and resized (bilinear) to the
-run's input size (see ../config.json). Output: 10 logits (apply softmax for probabilities), in
+run's input size (see the run's config). Output: 10 logits (apply softmax for probabilities), in
 Fashion-MNIST label order: T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker,
 Bag, Ankle boot.
 

@@ -33,25 +33,36 @@ function shapeText(s: readonly (number | null)[]): string {
 /** The draw seed of weight `i`: never 0, which tfjs takes as "unseeded" (Math.random). */
 const weightSeed = (seed: number, i: number): number => seed * 1000 + i + 1;
 
+/** Fan-in and fan-out of a conv (HWIO) or dense ([in, out]) kernel. */
+function fans(shape: readonly number[]): [number, number] {
+  const receptive = shape.slice(0, -2).reduce((a, b) => a * b, 1);
+  return [receptive * shape[shape.length - 2], receptive * shape[shape.length - 1]];
+}
+
 /**
- * Initialise as the article's code does, reproducibly from `seed`: every conv kernel
- * Xavier-uniform (d2l's `init_weights`), every bias PyTorch's default U(-1/sqrt(fan_in),
+ * Initialise as the article's code does, reproducibly from `seed`: every conv and linear
+ * kernel Xavier-uniform (d2l's `init_weights`), every bias PyTorch's default U(-1/sqrt(fan_in),
  * 1/sqrt(fan_in)) — d2l leaves biases at that default. Zero biases (tfjs's default) let the
  * article's SGD lr 0.1 kill every ReLU of the last block within ~15 batches (seed at 96x96).
+ * Other weights (batch norm's scale, offset and statistics) keep their PyTorch-equal defaults.
  */
 export function seedWeights(model: tfl.LayersModel, seed: number): void {
   let fanIn = 1;
   const values = model.weights.map((w, i) => {
     const t = w.read();
-    if (t.rank === 4) {
-      const [kh, kw, ci, co] = t.shape;
-      fanIn = kh * kw * ci;
-      const limit = Math.sqrt(6 / (kh * kw * ci + kh * kw * co));
+    const role = w.originalName.split('/').pop();
+    if (role === 'kernel') {
+      const [fi, fo] = fans(t.shape);
+      fanIn = fi;
+      const limit = Math.sqrt(6 / (fi + fo));
       return tf.randomUniform(t.shape, -limit, limit, 'float32', weightSeed(seed, i));
     }
-    // A conv's bias follows its kernel in the weight list.
-    const bound = 1 / Math.sqrt(fanIn);
-    return tf.randomUniform(t.shape, -bound, bound, 'float32', weightSeed(seed, i));
+    if (role === 'bias') {
+      // A layer's bias follows its kernel in the weight list.
+      const bound = 1 / Math.sqrt(fanIn);
+      return tf.randomUniform(t.shape, -bound, bound, 'float32', weightSeed(seed, i));
+    }
+    return tf.clone(t);
   });
   model.setWeights(values);
   tf.dispose(values);

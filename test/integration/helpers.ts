@@ -4,6 +4,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { TrainEvent } from '../../src/protocol';
+import { parseMetrics, runPaths } from '../../src/runs';
 
 /** The extension's identifier (publisher.name in package.json). */
 export const EXTENSION_ID = 'nin-lab.nin-vscode';
@@ -32,28 +34,18 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-/** A run's events as the engine logged them (metrics.jsonl), skipping a half-written last line. */
-export function runEvents(runDir: string): { type: string; [k: string]: unknown }[] {
-  const file = path.join(runDir, 'metrics.jsonl');
-  if (!existsSync(file)) return [];
-  const out: { type: string; [k: string]: unknown }[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      out.push(JSON.parse(line));
-    } catch {
-      // the engine is appending this line right now
-    }
-  }
-  return out;
+/** A run's events as the engine logged them, validated (a half-written last line is skipped). */
+export function runEvents(runDir: string): TrainEvent[] {
+  const file = runPaths(runDir).metrics;
+  return existsSync(file) ? parseMetrics(readFileSync(file, 'utf8'), file).events : [];
 }
 
-/** The run folders under `runsDir` (those holding a metrics.jsonl). */
+/** The run folders under `runsDir` (those holding a metrics log). */
 export function runDirs(runsDir: string): string[] {
   if (!existsSync(runsDir)) return [];
   return readdirSync(runsDir)
     .map((n) => path.join(runsDir, n))
-    .filter((d) => existsSync(path.join(d, 'metrics.jsonl')));
+    .filter((d) => existsSync(runPaths(d).metrics));
 }
 
 /** Open tabs showing a webview of this view type (VS Code may prefix the type). */

@@ -44,6 +44,34 @@ def compact(c):
         nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten())
 
 
+def nin_block_no1x1(in_channels, out_channels, kernel_size, strides, padding):
+    # The variant without the per-pixel MLP: the kxk convolution and its ReLU alone.
+    return nn.Sequential(nn.Conv2d(in_channels, out_channels, kernel_size, strides, padding), nn.ReLU())
+
+
+def compact_fc(c):
+    # compact's trunk through the dropout, then AlexNet's head (as the panel's head comparison).
+    return nn.Sequential(
+        nin_block(c, 32, 5, 1, 2), nn.MaxPool2d(3, 2),
+        nin_block(32, 64, 5, 1, 2), nn.MaxPool2d(3, 2),
+        nin_block(64, 128, 3, 1, 1), nn.MaxPool2d(3, 2),
+        nn.Dropout(0.5),
+        nn.Flatten(),
+        nn.Linear(128 * 2 * 2, 4096), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(4096, 10))
+
+
+def compact_no1x1(c):
+    return nn.Sequential(
+        nin_block_no1x1(c, 32, 5, 1, 2), nn.MaxPool2d(3, 2),
+        nin_block_no1x1(32, 64, 5, 1, 2), nn.MaxPool2d(3, 2),
+        nin_block_no1x1(64, 128, 3, 1, 1), nn.MaxPool2d(3, 2),
+        nn.Dropout(0.5),
+        nin_block_no1x1(128, 10, 3, 1, 1),
+        nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten())
+
+
 def measure(builder, shape):
     net = builder(shape[0]).eval()
     x = torch.zeros(1, *shape)
@@ -63,11 +91,14 @@ def measure(builder, shape):
 CASES = {
     "seed": [(1, 224, 224), (1, 96, 96), (1, 66, 66), (1, 128, 128), (3, 227, 227), (1, 67, 67)],
     "compact": [(1, 28, 28), (1, 32, 32), (1, 56, 56), (1, 14, 14), (1, 7, 7), (3, 40, 30)],
+    # The FC head fixes the input size (Linear(512, ...)); 14x14 collapses before it.
+    "compact-fc": [(1, 28, 28), (1, 14, 14)],
+    "compact-no1x1": [(1, 28, 28), (1, 32, 32), (1, 7, 7)],
 }
 
 if __name__ == "__main__":
     out = {"torch": torch.__version__, "presets": {}}
     for name, shapes in CASES.items():
-        out["presets"][name] = [measure(globals()[name], s) for s in shapes]
+        out["presets"][name] = [measure(globals()[name.replace("-", "_")], s) for s in shapes]
     json.dump(out, sys.stdout, indent=1)
     sys.stdout.write("\n")

@@ -3,7 +3,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { buildNetwork, crossEntropy } from '../../src/model/network';
-import { presetSpec, type PresetName } from '../../src/model/spec';
+import { PRESET_NAMES, presetSpec, type PresetName, type Shape3 } from '../../src/model/spec';
+import { fixture } from './helpers';
+
+interface TorchCase {
+  input: Shape3;
+  layers: { output: number[]; params: number }[];
+  params?: number;
+  errorAt?: number;
+}
+const torch = fixture<{ presets: Record<PresetName, TorchCase[]> }>('pytorch-nin-shapes.json');
 
 /** NHWC layer output shape (batch dropped) as C x H x W, or [n] for vectors. */
 function chw(shape: tfl.Shape | tfl.Shape[]): number[] {
@@ -39,6 +48,52 @@ describe('tfjs network built from the spec', () => {
       }
     });
   }
+
+  it('every preset is measured in PyTorch, and each tfjs layer matches its shape and parameters there', () => {
+    assert.deepEqual(Object.keys(torch.presets).sort(), [...PRESET_NAMES].sort());
+    for (const [preset, cases] of Object.entries(torch.presets) as [PresetName, TorchCase[]][]) {
+      for (const c of cases.filter((x) => x.errorAt === undefined)) {
+        const { model, rowEnds } = buildNetwork(presetSpec(preset, c.input));
+        try {
+          const layerParams = (end: string, i: number): number => {
+            // A row's parameters: the tfjs layers from the previous row's end to this one.
+            const start = i === 0 ? 1 : model.layers.findIndex((l) => l.name === rowEnds[i - 1]) + 1;
+            const stop = model.layers.findIndex((l) => l.name === end);
+            return model.layers.slice(start, stop + 1).reduce((a, l) => a + l.countParams(), 0);
+          };
+          assert.deepEqual(
+            rowEnds.map((n, i) => [chw(model.getLayer(n).outputShape), layerParams(n, i)]),
+            c.layers.map((l) => [l.output, l.params]),
+            `${preset} at ${c.input.join('x')}`,
+          );
+          assert.equal(model.countParams(), c.params);
+        } finally {
+          model.dispose();
+        }
+      }
+    }
+  });
+
+  it("flattens channel-major, as PyTorch does, so a Linear layer's weights mean the same in both", () => {
+    const { model, rowEnds } = buildNetwork(presetSpec('compact-fc'));
+    try {
+      const flat = rowEnds.findIndex((n) => n === 'flatten');
+      const before = tfl.model({ inputs: model.inputs, outputs: model.getLayer(rowEnds[flat - 1]).output as tfl.SymbolicTensor });
+      const upto = tfl.model({ inputs: model.inputs, outputs: model.getLayer('flatten').output as tfl.SymbolicTensor });
+      const x = tf.randomUniform([2, 28, 28, 1], 0, 1, 'float32', 3);
+      const nhwc = (before.predict(x) as tf.Tensor4D).arraySync();
+      const flatOut = (upto.predict(x) as tf.Tensor2D).arraySync();
+      const [h, w, c] = [nhwc[0].length, nhwc[0][0].length, nhwc[0][0][0].length];
+      assert.ok(h * w > 1, 'the flatten sees a spatial map');
+      for (let n = 0; n < 2; n++)
+        for (let ch = 0; ch < c; ch++)
+          for (let i = 0; i < h; i++)
+            for (let j = 0; j < w; j++) assert.equal(flatOut[n][(ch * h + i) * w + j], nhwc[n][i][j][ch]);
+      x.dispose();
+    } finally {
+      model.dispose();
+    }
+  });
 
   it('initialises conv kernels Xavier-uniform and biases at zero', () => {
     const { model } = buildNetwork(presetSpec('compact'));

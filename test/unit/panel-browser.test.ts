@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { makeNonce, panelHtml } from '../../src/extension/panel/html';
-import { forDisplay, parseMetrics } from '../../src/extension/panel/runLog';
+import { forDisplay } from '../../src/extension/panel/runLog';
+import { parseMetrics } from '../../src/runs';
 import { diagramLayout, english } from '../../src/model/diagram';
 import type { PanelHostMessage, TrainEvent } from '../../src/protocol/index';
 import { inferShapes } from '../../src/model/shapes';
@@ -160,7 +161,7 @@ function initScript(arg: { theme: { bodyClass: string; vars: Record<string, stri
 
 function readFixture(): { events: TrainEvent[]; skipped: number } {
   const r = parseMetrics(readFileSync(join(FIXTURE, 'metrics.jsonl'), 'utf8'), 'fixture');
-  return { events: forDisplay(r.events), skipped: r.skipped };
+  return { events: forDisplay(r.events), skipped: r.badLines };
 }
 
 describe('training panel webview in Chromium (SYNTHETIC run)', function () {

@@ -7,7 +7,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import Module from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseMetrics } from '../../src/extension/panel/runLog';
+import { parseMetrics } from '../../src/runs';
 import { CLASS_NAMES } from '../../src/model/eval/classes';
 import type { PanelHostMessage, TrainEvent } from '../../src/protocol/index';
 import { ROOT } from './helpers';

@@ -3,16 +3,8 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventCoalescer, type Timers } from '../../src/extension/panel/coalesce';
-import {
-  forDisplay,
-  isKnownRunDir,
-  listRuns,
-  mergeResumed,
-  parseMetrics,
-  readCurves,
-  readMetrics,
-  type PanelLog,
-} from '../../src/extension/panel/runLog';
+import { forDisplay, isKnownRunDir, mergeResumed, type PanelLog } from '../../src/extension/panel/runLog';
+import { listRuns, parseMetrics, readCurves, readMetrics } from '../../src/runs';
 import { diagramLayout } from '../../src/model/diagram';
 import { validatePanelHostMessage, validatePanelMessage, type TrainEvent } from '../../src/protocol/index';
 import { inferShapes } from '../../src/model/shapes';
@@ -106,7 +98,7 @@ describe('panel protocol: messages from the host', () => {
 describe('panel: restoring a run from metrics.jsonl', () => {
   it('reads the synthetic run, skipping and logging the two bad lines with their line numbers', async () => {
     const log = recordingLog();
-    const { events, skipped } = await readMetrics(FIXTURE, log);
+    const { events, badLines: skipped } = await readMetrics(FIXTURE, log);
     assert.equal(skipped, 2);
     assert.equal(log.lines.length, 2);
     assert.match(log.lines[0], /^warn .*metrics\.jsonl:60: skipped, not JSON/);
@@ -121,7 +113,7 @@ describe('panel: restoring a run from metrics.jsonl', () => {
 
   it('a missing log is an empty run, not an error', async () => {
     const log = recordingLog();
-    assert.deepEqual(await readMetrics(join(FIXTURE, 'no-such-run'), log), { events: [], skipped: 0 });
+    assert.deepEqual(await readMetrics(join(FIXTURE, 'no-such-run'), log), { events: [], badLines: 0 });
     assert.deepEqual(log.lines, []);
   });
 

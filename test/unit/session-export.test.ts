@@ -10,7 +10,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { buildNetwork } from '../../src/model/network';
 import { presetSpec } from '../../src/model/spec';
-import { exportModel, findRunModel, modelReadme, readModelFiles } from '../../src/extension/commandsModel';
+import { exportModel, modelReadme, readModelFiles } from '../../src/extension/commandsModel';
+import { findRunModel } from '../../src/runs';
 
 /** Save like tfjs-node's file:// handler: model.json + group1-shard1of1.bin. */
 async function saveModel(model: tfl.LayersModel, dir: string): Promise<void> {
@@ -54,7 +55,7 @@ describe('exported models', () => {
   });
 
   it('a saved model is found in its run, checked, exported with a README and loads back to the same predictions', async () => {
-    assert.equal(findRunModel(run), join(run, 'model'));
+    assert.equal(await findRunModel(run), join(run, 'model'));
     const files = readModelFiles(join(run, 'model'));
     assert.deepEqual(files.inputShape, [28, 28, 1]);
     assert.equal(files.bytes, 181158 * 4, 'every parameter of the compact network, float32');
@@ -77,7 +78,7 @@ describe('exported models', () => {
     assert.throws(() => readModelFiles(join(run, 'model')), /group1-shard1of1\.bin: 1000 bytes of weights where model\.json describes 724632 \(truncated or corrupt\)/);
   });
 
-  it('a missing shard, a broken model.json or no model at all are errors naming the file', () => {
+  it('a missing shard, a broken model.json or no model at all are errors naming the file', async () => {
     rmSync(join(run, 'model', 'group1-shard1of1.bin'));
     assert.throws(() => readModelFiles(join(run, 'model')), /group1-shard1of1\.bin: missing/);
     writeFileSync(join(run, 'model', 'model.json'), '{"modelTopology":');
@@ -85,7 +86,7 @@ describe('exported models', () => {
     writeFileSync(join(run, 'model', 'model.json'), '{"weightsManifest":[]}');
     assert.throws(() => readModelFiles(join(run, 'model')), /model\.json: not a TensorFlow\.js layers model/);
     assert.throws(() => readModelFiles(join(dir, 'nothing')), /model\.json: not found/);
-    assert.equal(findRunModel(join(dir, 'nothing')), undefined);
+    assert.equal(await findRunModel(join(dir, 'nothing')), undefined);
   });
 
   it('refuses weight paths outside the model folder', () => {

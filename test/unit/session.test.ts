@@ -208,13 +208,13 @@ describe('training session', () => {
     });
   }
 
-  it('opening a run replays its log and skips unreadable lines', () => {
+  it('opening a run replays its log and skips unreadable lines', async () => {
     const runDir = join(dir, 'old');
     mkdirSync(runDir);
     const events: TrainEvent[] = [startEvent(runDir), batch(1, 10), { type: 'done', testAcc: 0.9, runDir, modelDir: runDir }];
     writeFileSync(join(runDir, 'metrics.jsonl'), events.map((e) => JSON.stringify(e)).join('\n') + '\n{"type":"batch","epo');
     const { session, seen } = make();
-    assert.deepEqual(session.openRun(runDir), { events: 3, badLines: 1 });
+    assert.deepEqual(await session.openRun(runDir), { events: 3, badLines: 1 });
     assert.deepEqual(seen, events);
     assert.equal(session.currentRunDir, runDir);
     assert.equal(session.running, false);

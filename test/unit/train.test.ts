@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { validateEvent, type TrainConfig, type TrainEvent } from '../../src/protocol/index';
 import type { BatchTrainer } from '../../src/train/batchTrainer';
@@ -15,6 +16,7 @@ import { runTraining, type EngineHooks } from '../../src/train/engine';
 import * as tf from '@tensorflow/tfjs-core';
 import { buildNetwork, seedDropout } from '../../src/model/network';
 import { presetSpec } from '../../src/model/spec';
+import { runPaths } from '../../src/runs';
 
 /** Collects a run's events and validates each one as the host would. */
 function recorder(
@@ -190,6 +192,51 @@ describe('training engine on real Fashion-MNIST (wasm, small subsets)', () => {
       types.filter((t) => t === 'start' || t === 'stopped' || t === 'done'),
       ['start', 'stopped', 'start', 'done'],
     );
+  });
+
+  it('a run held by a live process is refused, naming it, and its log is untouched; a stale lock is taken over', async () => {
+    const cfg = base({ limitTrain: 64, limitTest: 32, epochs: 1 });
+    const r1 = recorder((ev) => of(ev, 'batch').length >= 1);
+    assert.equal(await runTraining(cfg, undefined, r1), 'stopped');
+    const runDir = of(r1.events, 'stopped')[0].runDir;
+    const paths = runPaths(runDir);
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
+    try {
+      writeFileSync(paths.lock, JSON.stringify({ pid: child.pid, host: hostname(), since: 'now' }));
+      const log = readFileSync(paths.metrics, 'utf8');
+      const r2 = recorder();
+      assert.equal(await runTraining(cfg, runDir, r2), 'error');
+      assert.match(of(r2.events, 'error')[0].message, new RegExp(`being trained by process ${child.pid}`));
+      assert.equal(readFileSync(paths.metrics, 'utf8'), log, 'the refused writer appended nothing');
+    } finally {
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+    }
+    const r3 = recorder();
+    assert.equal(await runTraining(cfg, runDir, r3), 'done', JSON.stringify(of(r3.events, 'error')));
+    assert.equal(existsSync(paths.lock), false, 'released at the end');
+  });
+
+  it('a run killed while exporting (all epochs checkpointed, no model) resumes to done by exporting it; stale temps go', async () => {
+    const cfg = base({ limitTrain: 64, limitTest: 32, epochs: 1 });
+    const r1 = recorder();
+    assert.equal(await runTraining(cfg, undefined, r1), 'done');
+    const runDir = of(r1.events, 'done')[0].runDir;
+    const paths = runPaths(runDir);
+    rmSync(paths.model, { recursive: true });
+    mkdirSync(join(runDir, '.model.tmp-999-1'));
+    writeFileSync(join(paths.checkpoints, '.epoch-0001.ckpt.tmp-999'), 'torn');
+    const r2 = recorder();
+    assert.equal(await runTraining(cfg, runDir, r2), 'done', JSON.stringify(of(r2.events, 'error')));
+    assert.equal(of(r2.events, 'batch').length, 0, 'no epoch trained again');
+    assert.equal(of(r2.events, 'done')[0].testAcc, of(r1.events, 'done')[0].testAcc);
+    assert.ok(existsSync(join(paths.model, 'model.json')));
+    assert.deepEqual(readdirSync(runDir).filter((n) => n.includes('.tmp-')), []);
+    assert.deepEqual(readdirSync(paths.checkpoints), ['epoch-0001.ckpt']);
+    // Now it has its model: asking again is the "already completed" error.
+    const r3 = recorder();
+    assert.equal(await runTraining(cfg, runDir, r3), 'error');
+    assert.match(of(r3.events, 'error')[0].message, /already completed 1 of 1 epochs/);
   });
 
   it("batch events come at a bounded rate (at most one per 100 ms, plus each epoch's last batch)", async () => {

@@ -1,6 +1,6 @@
 /**
  * The training panel (a WebviewPanel): streams the current run from the RunFeed, restores a
- * run from its metrics.jsonl when reopened or after a reload (serializer), draws the
+ * run from its metrics log (src/runs) when reopened or after a reload (serializer), draws the
  * architecture for the run's recipe or the current settings, and lists runs for the overlay.
  * It acts only through the extension's commands. The host never posts before the webview's
  * `ready`, validates everything the webview sends, and sends at most ~20 messages a second.
@@ -23,7 +23,8 @@ import { resolveRunsDir } from '../settings';
 import { workspaceDir } from '../settingsHost';
 import { EventCoalescer } from './coalesce';
 import { makeNonce, panelHtml } from './html';
-import { forDisplay, isKnownRunDir, listRuns, mergeResumed, readCurves, readMetrics } from './runLog';
+import { listRuns, panelSummary, readCurves, readMetrics, runPaths } from '../../runs';
+import { forDisplay, isKnownRunDir, mergeResumed } from './runLog';
 import { translateDiagram, webviewStrings } from './strings';
 
 /** The panel's view type (package.json: activation event `onWebviewPanel:nin.trainingPanel`). */
@@ -220,7 +221,7 @@ class PanelController implements vscode.Disposable {
         return;
       }
       case 'listRuns':
-        this.post({ type: 'runs', runs: await listRuns(this.runsRoots(), this.log) });
+        this.post({ type: 'runs', runs: (await listRuns(this.runsRoots(), this.log)).map(panelSummary) });
         return;
       case 'requestOverlay': {
         const dirs = m.runDirs.filter((d) => this.known(d));
@@ -278,7 +279,7 @@ class PanelController implements vscode.Disposable {
     if (first?.type === 'start' && first.startEpoch > 1 && this.feed.currentRunDir) {
       const logged = await readMetrics(this.feed.currentRunDir, this.log);
       events = mergeResumed(logged.events, events);
-      skipped = logged.skipped;
+      skipped = logged.badLines;
     }
     this.showing = { kind: 'live' };
     this.coalescer.clear();
@@ -297,13 +298,13 @@ class PanelController implements vscode.Disposable {
   }
 
   private async showLog(runDir: string): Promise<boolean> {
-    const { events, skipped } = await readMetrics(runDir, this.log);
+    const { events, badLines: skipped } = await readMetrics(runDir, this.log);
     if (!events.length && !skipped) return false;
     this.showing = { kind: 'log', runDir };
     this.coalescer.clear();
     this.post({ type: 'reset', runDir, running: false, source: 'log', events: forDisplay(events), skipped });
     this.postDiagram(this.configOf(events));
-    if (skipped) this.log.warn(`panel: ${skipped} malformed line(s) skipped in ${path.join(runDir, 'metrics.jsonl')}`);
+    if (skipped) this.log.warn(`panel: ${skipped} malformed line(s) skipped in ${runPaths(runDir).metrics}`);
     return true;
   }
 

@@ -13,7 +13,21 @@ import type { Translate, TrainingSettings } from '../settings';
 export function layerDetail(l: LayerSpec, t: Translate): string {
   switch (l.kind) {
     case 'nin_block':
-      return t('{0}×{0} conv (stride {1}, padding {2}) → 1×1 conv → 1×1 conv, {3} channels, each with ReLU', l.kernel, l.stride, l.padding, l.outChannels);
+      return l.mlpConvs === 0
+        ? t('{0}×{0} conv (stride {1}, padding {2}), {3} channels, with ReLU; no 1×1 convs', l.kernel, l.stride, l.padding, l.outChannels)
+        : l.mlpConvs === 1
+          ? t('{0}×{0} conv (stride {1}, padding {2}) → 1×1 conv, {3} channels, each with ReLU', l.kernel, l.stride, l.padding, l.outChannels)
+          : t('{0}×{0} conv (stride {1}, padding {2}) → 1×1 conv → 1×1 conv, {3} channels, each with ReLU', l.kernel, l.stride, l.padding, l.outChannels);
+    case 'conv':
+      return t('{0}×{0} conv (stride {1}, padding {2}), {3} channels', l.kernel, l.stride, l.padding, l.outChannels);
+    case 'avgpool':
+      return t('{0}×{0} window, stride {1}', l.kernel, l.stride);
+    case 'linear':
+      return t('{0} outputs, each a weighted sum of every input', l.outFeatures);
+    case 'activation':
+      return t('applied to every element');
+    case 'batchnorm':
+      return t('normalizes each channel over the batch');
     case 'maxpool':
       return t('{0}×{0} window, stride {1}', l.kernel, l.stride);
     case 'dropout':
@@ -33,6 +47,16 @@ export function layerLabel(l: LayerSpec, name: string, t: Translate): string {
       return t('NiN block {0}', n);
     case 'maxpool':
       return t('Max pooling {0}', n);
+    case 'avgpool':
+      return t('Average pooling {0}', n);
+    case 'conv':
+      return t('Convolution {0}', n);
+    case 'linear':
+      return t('Fully connected {0}', n);
+    case 'activation':
+      return { relu: 'ReLU', sigmoid: 'Sigmoid', tanh: 'Tanh' }[l.fn];
+    case 'batchnorm':
+      return t('Batch normalization');
     case 'dropout':
       return t('Dropout');
     case 'gap':

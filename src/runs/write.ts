@@ -1,0 +1,46 @@
+/**
+ * Writing a run folder: create it (never shared by two runs), its config (atomically), and
+ * its metrics log (one appended line per event).
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { appendToFile, writeFileAtomically } from '../files/writes';
+import type { TrainConfig, TrainEvent } from '../protocol/index';
+import { runPaths } from './layout';
+
+/** Write `value` as JSON to `file` through a temp file and a rename; a failure names the file and leaves no temp file. */
+export function writeJsonAtomically(file: string, value: unknown): void {
+  writeFileAtomically(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+function stamp(d = new Date()): string {
+  return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
+
+/** Create a fresh run folder `<runsDir>/<time>-<preset><input>-<optimizer>[-n]`. */
+export function createRunFolder(runsDir: string, config: TrainConfig): { runId: string; runDir: string } {
+  const root = resolve(runsDir);
+  mkdirSync(root, { recursive: true });
+  const base = `${stamp()}-${config.preset}${config.input}-${config.optimizer}`;
+  for (let i = 1; ; i++) {
+    const runId = i === 1 ? base : `${base}-${i}`;
+    const runDir = join(root, runId);
+    try {
+      mkdirSync(runDir); // not recursive: fails when it exists, so two runs never share a folder
+      return { runId, runDir };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}
+
+/** Write the run's config.json atomically. */
+export function writeRunConfig(runDir: string, config: TrainConfig): void {
+  writeJsonAtomically(runPaths(runDir).config, config);
+}
+
+/** Append one event to the run's metrics.jsonl (`prepare` events are progress, not history). */
+export function appendRunEvent(runDir: string, event: TrainEvent): void {
+  if (event.type === 'prepare') return;
+  appendToFile(runPaths(runDir).metrics, JSON.stringify(event) + '\n');
+}
