@@ -193,7 +193,7 @@ export async function runTraining(
     const paths = runPaths(runDir);
     const ckDir = paths.checkpoints;
     const resumeFrom = resumeRunDir ? latestCheckpoint(ckDir) : undefined;
-    if (resumeRunDir && !resumeFrom) throw new Error(`${ckDir}: no checkpoint to resume from`);
+    // Killed before its first checkpoint, a run has nothing saved to lose: it resumes from the start.
     const ck = resumeFrom ? readCheckpoint(resumeFrom) : undefined;
     // All epochs trained but no model (killed while exporting): the loop below runs no epoch and exports it.
     if (ck && ck.completedEpochs >= config.epochs && existsSync(join(paths.model, 'model.json'))) {
