@@ -250,6 +250,70 @@ describe('faults: divergence, signals, resource guards, hostile files, a full di
     });
   });
 
+  describe('SIGKILL at seeded moments of a 3-epoch CLI run (export included)', () => {
+    // NIN_FAULT_KILLS=20 runs the issue's twenty; the default keeps `npm test` short on 2 cores.
+    const kills = Number(process.env.NIN_FAULT_KILLS ?? 4);
+    const perEpoch = 3;
+    const args = (dir: string) => ['train', '--preset', 'compact', '--input', '28', '--epochs', '3', '--limit-train', String(32 * perEpoch),
+      '--limit-test', '32', '--batch-size', '32', '--optimizer', 'adam', '--lr', '0.005', '--backend', 'wasm', '--threads', '1',
+      '--checkpoint-minutes', '0.005', '--json', '--runs', dir];
+    /** Batches trained before a checkpoint file's position. */
+    const ckPosition = (path: string): number => {
+      const m = /epoch-(\d{4})(?:-batch-(\d{6}))?\.ckpt$/.exec(path);
+      assert.ok(m, path);
+      return Number(m[1]) * perEpoch + Number(m[2] ?? 0);
+    };
+    /** mulberry32: the moments are chance, but the same chance every run. */
+    const seeded = (seed: number) => () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+
+    it(`every run killed at one of ${kills} moments resumes from its latest checkpoint to done`, async function () {
+      this.timeout(60_000 + kills * 60_000);
+      const t0 = Date.now();
+      const whole = await cli(args(mkdtempSync(join(runs, 'kill-whole-'))));
+      assert.equal(whole.code, 0, whole.stderr);
+      const span = Date.now() - t0;
+      const random = seeded(17);
+      for (let k = 0; k < kills; k++) {
+        const dir = mkdtempSync(join(runs, `kill-${k}-`));
+        const at = Math.round(random() * span * 1.05);
+        const killed = await new Promise<{ lines: string[] }>((resolve) => {
+          const lines: string[] = [];
+          const child = spawn(process.execPath, [join(ROOT, 'out', 'cli.js'), ...args(dir)], { stdio: ['ignore', 'pipe', 'ignore'] });
+          child.stdout.on('data', (d: Buffer) => lines.push(...d.toString().split('\n')));
+          const timer = setTimeout(() => child.kill('SIGKILL'), at);
+          child.on('close', () => {
+            clearTimeout(timer);
+            resolve({ lines });
+          });
+        });
+        const [run] = readdirSync(dir);
+        const what = `kill ${k} at ${at} ms of ${span}`;
+        if (!run || !existsSync(join(dir, run, 'config.json'))) {
+          // Killed before the run folder had its config: nothing was trained, nothing to resume.
+          assert.ok(!run || !existsSync(join(dir, run, 'checkpoints')), `${what}: checkpoints without a config`);
+          continue;
+        }
+        const logged = jsonEvents(killed.lines.filter((l) => l.startsWith('{') && l.endsWith('}')));
+        if (logged.at(-1)?.type === 'done') continue; // the kill came after the end
+        const lastCk = of(logged, 'checkpoint').at(-1);
+        const again = await cli(['train', '--resume', join(dir, run), '--json']);
+        assert.equal(again.code, 0, `${what}: ${again.stderr}`);
+        const ev = jsonEvents(again.lines);
+        assert.equal(ev.at(-1)?.type, 'done', what);
+        assert.ok(existsSync(join(dir, run, 'model', 'weights.bin')), `${what}: the model is exported`);
+        assert.deepEqual(filesUnder(join(dir, run)).filter((f) => /\.tmp-/.test(f)), [], `${what}: no temp file`);
+        const firstBatch = of(ev, 'batch')[0];
+        const resumedAt = firstBatch ? (firstBatch.epoch - 1) * perEpoch + firstBatch.batch - 1 : 3 * perEpoch;
+        if (lastCk) assert.ok(resumedAt >= ckPosition(lastCk.path), `${what}: resumed at ${resumedAt}, before ${lastCk.path}`);
+      }
+    });
+  });
+
   describe('a full disk', () => {
     let undo: (() => void) | undefined;
     afterEach(() => undo?.());
