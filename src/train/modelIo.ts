@@ -79,9 +79,8 @@ export async function loadLayersModelFrom(dir: string): Promise<tfl.LayersModel>
     throw new Error(`${jsonPath}: not a TensorFlow.js layers model (no topology or weights manifest)`);
   const weightSpecs = manifest.flatMap((g) => g.weights);
   const paths = manifest.flatMap((g) => (Array.isArray(g.paths) ? g.paths : []));
-  // Refused before any is read: a path out of the folder, or bytes that differ from the checksums.
+  // Refused before any is read: a path out of the folder (or a symlink out of it).
   for (const p of paths) if (!existsSync(weightFile(dir, p))) throw new Error(`${join(dir, p)}: missing weights file`);
-  verifyChecksums(dir, paths);
   const buffers = manifest.flatMap((g) =>
     g.paths.map((p) => {
       const file = weightFile(dir, p);
@@ -96,6 +95,7 @@ export async function loadLayersModelFrom(dir: string): Promise<tfl.LayersModel>
       `${join(dir, manifest[0].paths[0])}: ${weightData.byteLength} bytes of weights, the manifest needs ${expected} (truncated or corrupt)`,
     );
   }
+  verifyChecksums(dir, paths); // the right size, but are they the bytes that were exported?
   return tfl.loadLayersModel(
     tf.io.fromMemory({ modelTopology: json.modelTopology as object, weightSpecs, weightData }),
   );

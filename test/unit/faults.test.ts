@@ -7,8 +7,9 @@
  */
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -19,7 +20,8 @@ import { validateEvent, type TrainConfig, type TrainEvent } from '../../src/prot
 import { listCheckpoints, readCheckpoint } from '../../src/train/checkpoint';
 import { firstNonFinite } from '../../src/train/divergence';
 import { runTraining, type EngineHooks } from '../../src/train/engine';
-import { ROOT } from './helpers';
+import { readModelFiles } from '../../src/extension/commandsModel';
+import { ROOT, runCli } from './helpers';
 
 type Of<T extends TrainEvent['type']> = Extract<TrainEvent, { type: T }>;
 const of = <T extends TrainEvent['type']>(events: readonly TrainEvent[], type: T): Of<T>[] =>
@@ -311,6 +313,74 @@ describe('faults: divergence, signals, resource guards, hostile files, a full di
         const resumedAt = firstBatch ? (firstBatch.epoch - 1) * perEpoch + firstBatch.batch - 1 : 3 * perEpoch;
         if (lastCk) assert.ok(resumedAt >= ckPosition(lastCk.path), `${what}: resumed at ${resumedAt}, before ${lastCk.path}`);
       }
+    });
+  });
+
+  describe('a closed run folder', () => {
+    let trained: string;
+    before(async function () {
+      this.timeout(120_000);
+      const r = recorder();
+      assert.equal(await runTraining(base({ epochs: 1 }), undefined, r), 'done');
+      trained = of(r.events, 'done')[0].runDir;
+    });
+    /** A copy of the trained run to spoil. */
+    const copy = (name: string): string => {
+      const dir = join(runs, `closed-${name}`);
+      cpSync(trained, dir, { recursive: true });
+      return dir;
+    };
+    const refusedByBoth = (run: string, why: RegExp): void => {
+      const r = runCli(['eval', run, '--json']);
+      assert.equal(r.code, 1, r.stdout);
+      assert.match(r.stderr, why);
+      assert.doesNotMatch(r.stderr, STACK);
+      assert.throws(() => readModelFiles(join(run, 'model')), why, 'Classify Image and Export Model refuse it too');
+    };
+
+    it('the export carries the SHA-256 of its weights (sha256sum format)', () => {
+      const sums = readFileSync(join(trained, 'model', 'weights.sha256'), 'utf8');
+      const hex = createHash('sha256').update(readFileSync(join(trained, 'model', 'weights.bin'))).digest('hex');
+      assert.equal(sums, `${hex}  weights.bin\n`);
+      assert.equal(runCli(['eval', trained, '--json']).code, 0);
+    });
+
+    it('three flipped bytes in weights.bin are refused by eval, Classify Image and Export Model', () => {
+      const run = copy('flipped');
+      const file = join(run, 'model', 'weights.bin');
+      const b = readFileSync(file);
+      for (const i of [100, 5000, b.length - 7]) b[i] ^= 0x5a;
+      writeFileSync(file, b);
+      refusedByBoth(run, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: SHA-256 [0-9a-f]{64} does not match weights.sha256`));
+    });
+
+    it('a weight path that leaves the model folder is refused before it is read', () => {
+      const run = copy('climb');
+      const json = join(run, 'model', 'model.json');
+      const m = JSON.parse(readFileSync(json, 'utf8'));
+      m.weightsManifest[0].paths = ['../../../../tmp/x.bin'];
+      writeFileSync(json, JSON.stringify(m));
+      refusedByBoth(run, /weight path "\.\.\/\.\.\/\.\.\/\.\.\/tmp\/x\.bin" is outside the model folder/);
+    });
+
+    it('a weights file that is a symlink out of the model folder is refused', () => {
+      const run = copy('symlink');
+      const outside = join(runs, 'elsewhere.bin');
+      cpSync(join(run, 'model', 'weights.bin'), outside);
+      rmSync(join(run, 'model', 'weights.bin'));
+      symlinkSync(outside, join(run, 'model', 'weights.bin'));
+      refusedByBoth(run, /weight path "weights\.bin" is outside the model folder/);
+    });
+
+    it('--resume with an empty or missing value is a usage error, not a new run', () => {
+      const dir = mkdtempSync(join(runs, 'resume-'));
+      const empty = runCli(['train', '--resume', '', '--runs', dir]);
+      assert.equal(empty.code, 2);
+      assert.match(empty.stderr, /--resume needs a run folder, got an empty value/);
+      const missing = runCli(['train', '--runs', dir, '--resume']);
+      assert.equal(missing.code, 2);
+      assert.match(missing.stderr, /--resume/);
+      assert.deepEqual(readdirSync(dir), [], 'no run was started');
     });
   });
 
