@@ -122,7 +122,5 @@ export function readIdxFile(file: string, expect: IdxExpectation = {}): IdxData 
     if (e instanceof IdxError) throw e;
     throw new IdxError(file, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  const raw = decompress(file, bytes, expect.maxBytes);
-  if (expect.maxBytes !== undefined && raw.length > expect.maxBytes) throw new IdxError(file, tooLarge(expect.maxBytes));
-  return parseIdx(file, raw, expect);
+  return parseIdx(file, decompress(file, bytes, expect.maxBytes), expect);
 }
