@@ -196,16 +196,9 @@ export function* analyseSteps(
     const output = guard(() => prop.run(root.mod, input)) ?? null;
     pushAll(events, prop.events);
     const top = prop.events.find((e) => e.depth === -1);
-    models.push({
-      index,
-      name: root.name,
-      span: root.span,
-      input,
-      inputFrom: from,
-      output,
-      params: top?.params ?? null,
-      mod: root.mod,
-    });
+    const report = { index, name: root.name, span: root.span, input, inputFrom: from, output, params: top?.params ?? null };
+    // The module tree links back to interpreter objects (cycles): kept off JSON, so an analysis stays plain data.
+    models.push(Object.defineProperty(report, 'mod', { value: root.mod, enumerable: false }) as ModelReport);
     yield;
   }
   const diagnostics = collectDiagnostics(ip, events, roots);
