@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, 
 import { basename, dirname, join } from 'node:path';
 import { CLASS_NAMES } from '../model/eval/classes';
 import type { ClassifyInputMessage, TrainConfig } from '../protocol/index';
+import { writeError } from '../files/writes';
 import { CHECKSUM_FILE, verifyChecksums, weightFile } from '../train/modelIntegrity';
 
 /** A checked model folder. */
@@ -116,7 +117,7 @@ export function exportModel(model: ModelFiles, dest: string, readme: string): st
       renameSync(tmp, target);
     } catch (e) {
       rmSync(tmp, { force: true });
-      throw e;
+      throw writeError(target, e); // names the file (a full disk says so)
     }
     written.push(target);
   };

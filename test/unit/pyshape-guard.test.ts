@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analysePython } from '../../src/pyshape/analyse';
+import { DocumentTrees } from '../../src/pyshape/documents';
 import { loadPythonParser, type PythonParser } from '../../src/pyshape/parser';
 import { annotations } from '../../src/pyshape/report';
 import { checkSourceText, decodeSource, MAX_SOURCE_BYTES, normalizeLineEnds, SourceRejected } from '../../src/pyshape/textGuard';
@@ -51,6 +52,10 @@ describe('shape analyser: input guards', () => {
     assert.throws(() => decodeSource(Buffer.from([0x78, 0x20, 0x3d, 0x20, 0xc3, 0x28]), 'latin.py'), /latin\.py: not valid UTF-8/);
     assert.equal(decodeSource(Buffer.from('x = "é"\n'), 'ok.py'), 'x = "é"\n');
     assert.throws(() => checkSourceText('import torch\n\u0000', 'doc.py'), SourceRejected);
+    // The editor's path: a document is checked before its tree is parsed.
+    const trees = new DocumentTrees(parser);
+    assert.throws(() => trees.tree('file:///bin.py', 1, 'import torch\n\u0000'), /file:\/\/\/bin\.py: a NUL character at offset 13/);
+    assert.throws(() => trees.tree('file:///big.py', 1, '#'.repeat(MAX_SOURCE_BYTES + 1)), /more than the \d+ the analyser reads/);
   });
 
   it('a parse over its time budget stops with an error instead of blocking; the parser still works after it', () => {
