@@ -6,10 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { analysePython, type Analysis } from '../pyshape/analyse';
 import type { Span } from '../pyshape/ast';
-import { parseShapeText } from '../pyshape/inputShape';
 import { cellLine, joinCells, parseIpynb, type JoinedCells } from '../pyshape/notebook';
 import { loadPythonParser } from '../pyshape/parser';
 import { annotatedEvents, annotations, diagnosticEnglish } from '../pyshape/report';
+import { decodeSource } from '../pyshape/textGuard';
 import { formatShape } from '../pyshape/values';
 import { parseFlags, printJson, UsageError } from './args';
 
@@ -25,18 +25,15 @@ export async function annotateCommand(argv: string[]): Promise<number> {
   });
   if (positionals.length !== 1) throw new UsageError('annotate takes exactly one FILE');
   const file = positionals[0];
-  let input: number[] | undefined;
+  const input = values.input === undefined ? undefined : parseInputFlag(values.input);
+  let bytes: Buffer;
   try {
-    input = values.input === undefined ? undefined : parseShapeText(values.input);
-  } catch (e) {
-    throw new UsageError(`--input: ${(e as Error).message}`);
-  }
-  let source: string;
-  try {
-    source = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (e) {
     throw new Error(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  // Binary, oversize or non-UTF-8 input is refused before tree-sitter sees it.
+  const source = decodeSource(bytes, file);
   const nb = /\.ipynb$/i.test(file) ? joinCells(parseIpynb(source, file)) : undefined;
   const parser = await loadPythonParser();
   const a = analysePython(parser, nb ? nb.source : source, {
@@ -47,6 +44,20 @@ export async function annotateCommand(argv: string[]): Promise<number> {
   if (values.json) printJson(toJson(a, input, where));
   else process.stdout.write(text(a, file, where, nb));
   return a.diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
+}
+
+/**
+ * `--input` is exactly C,H,W (or C,L for 1-d models; `x` separates as well as `,`): positive
+ * integers and nothing else, so that a typo is named instead of silently cut off.
+ */
+export function parseInputFlag(text: string): number[] {
+  const parts = text.split(/[,x×]/i).map((p) => p.trim());
+  const bad = parts.find((p) => !/^[1-9]\d*$/.test(p));
+  if (bad !== undefined)
+    throw new UsageError(`--input "${text}": "${bad}" is not a positive integer; expected C,H,W (or C,L), e.g. 1,224,224`);
+  if (parts.length < 2 || parts.length > 3)
+    throw new UsageError(`--input "${text}": ${parts.length} numbers; expected 3 (C,H,W) or 2 (C,L), e.g. 1,224,224`);
+  return parts.map(Number);
 }
 
 /** Where a span starts, as printed: `line` in a file, `cell` and `line` in a notebook. */

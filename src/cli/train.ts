@@ -1,9 +1,11 @@
 /**
  * `nin train`: the training engine in this process, for terminals and CI. A progress bar with
  * ETA on stderr (when it is a terminal), a summary on stdout; `--json` prints every event as
- * one JSON line instead. Exit 0 when done, 1 on error, 130 after Ctrl-C once the checkpoint
- * is written (a second Ctrl-C aborts at once).
+ * one JSON line instead. Exit 0 when done, 1 on error (a diverged run included); after SIGINT
+ * (Ctrl-C), SIGTERM or SIGHUP the run stops after its batch, writes a checkpoint and exits
+ * 128 + the signal's number (130, 143, 129); a second signal aborts at once.
  */
+import { constants } from 'node:os';
 import { DEVICES, isBackendPreference, isDevicePreference } from '../backends/backend-names';
 import { datasetCacheDir, defaultCacheRoot } from '../data/fashionMnist';
 import { ARTICLE_RECIPE, MODEL_PRESET, OPTIMIZERS, type OptimizerName, type TrainConfig, type TrainEvent } from '../protocol/index';
@@ -16,7 +18,7 @@ import { readModelArg } from './model';
 
 /** Usage text for `train`. */
 export const TRAIN_USAGE =
-  'nin train [--preset seed|compact|compact-fc|compact-no1x1 | --model FILE[:NAME]] [--input N] [--epochs E] [--batch-size B] [--lr X] [--optimizer sgd|momentum|adam] [--limit-train N] [--limit-test N] [--engine tfjs|pytorch] [--backend auto|tensorflow|wasm|cpu|pytorch] [--device auto|cuda|mps|cpu] [--python PATH] [--threads N] [--data DIR] [--seed S] [--runs DIR] [--resume RUN] [--json]';
+  'nin train [--preset seed|compact|compact-fc|compact-no1x1 | --model FILE[:NAME]] [--input N] [--epochs E] [--batch-size B] [--lr X] [--optimizer sgd|momentum|adam] [--limit-train N] [--limit-test N] [--engine tfjs|pytorch] [--backend auto|tensorflow|wasm|cpu|pytorch] [--device auto|cuda|mps|cpu] [--python PATH] [--threads N] [--data DIR] [--seed S] [--runs DIR] [--resume RUN] [--checkpoint-minutes M] [--json]';
 
 /** Where runs go unless --runs says otherwise (relative to the working directory). */
 export const DEFAULT_RUNS_DIR = '.nin/runs';
@@ -25,6 +27,14 @@ function numFlag(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, got "${value}"`);
+  return n;
+}
+
+function minutesFlag(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new UsageError(`--checkpoint-minutes must be a number >= 0 (0: only at epoch ends), got "${value}"`);
   return n;
 }
 
@@ -49,6 +59,8 @@ export async function configFromFlags(values: Record<string, string | boolean | 
 }> {
   const s = (k: string) => values[k] as string | undefined;
   const resume = s('resume');
+  if (resume !== undefined && resume.trim() === '')
+    throw new UsageError('--resume needs a run folder, got an empty value');
   const preset = s('preset');
   if (preset !== undefined && !isPresetName(preset))
     throw new UsageError(`--preset must be one of ${PRESET_NAMES.join(', ')}, got "${preset}"`);
@@ -92,6 +104,7 @@ export async function configFromFlags(values: Record<string, string | boolean | 
     seed: intFlag('seed', s('seed'), 0),
     dataDir: s('data'),
     runsDir: s('runs'),
+    checkpointMinutes: minutesFlag(s('checkpoint-minutes')),
   };
   const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<TrainConfig>;
   if (resume) {
@@ -195,6 +208,10 @@ function humanView(tty: boolean): (e: TrainEvent) => void {
   };
 }
 
+/** Signals that stop a run with a checkpoint: Ctrl-C, a kill or container stop, a closed terminal. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+type StopSignal = (typeof STOP_SIGNALS)[number];
+
 /** Run `train`; returns the exit code. */
 export async function trainCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
@@ -215,6 +232,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     seed: { type: 'string' },
     runs: { type: 'string' },
     resume: { type: 'string' },
+    'checkpoint-minutes': { type: 'string' },
     model: { type: 'string' },
     json: { type: 'boolean', default: false },
   });
@@ -223,20 +241,23 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const json = values.json === true;
   const view = json ? (e: TrainEvent) => printJson(e) : humanView(Boolean(process.stderr.isTTY));
 
-  let stopRequested = false;
-  const onSigint = (): void => {
-    if (stopRequested) {
-      process.stderr.write('\naborted\n');
-      process.exit(130);
+  // The first signal wins: its number makes the exit code once the checkpoint is written.
+  let stopSignal: StopSignal | undefined;
+  const onSignal = (signal: StopSignal): void => {
+    const code = 128 + constants.signals[signal];
+    if (stopSignal) {
+      process.stderr.write(`\n${signal} again: aborted without a checkpoint\n`);
+      process.exit(code);
     }
-    stopRequested = true;
-    process.stderr.write('\nstopping after this batch and saving a checkpoint (Ctrl-C again to abort without it)\n');
+    stopSignal = signal;
+    process.stderr.write(`\n${signal}: stopping after this batch and saving a checkpoint (again to abort without it)\n`);
   };
-  process.on('SIGINT', onSigint);
+  for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
+  const stopRequested = (): boolean => stopSignal !== undefined;
   try {
     const hooks = {
       emit: view,
-      shouldStop: () => stopRequested,
+      shouldStop: stopRequested,
       data: { cacheDir: datasetCacheDir(defaultCacheRoot()) },
     };
     const python = values.python as string | undefined;
@@ -244,8 +265,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
       config.backend === 'pytorch'
         ? await runPytorchTraining(config, resume, { ...hooks, python: python ? { configured: python, configuredBy: '--python' } : {} })
         : await runTraining(config, resume, hooks);
-    return outcome === 'done' ? 0 : outcome === 'stopped' ? 130 : 1;
+    if (outcome === 'stopped') return 128 + constants.signals[stopSignal ?? 'SIGINT'];
+    return outcome === 'done' ? 0 : 1;
   } finally {
-    process.off('SIGINT', onSigint);
+    for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
   }
 }

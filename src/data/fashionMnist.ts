@@ -202,7 +202,7 @@ export async function downloadFile(key: FileKey, cacheDir: string, o: DatasetOpt
         );
       });
       // Verify before anything reaches the cache folder.
-      parseIdx(url, decompress(url, bytes), { dims: f.dims, sha256: f.sha256 });
+      parseIdx(url, decompress(url, bytes, f.bytes), { dims: f.dims, sha256: f.sha256 });
       const tmp = join(cacheDir, `.${f.name}.gz.tmp-${process.pid}-${Date.now()}`);
       try {
         writeFileSync(tmp, bytes);
@@ -266,7 +266,7 @@ export async function loadFashionMnist(o: DatasetOptions = {}): Promise<FashionM
   const keys = Object.keys(FILES) as FileKey[];
   keys.forEach((key, i) => {
     o.onProgress?.(`Verifying ${FILES[key].name}`, i / keys.length);
-    data[key] = readIdxFile(paths[key], { dims: FILES[key].dims, sha256: FILES[key].sha256 }).data;
+    data[key] = readIdxFile(paths[key], { dims: FILES[key].dims, sha256: FILES[key].sha256, maxBytes: FILES[key].bytes }).data;
   });
   o.onProgress?.('Fashion-MNIST verified', 1);
   return {

@@ -5,7 +5,7 @@
  * never become a crash deep in training or, worse, silent garbage.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 
 /** IDX data type byte for unsigned bytes (the only type Fashion-MNIST uses). */
@@ -23,6 +23,11 @@ export interface IdxExpectation {
   readonly dims?: readonly number[];
   /** SHA-256 (hex) of the decompressed bytes. */
   readonly sha256?: string;
+  /**
+   * The most bytes the decompressed file may have: decompression stops there, so that a small
+   * file that expands to gigabytes (a gzip bomb, or the wrong file) is refused within this size.
+   */
+  readonly maxBytes?: number;
 }
 
 /** An IDX file that is not what it should be; the message names the file. */
@@ -41,15 +46,21 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-/** Decompress when gzip, else return the bytes as they are. */
-export function decompress(file: string, bytes: Uint8Array): Uint8Array {
+/** Decompress when gzip (never past `maxBytes`), else return the bytes as they are. */
+export function decompress(file: string, bytes: Uint8Array, maxBytes?: number): Uint8Array {
   if (!isGzip(bytes)) return bytes;
   try {
-    return gunzipSync(bytes);
+    // One byte past the limit tells "exactly the expected size" from "more".
+    return gunzipSync(bytes, maxBytes === undefined ? {} : { maxOutputLength: maxBytes + 1 });
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+      throw new IdxError(file, tooLarge(maxBytes ?? 0));
     throw new IdxError(file, `corrupt or truncated gzip data (${(e as Error).message})`);
   }
 }
+
+const tooLarge = (maxBytes: number) =>
+  `decompresses to more than the expected ${maxBytes} bytes; stopped there (not the official file)`;
 
 /** Lower-case hex SHA-256. */
 export function sha256(bytes: Uint8Array): string {
@@ -104,9 +115,12 @@ export function parseIdx(file: string, raw: Uint8Array, expect: IdxExpectation =
 export function readIdxFile(file: string, expect: IdxExpectation = {}): IdxData {
   let bytes: Uint8Array;
   try {
+    // A raw (uncompressed) file larger than expected is refused before it is read.
+    if (expect.maxBytes !== undefined && statSync(file).size > expect.maxBytes) throw new IdxError(file, tooLarge(expect.maxBytes));
     bytes = readFileSync(file);
   } catch (e) {
+    if (e instanceof IdxError) throw e;
     throw new IdxError(file, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  return parseIdx(file, decompress(file, bytes), expect);
+  return parseIdx(file, decompress(file, bytes, expect.maxBytes), expect);
 }

@@ -5,9 +5,11 @@
  * atomically. No `vscode` import: unit-tested on real folders.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { CLASS_NAMES } from '../model/eval/classes';
 import type { ClassifyInputMessage, TrainConfig } from '../protocol/index';
+import { writeError } from '../files/writes';
+import { CHECKSUM_FILE, verifyChecksums, weightFile } from '../train/modelIntegrity';
 
 /** A checked model folder. */
 export interface ModelFiles {
@@ -57,11 +59,8 @@ export function readModelFiles(dir: string): ModelFiles {
     }
     let actual = 0;
     for (const p of group.paths) {
-      // shards live beside model.json: refuse paths that climb out of the folder
-      if (typeof p !== 'string' || normalize(p).startsWith('..') || normalize(p).includes(`..${sep}`) || isAbsolute(p)) {
-        throw new Error(`${file}: weight path ${JSON.stringify(p)} is outside the model folder`);
-      }
-      const shard = join(dir, p);
+      // shards live beside model.json: paths (and symlinks) that leave the folder are refused
+      const shard = weightFile(dir, p);
       if (!existsSync(shard)) throw new Error(`${shard}: missing (named in model.json)`);
       actual += statSync(shard).size;
       shards.push(p);
@@ -71,6 +70,7 @@ export function readModelFiles(dir: string): ModelFiles {
     }
     bytes += actual;
   }
+  verifyChecksums(dir, shards);
   return { dir, json, shards, inputShape: inputShapeOf(json.modelTopology), bytes };
 }
 
@@ -118,11 +118,13 @@ export function exportModel(model: ModelFiles, dest: string, readme: string): st
       renameSync(tmp, target);
     } catch (e) {
       rmSync(tmp, { force: true });
-      throw e;
+      throw writeError(target, e); // names the file (a full disk says so)
     }
     written.push(target);
   };
   for (const shard of model.shards) put(shard, (tmp) => copyFileSync(join(model.dir, shard), tmp));
+  if (existsSync(join(model.dir, CHECKSUM_FILE)))
+    put(CHECKSUM_FILE, (tmp) => copyFileSync(join(model.dir, CHECKSUM_FILE), tmp));
   put('README.md', (tmp) => writeFileSync(tmp, readme));
   put('model.json', (tmp) => copyFileSync(join(model.dir, 'model.json'), tmp));
   return written;

@@ -43,6 +43,7 @@ export const SETTINGS = {
   pythonPath: 'pythonPath',
   dataFolder: 'dataFolder',
   runsFolder: 'runsFolder',
+  checkpointMinutes: 'checkpointMinutes',
   hoverInputShape: 'hover.inputShape',
   hoverInlayHints: 'hover.inlayHints',
 } as const;

@@ -37,6 +37,8 @@ export interface TrainingSettings {
   readonly dataFolder: string;
   /** As written in the setting ('' = `.nin/runs` in the workspace, else global storage). */
   readonly runsFolder: string;
+  /** Minutes of training between checkpoints inside an epoch (0: only at epoch ends). */
+  readonly checkpointMinutes: number;
 }
 
 /** One rejected setting value. */
@@ -61,6 +63,7 @@ export const SETTING_DEFAULTS = {
   pythonPath: '',
   dataFolder: '',
   runsFolder: '',
+  checkpointMinutes: 5,
 } as const;
 
 /** Limits shared with package.json's `minimum`/`maximum`. */
@@ -70,6 +73,7 @@ export const SETTING_LIMITS = {
   batchSize: [1, 4096],
   learningRate: [0, 10],
   threads: [0, 256],
+  checkpointMinutes: [0, 1440],
 } as const;
 
 type Key = keyof typeof SETTING_DEFAULTS;
@@ -116,8 +120,9 @@ export function readTrainingSettings(
   const pythonPath = take<string>('pythonPath', (v): v is string => typeof v === 'string', t('it must be a text (the path of a Python interpreter)')).trim();
   const dataFolder = str('dataFolder').trim();
   const runsFolder = str('runsFolder').trim();
+  const checkpointMinutes = int('checkpointMinutes');
   const input = inputSize === 0 ? presetSpec(preset).input[1] : inputSize;
-  return { settings: { preset, input, epochs, batchSize, lr, optimizer, backend, threads, device, pythonPath, dataFolder, runsFolder }, issues };
+  return { settings: { preset, input, epochs, batchSize, lr, optimizer, backend, threads, device, pythonPath, dataFolder, runsFolder, checkpointMinutes }, issues };
 }
 
 /** Where a network collapses for this preset and input size, if it does. */
@@ -158,5 +163,6 @@ export function settingsConfig(s: TrainingSettings, dataDir: string, runsDir: st
     device: s.device,
     dataDir,
     runsDir,
+    checkpointMinutes: s.checkpointMinutes,
   };
 }

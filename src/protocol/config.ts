@@ -50,6 +50,8 @@ export interface TrainConfig {
   readonly dataDir: string;
   /** Where run folders are created. */
   readonly runsDir: string;
+  /** Minutes of training between checkpoints inside an epoch (0: only at epoch ends and stops; absent: 5). */
+  readonly checkpointMinutes?: number;
 }
 
 /** The article's recipe (d2l): SGD, lr 0.1, batch 128, 10 epochs, 224x224. */
@@ -95,6 +97,7 @@ const CONFIG_CHECKS: Checks<TrainConfig> = {
   device: optional(oneOf(DEVICES)),
   dataDir: isStr,
   runsDir: isStr,
+  checkpointMinutes: optional(where(isNum, (v) => v >= 0)),
 };
 
 const checkConfig = object<TrainConfig>('training config', CONFIG_CHECKS);

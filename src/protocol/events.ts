@@ -101,6 +101,14 @@ export interface ErrorEvent {
   readonly type: 'error';
   readonly message: string;
   readonly runDir?: string;
+  /** Set when the run diverged (a loss or weight became NaN or infinite): where it happened. */
+  readonly diverged?: DivergedAt;
+}
+
+/** Where a run diverged: the epoch and the batch of it last trained (both 1-based). */
+export interface DivergedAt {
+  readonly epoch: number;
+  readonly batch: number;
 }
 
 /** Long preparation (dataset download/verification) progress. */
@@ -191,7 +199,7 @@ export const EVENT_CHECKS: UnionChecks<TrainEvent> = {
   checkpoint: { epoch: int(0), path: isStr },
   done: { testAcc: isNum, runDir: isStr, modelDir: isStr },
   stopped: { epoch: int(0), runDir: isStr, checkpoint: optional(isStr) },
-  error: { message: isStr, runDir: optional(isStr) },
+  error: { message: isStr, runDir: optional(isStr), diverged: optional(shape('diverged', { epoch: int(0), batch: int(0) })) },
   prepare: { message: isStr, fraction: isNum },
   evaluation: {
     epoch: int(0),

@@ -3,6 +3,7 @@
  * functions returning them, nn.Module subclasses), propagates an input shape through each,
  * and returns events (for hovers and inlay hints), annotations and diagnostics.
  */
+import { normalizeLineEnds } from './textGuard';
 import {
   convertModule,
   convertTopLevel,
@@ -135,6 +136,7 @@ export function* analyseSteps(
   source: string,
   options: AnalyseOptions = {},
 ): Generator<void, Analysis, void> {
+  source = normalizeLineEnds(source); // same length: the tree's offsets still hold
   const ip = new Interp(source, { ...DEFAULT_LIMITS, ...options.limits });
   if (options.notebook) ip.undefinedWhy = UNDEFINED_IN_NOTEBOOK;
   let stmts: Stmt[];

@@ -6,6 +6,7 @@
  */
 import type { Edit } from 'web-tree-sitter';
 import type { PythonParser, SyntaxTree } from './parser';
+import { checkSourceText } from './textGuard';
 
 /** A 0-based line and UTF-16 column, as editors count them. */
 export interface TextPosition {
@@ -80,6 +81,7 @@ export class DocumentTrees {
    * afresh. Owned by this cache: callers must not delete it, nor keep it past the next call.
    */
   tree(doc: string, version: number, text: string): SyntaxTree {
+    checkSourceText(text, doc); // binary or huge documents are refused before any parse
     const e = this.entries.get(doc);
     if (e && e.version === version) {
       this.entries.delete(doc);

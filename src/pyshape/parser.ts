@@ -7,14 +7,18 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultWasmDirs, findWasmDir as findWasmAssetDir } from '../backends/wasmAssets';
 import type { Language, Node, Parser, Tree } from 'web-tree-sitter';
+import { normalizeLineEnds, PARSE_BUDGET_MS, SourceRejected } from './textGuard';
 
 export { defaultWasmDirs } from '../backends/wasmAssets';
 export type { Node as SyntaxNode, Tree as SyntaxTree } from 'web-tree-sitter';
 
 /** Parses Python source into tree-sitter trees. */
 export interface PythonParser {
-  /** Parse `text`; `oldTree` (already edited) makes it incremental. */
-  parse(text: string, oldTree?: Tree): Tree;
+  /**
+   * Parse `text`; `oldTree` (already edited) makes it incremental. Throws SourceRejected when
+   * the parse takes more than `budgetMs` (default PARSE_BUDGET_MS).
+   */
+  parse(text: string, oldTree?: Tree, budgetMs?: number): Tree;
 }
 
 const GRAMMAR = 'tree-sitter-python.wasm';
@@ -45,10 +49,15 @@ async function load(dir: string): Promise<PythonParser> {
   const parser: Parser = new ts.Parser();
   parser.setLanguage(language);
   return {
-    parse(text, oldTree) {
-      const tree = parser.parse(text, oldTree ?? null);
-      if (!tree) throw new Error('tree-sitter returned no tree');
-      return tree;
+    parse(text, oldTree, budgetMs = PARSE_BUDGET_MS) {
+      const deadline = performance.now() + budgetMs;
+      // Returning true from the progress callback cancels the parse (parse() then returns null).
+      const tree = parser.parse(normalizeLineEnds(text), oldTree ?? null, {
+        progressCallback: () => performance.now() > deadline,
+      } as Parameters<Parser['parse']>[2]);
+      if (tree) return tree;
+      parser.reset(); // a cancelled parse would otherwise resume on the next call
+      throw new SourceRejected(`parsing took more than ${budgetMs} ms: too large or not Python source`);
     },
   };
 }

@@ -2,22 +2,16 @@
  * Writing a run folder: create it (never shared by two runs), its config (atomically), and
  * its metrics log (one appended line per event).
  */
-import { appendFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { appendToFile, writeFileAtomically } from '../files/writes';
 import { networkName } from '../model/spec';
 import type { TrainConfig, TrainEvent } from '../protocol/index';
 import { runPaths } from './layout';
 
 /** Write `value` as JSON to `file` through a temp file and a rename; a failure names the file and leaves no temp file. */
 export function writeJsonAtomically(file: string, value: unknown): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
-    renameSync(tmp, file);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new Error(`${file}: cannot write (${(e as Error).message})`);
-  }
+  writeFileAtomically(file, JSON.stringify(value, null, 2) + '\n');
 }
 
 function stamp(d = new Date()): string {
@@ -51,10 +45,5 @@ export function writeRunConfig(runDir: string, config: TrainConfig): void {
 /** Append one event to the run's metrics.jsonl (`prepare` events are progress, not history). */
 export function appendRunEvent(runDir: string, event: TrainEvent): void {
   if (event.type === 'prepare') return;
-  const file = runPaths(runDir).metrics;
-  try {
-    appendFileSync(file, JSON.stringify(event) + '\n');
-  } catch (e) {
-    throw new Error(`${file}: cannot append (${(e as Error).message})`);
-  }
+  appendToFile(runPaths(runDir).metrics, JSON.stringify(event) + '\n');
 }

@@ -20,8 +20,9 @@
  * - header: the position (completedEpochs, batchesDone, partial sums) and lastTestAcc, as below.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeError, writeFileAtomically } from '../files/writes';
 import type { NamedArray, TrainerState } from './batchTrainer';
 
 const MAGIC = 'NINCKPT1';
@@ -65,9 +66,13 @@ export function checkpointName(p: Pick<Position, 'completedEpochs' | 'batchesDon
 
 const size = (a: { shape: readonly number[] }) => a.shape.reduce((x, y) => x * y, 1);
 
-/** Write a checkpoint atomically; returns its path. */
+/** Write a checkpoint atomically; returns its path. A failure names the file and leaves no temp file. */
 export function writeCheckpoint(dir: string, ck: Checkpoint): string {
-  mkdirSync(dir, { recursive: true });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw writeError(dir, e);
+  }
   const arrays: readonly NamedArray[] = [...ck.state.weights, ...ck.state.optimizer];
   const payloadBytes = arrays.reduce((a, x) => a + x.values.length * 4, 0);
   const payload = Buffer.alloc(payloadBytes);
@@ -95,9 +100,7 @@ export function writeCheckpoint(dir: string, ck: Checkpoint): string {
   const len = Buffer.alloc(4);
   len.writeUInt32LE(json.length);
   const file = join(dir, checkpointName(ck));
-  const tmp = join(dir, `.${basename(file)}.tmp-${process.pid}`);
-  writeFileSync(tmp, Buffer.concat([Buffer.from(MAGIC, 'ascii'), len, json, payload]));
-  renameSync(tmp, file);
+  writeFileAtomically(file, Buffer.concat([Buffer.from(MAGIC, 'ascii'), len, json, payload]));
   return file;
 }
 

@@ -25,8 +25,11 @@ import {
   type FashionMnist,
   type Split,
 } from '../data/fashionMnist';
-import type { BatchTrainer, BatchTrainerFactory } from './batchTrainer';
+import type { BatchTrainer, BatchTrainerFactory, TrainerState } from './batchTrainer';
 import { latestCheckpoint, pruneCheckpoints, readCheckpoint, writeCheckpoint, type Position } from './checkpoint';
+import { assertFiniteWeights, DivergedError } from './divergence';
+import { capThreads, checkBatchMemory, memoryLimits } from './guards';
+import { resolveThreads } from './parallel/dataParallel';
 import { createParallelTrainer } from './parallel/parallelTrainer';
 import { SecondsPerImage } from './rate';
 import { EVAL_COST_RATIO } from './recipes';
@@ -40,6 +43,9 @@ import {
   writeRunConfig,
   type RunLock,
 } from '../runs';
+
+/** Minutes of training between checkpoints inside an epoch, unless the config says otherwise. */
+export const DEFAULT_CHECKPOINT_MINUTES = 5;
 
 /** Most prediction samples an evaluation event carries. */
 export const MAX_SAMPLES = 200;
@@ -59,6 +65,8 @@ export interface EngineHooks {
   readonly data?: Omit<DatasetOptions, 'userDir' | 'onProgress'>;
   /** Minimum milliseconds between batch events (default 100: at most 10 per second). */
   readonly batchEventIntervalMs?: number;
+  /** Clock for time-based checkpoints, in milliseconds (tests replace it; default performance.now). */
+  now?(): number;
   /** Called after each epoch with the trainer's live tensor count (leak checks). */
   onEpochEnd?(info: { epoch: number; liveTensors: number }): void;
 }
@@ -102,6 +110,7 @@ export function resumeConfig(saved: TrainConfig, asked: TrainConfig): TrainConfi
     threads: asked.threads,
     dataDir: asked.dataDir,
     ...(device ? { device } : {}),
+    checkpointMinutes: asked.checkpointMinutes,
   };
 }
 
@@ -186,7 +195,7 @@ export async function runTraining(
     const paths = runPaths(runDir);
     const ckDir = paths.checkpoints;
     const resumeFrom = resumeRunDir ? latestCheckpoint(ckDir) : undefined;
-    if (resumeRunDir && !resumeFrom) throw new Error(`${ckDir}: no checkpoint to resume from`);
+    // Killed before its first checkpoint, a run has nothing saved to lose: it resumes from the start.
     const ck = resumeFrom ? readCheckpoint(resumeFrom) : undefined;
     // All epochs trained but no model (killed while exporting): the loop below runs no epoch and exports it.
     if (ck && ck.completedEpochs >= config.epochs && existsSync(join(paths.model, 'model.json'))) {
@@ -208,14 +217,18 @@ export async function runTraining(
     const testSet = subsetIndices(data.test.count, config.limitTest, config.seed, SALT.testSubset);
     const perEpoch = batchCount(trainSet.length, config.batchSize);
     emitPrepare(hooks, `Building ${networkName(config)} at ${config.input}x${config.input}`);
+    const threads = capThreads(resolveThreads(config.threads));
     trainer = await (hooks.createTrainer ?? createParallelTrainer)({
       spec,
       optimizer: config.optimizer,
       lr: config.lr,
       backend: config.backend,
-      threads: config.threads,
+      threads: threads.threads,
       seed: config.seed,
     });
+    // Weights are small; the batch's activations are what overflow: checked before the first step.
+    const instances = trainer.backend === 'tensorflow' ? 1 : threads.threads;
+    checkBatchMemory(report, config.batchSize, instances, memoryLimits(trainer.backend));
     if (ck) await trainer.setState(ck.state);
 
     const layers: LayerSummary[] = report.layers.map((l) => ({
@@ -237,7 +250,7 @@ export async function runTraining(
       runDir,
       config,
       backend: trainer.backend,
-      backendReason: trainer.backendReason,
+      backendReason: threads.note ? `${trainer.backendReason}; ${threads.note}` : trainer.backendReason,
       layers,
       params: report.params,
       flops: report.flops,
@@ -261,16 +274,31 @@ export async function runTraining(
       );
     };
     let dirty = false; // trained since the last checkpoint
+    const clock = hooks.now ?? (() => performance.now());
+    const checkpointMs = (config.checkpointMinutes ?? DEFAULT_CHECKPOINT_MINUTES) * 60_000;
+    let lastCheckpointAt = clock();
 
     const emitStopped = (epoch: number, checkpoint?: string): TrainOutcome => {
       emit({ type: 'stopped', epoch, runDir: runDir!, checkpoint: checkpoint ?? latestCheckpoint(ckDir) });
       return 'stopped';
     };
-    const saveCheckpoint = async (p: Position): Promise<string> => {
-      const path = writeCheckpoint(ckDir, { ...p, state: await trainer!.getState(), lastTestAcc });
+    // Every state is checked before it is written: a checkpoint never holds NaN weights, so the
+    // latest one on disk is always the last finite state.
+    const finiteState = async (at: { epoch: number; batch: number }): Promise<TrainerState> => {
+      const state = await trainer!.getState();
+      assertFiniteWeights(state, at);
+      return state;
+    };
+    const saveCheckpoint = async (p: Position, checked?: TrainerState): Promise<string> => {
+      const at = p.batchesDone
+        ? { epoch: p.completedEpochs + 1, batch: p.batchesDone }
+        : { epoch: p.completedEpochs, batch: perEpoch };
+      const state = checked ?? (await finiteState(at));
+      const path = writeCheckpoint(ckDir, { ...p, state, lastTestAcc });
       pruneCheckpoints(ckDir);
       emit({ type: 'checkpoint', epoch: p.completedEpochs, path });
       dirty = false;
+      lastCheckpointAt = clock();
       return path;
     };
 
@@ -284,8 +312,7 @@ export async function runTraining(
         const t0 = performance.now();
         const batch = makeBatch(data.train, batchIndices(order, b, config.batchSize), config.input);
         const r = await trainer.step(batch.x, batch.labels, batch.n, stepSeed(config.seed, epoch, b));
-        if (!Number.isFinite(r.loss))
-          throw new Error(`the loss became ${r.loss} at epoch ${epoch}, batch ${b + 1}: lower the learning rate`);
+        if (!Number.isFinite(r.loss)) throw new DivergedError({ epoch, batch: b + 1 }, `the loss became ${r.loss}`);
         const dt = (performance.now() - t0) / 1000;
         dirty = true;
         lossSum += r.loss * batch.n;
@@ -313,12 +340,18 @@ export async function runTraining(
         }
         await yieldToEvents();
         if (hooks.shouldStop()) return emitStopped(epoch, await saveCheckpoint(pos));
+        // A crash loses at most checkpointMinutes of training, not the epoch (none after the
+        // last batch: the epoch-end checkpoint follows at once).
+        if (checkpointMs > 0 && b < perEpoch - 1 && clock() - lastCheckpointAt >= checkpointMs) await saveCheckpoint(pos);
       }
+
+      // Checked before evaluating, so that a diverged epoch reports no test accuracy.
+      const epochState = await finiteState({ epoch, batch: perEpoch });
 
       // --- test accuracy after every epoch
       const e0 = performance.now();
       const ev = await evaluate(trainer, data.test, testSet, config.input, config.batchSize, hooks.shouldStop);
-      if (!ev) return emitStopped(epoch, dirty ? await saveCheckpoint(pos) : undefined);
+      if (!ev) return emitStopped(epoch, dirty ? await saveCheckpoint(pos, epochState) : undefined);
       evalSecPerImage = (performance.now() - e0) / 1000 / Math.max(1, testSet.length);
       lastTestAcc = ev.testAcc;
       emit({
@@ -333,18 +366,30 @@ export async function runTraining(
       emit({ type: 'evaluation', epoch, testAcc: ev.testAcc, confusion: ev.confusion, samples: ev.samples });
       pos = { completedEpochs: epoch, batchesDone: 0, partial: { lossSum: 0, correct: 0, seen: 0, seconds: 0 } };
       dirty = true;
-      await saveCheckpoint(pos);
+      await saveCheckpoint(pos, epochState);
       hooks.onEpochEnd?.({ epoch, liveTensors: trainer.liveTensors() });
       if (hooks.shouldStop() && epoch < config.epochs) return emitStopped(epoch + 1);
     }
 
     const modelDir = paths.model;
     emitPrepare(hooks, 'Exporting the model (TensorFlow.js layers format)');
+    await finiteState({ epoch: config.epochs, batch: perEpoch });
     await trainer.saveModel(modelDir);
     emit({ type: 'done', testAcc: lastTestAcc, runDir, modelDir });
     return 'done';
   } catch (e) {
-    emit({ type: 'error', message: e instanceof Error ? e.message : String(e), ...(runDir ? { runDir } : {}) });
+    const error: TrainEvent = {
+      type: 'error',
+      message: e instanceof Error ? e.message : String(e),
+      ...(runDir ? { runDir } : {}),
+      ...(e instanceof DivergedError ? { diverged: e.at } : {}),
+    };
+    try {
+      if (runDir && lock) appendRunEvent(runDir, error);
+    } catch {
+      // The disk that failed the run may refuse its log too; the listener still hears why.
+    }
+    hooks.emit(error);
     return 'error';
   } finally {
     await trainer?.dispose();

@@ -5,8 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFolderAtomically } from '../files/writes';
+import { CHECKSUM_FILE, checksumText, verifyChecksums, weightFile } from './modelIntegrity';
 import type { Predictions } from './batchTrainer';
 
 /** The weights file name inside an exported model folder. */
@@ -15,7 +17,8 @@ export const WEIGHTS_FILE = 'weights.bin';
 /** How to load an exported model, written beside it. */
 export const MODEL_README = `# NiN model (TensorFlow.js layers format)
 
-\`model.json\` holds the architecture and the weights manifest, \`${WEIGHTS_FILE}\` the float32 weights.
+\`model.json\` holds the architecture and the weights manifest, \`${WEIGHTS_FILE}\` the float32 weights,
+\`weights.sha256\` their SHA-256 (check with \`sha256sum -c weights.sha256\`).
 Input: NHWC float32 \`[batch, H, W, 1]\`, pixels scaled to [0, 1] and resized (bilinear) to the
 run's input size (see the run's config). Output: 10 logits (apply softmax for probabilities), in
 Fashion-MNIST label order: T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker,
@@ -32,22 +35,7 @@ const probs = tf.softmax(model.predict(x));
 \`\`\`
 `;
 
-/** Write an atomically-replaced folder: fill a sibling temp folder, then swap it in. */
-export function writeFolderAtomically(dir: string, files: Record<string, string | Uint8Array>): void {
-  const parent = dirname(dir);
-  mkdirSync(parent, { recursive: true });
-  const tmp = join(parent, `.${basename(dir)}.tmp-${process.pid}-${Date.now()}`);
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp);
-  for (const [name, data] of Object.entries(files)) writeFileSync(join(tmp, name), data);
-  // rename() cannot replace a non-empty folder: move the old one aside first.
-  const old = existsSync(dir) ? `${tmp}.old` : undefined;
-  if (old) renameSync(dir, old);
-  renameSync(tmp, dir);
-  if (old) rmSync(old, { recursive: true, force: true });
-}
-
-/** Save a layers model to `dir` (model.json, weights.bin, README.md), atomically. */
+/** Save a layers model to `dir` (model.json, weights.bin, weights.sha256, README.md), atomically. */
 export async function saveLayersModel(model: tfl.LayersModel, dir: string): Promise<void> {
   let artifacts: tf.io.ModelArtifacts | undefined;
   await model.save(
@@ -67,9 +55,11 @@ export async function saveLayersModel(model: tfl.LayersModel, dir: string): Prom
     modelTopology: artifacts.modelTopology,
     weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs }],
   };
+  const weights = new Uint8Array(data);
   writeFolderAtomically(dir, {
     'model.json': JSON.stringify(modelJson),
-    [WEIGHTS_FILE]: new Uint8Array(data),
+    [WEIGHTS_FILE]: weights,
+    [CHECKSUM_FILE]: checksumText([{ path: WEIGHTS_FILE, bytes: weights }]),
     'README.md': MODEL_README,
   });
 }
@@ -88,10 +78,12 @@ export async function loadLayersModelFrom(dir: string): Promise<tfl.LayersModel>
   if (!json.modelTopology || !Array.isArray(manifest) || manifest.length === 0)
     throw new Error(`${jsonPath}: not a TensorFlow.js layers model (no topology or weights manifest)`);
   const weightSpecs = manifest.flatMap((g) => g.weights);
+  const paths = manifest.flatMap((g) => (Array.isArray(g.paths) ? g.paths : []));
+  // Refused before any is read: a path out of the folder (or a symlink out of it).
+  for (const p of paths) if (!existsSync(weightFile(dir, p))) throw new Error(`${join(dir, p)}: missing weights file`);
   const buffers = manifest.flatMap((g) =>
     g.paths.map((p) => {
-      const file = join(dir, p);
-      if (!existsSync(file)) throw new Error(`${file}: missing weights file`);
+      const file = weightFile(dir, p);
       const b = readFileSync(file);
       return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
     }),
@@ -103,6 +95,7 @@ export async function loadLayersModelFrom(dir: string): Promise<tfl.LayersModel>
       `${join(dir, manifest[0].paths[0])}: ${weightData.byteLength} bytes of weights, the manifest needs ${expected} (truncated or corrupt)`,
     );
   }
+  verifyChecksums(dir, paths); // the right size, but are they the bytes that were exported?
   return tfl.loadLayersModel(
     tf.io.fromMemory({ modelTopology: json.modelTopology as object, weightSpecs, weightData }),
   );

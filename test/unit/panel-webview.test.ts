@@ -7,6 +7,7 @@ import { CLASS_NAMES } from '../../src/model/eval/classes';
 import type { TrainEvent } from '../../src/protocol/index';
 import { lowerBound, minMaxDecimate } from '../../src/webview/panel/decimate';
 import { RunSeries, SMOOTHING } from '../../src/webview/panel/series';
+import { statusText } from '../../src/webview/panel/statusText';
 import { ROOT } from './helpers';
 
 const batch = (epoch: number, b: number, loss: number, bpe = 10): TrainEvent => ({
@@ -82,6 +83,21 @@ describe('panel webview: run series', () => {
     s.apply(start(1));
     assert.equal(s.x.length, 0);
     assert.equal(s.epochs.length, 0);
+  });
+
+  it('a diverged run reads "diverged", not "failed", and keeps the message naming where', () => {
+    const s = new RunSeries();
+    s.apply(start(1));
+    s.apply(batch(1, 3, 2));
+    const message = 'training diverged at epoch 1, batch 4: the loss became NaN; try a lower learning rate';
+    s.apply({ type: 'error', message, runDir: '/r', diverged: { epoch: 1, batch: 4 } });
+    assert.equal(s.status, 'diverged');
+    assert.equal(s.message, message);
+    assert.equal(statusText(s.status), 'diverged');
+    const crashed = new RunSeries();
+    crashed.apply({ type: 'error', message: 'disk full' });
+    assert.equal(crashed.status, 'error');
+    assert.equal(statusText(crashed.status), 'failed');
   });
 
   it('grows past its initial capacity without losing points', () => {

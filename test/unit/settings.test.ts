@@ -38,11 +38,11 @@ describe('settings: nin.* read into a training config', () => {
   });
 
   it('valid values pass through', () => {
-    const { settings, issues } = read({ epochs: 3, batchSize: 64, learningRate: 0.002, optimizer: 'adam', backend: 'wasm', threads: 4, device: 'cuda', pythonPath: ' /opt/py/bin/python ', dataFolder: ' /d ', runsFolder: 'r' });
+    const { settings, issues } = read({ epochs: 3, batchSize: 64, learningRate: 0.002, optimizer: 'adam', backend: 'wasm', threads: 4, device: 'cuda', pythonPath: ' /opt/py/bin/python ', dataFolder: ' /d ', runsFolder: 'r', checkpointMinutes: 2 });
     assert.deepEqual(issues, []);
     assert.deepEqual(
       { ...settings },
-      { preset: 'seed', input: 224, epochs: 3, batchSize: 64, lr: 0.002, optimizer: 'adam', backend: 'wasm', threads: 4, device: 'cuda', pythonPath: '/opt/py/bin/python', dataFolder: '/d', runsFolder: 'r' },
+      { preset: 'seed', input: 224, epochs: 3, batchSize: 64, lr: 0.002, optimizer: 'adam', backend: 'wasm', threads: 4, device: 'cuda', pythonPath: '/opt/py/bin/python', dataFolder: '/d', runsFolder: 'r', checkpointMinutes: 2 },
     );
   });
 
@@ -64,6 +64,8 @@ describe('settings: nin.* read into a training config', () => {
     ['dataFolder', {}, 'nin.dataFolder'],
     ['device', 'tpu', 'nin.device'],
     ['pythonPath', 3, 'nin.pythonPath'],
+    ['checkpointMinutes', -1, 'nin.checkpointMinutes'],
+    ['checkpointMinutes', 0.5, 'nin.checkpointMinutes'],
   ];
   for (const [key, value, setting] of bad) {
     it(`rejects ${setting} = ${JSON.stringify(value) ?? String(value)}, names the setting and uses the default`, () => {

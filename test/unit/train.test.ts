@@ -118,7 +118,7 @@ describe('training engine on real Fashion-MNIST (wasm, small subsets)', () => {
       'older checkpoints pruned, no temp files',
     );
     assert.equal(readCheckpoint(join(dir, 'checkpoints', 'epoch-0014.ckpt')).state.optimizer.length, 49);
-    assert.deepEqual(readdirSync(join(dir, 'model')).sort(), ['README.md', 'model.json', 'weights.bin']);
+    assert.deepEqual(readdirSync(join(dir, 'model')).sort(), ['README.md', 'model.json', 'weights.bin', 'weights.sha256']);
   });
 
   it('one seed, one run: the same config trains to bit-identical losses twice (init, subsets, shuffles and dropout seeded); another seed differs', async () => {

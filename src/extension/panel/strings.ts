@@ -74,6 +74,7 @@ export const WEBVIEW_STRINGS = [
   'finished',
   'stopped',
   'failed',
+  'diverged',
   'done',
   '{n} points; last loss {loss}, smoothed {smooth}',
   'last {ips} images/s',

@@ -357,7 +357,7 @@ function draw(): void {
         batch: start.config.batchSize,
       })
     : '';
-  if (series.status === 'error' || series.status === 'preparing') {
+  if (series.status === 'error' || series.status === 'diverged' || series.status === 'preparing') {
     ui.notice.hidden = false;
     ui.notice.className = `notice ${series.status}`;
     ui.notice.textContent =

@@ -43,7 +43,7 @@ export class Growable {
 export const SMOOTHING = 0.9;
 
 /** What the status strip shows. */
-export type RunStatus = 'idle' | 'preparing' | 'running' | 'done' | 'stopped' | 'error';
+export type RunStatus = 'idle' | 'preparing' | 'running' | 'done' | 'stopped' | 'error' | 'diverged';
 
 /** The whole run, fed event by event. */
 export class RunSeries {
@@ -135,7 +135,8 @@ export class RunSeries {
         this.etaSeconds = NaN;
         break;
       case 'error':
-        this.status = 'error';
+        // A diverged run is not a crash: it needs another recipe, not a resume.
+        this.status = e.diverged ? 'diverged' : 'error';
         this.message = e.message;
         this.etaSeconds = NaN;
         break;

@@ -21,6 +21,8 @@ export function statusText(status: RunStatus | RunSummary['status']): string {
       return s('stopped');
     case 'error':
       return s('failed');
+    case 'diverged':
+      return s('diverged');
     case 'incomplete':
       return s('incomplete');
   }
