@@ -69,7 +69,11 @@ const builds = [
   {
     name: 'tests',
     ...nodeCommon,
-    entryPoints: [...files('test/unit', /\.test\.ts$/), ...files('test/integration', /\.ts$/), ...files('test/e2e', /\.ts$/)],
+    entryPoints: [
+      ...files('test/unit', /\.test\.ts$/),
+      ...files('test/integration', /\.ts$/),
+      ...files('test/e2e', /\.ts$/),
+    ],
     external: ['vscode', '@tensorflow/*', 'web-tree-sitter', 'playwright-core', 'mocha', 'code-server'],
     outdir: join(out, 'test'),
     outbase: 'test',
@@ -82,7 +86,10 @@ const builds = [
     format: 'iife',
     sourcemap: !production,
     minify: production,
-    entryPoints: files('src/webview', /(^|\/)main\.ts$/).map((f) => ({ in: f, out: relative('src/webview', f).replace(/\/main\.ts$/, '') })),
+    entryPoints: files('src/webview', /(^|\/)main\.ts$/).map((f) => ({
+      in: f,
+      out: relative('src/webview', f).replace(/\/main\.ts$/, ''),
+    })),
     outdir: join(out, 'webview'),
     loader: { '.css': 'css' },
     // Test hooks (globalThis.__ninPanel) exist in development builds only; minify drops the code.
@@ -90,7 +97,11 @@ const builds = [
     logLevel: 'warning',
   },
 ]
-  .filter((b) => (!only || b.name === only) && (Array.isArray(b.entryPoints) ? b.entryPoints.length : Object.keys(b.entryPoints).length))
+  .filter(
+    (b) =>
+      (!only || b.name === only) &&
+      (Array.isArray(b.entryPoints) ? b.entryPoints.length : Object.keys(b.entryPoints).length),
+  )
   .map((b) => Object.fromEntries(Object.entries(b).filter(([k]) => k !== 'name')));
 
 /**
@@ -116,7 +127,21 @@ function copyAssets() {
 /** Compile our kernels (AssemblyScript, asm/index.ts) to out/wasm/nin-kernels.wasm. */
 async function compileGemm() {
   const { default: asc } = await import('assemblyscript/asc');
-  const args = ['asm/index.ts', '-O3', '--runtime', 'stub', '--noAssert', '--enable', 'simd', '--enable', 'relaxed-simd', '--initialMemory', '1', '-o', join(out, 'wasm', 'nin-kernels.wasm')];
+  const args = [
+    'asm/index.ts',
+    '-O3',
+    '--runtime',
+    'stub',
+    '--noAssert',
+    '--enable',
+    'simd',
+    '--enable',
+    'relaxed-simd',
+    '--initialMemory',
+    '1',
+    '-o',
+    join(out, 'wasm', 'nin-kernels.wasm'),
+  ];
   const { error, stderr } = await asc.main(args, { stdout: process.stdout, stderr: process.stderr });
   if (error) throw new Error(`asc failed on asm/index.ts: ${error.message}\n${stderr.toString()}`);
 }

@@ -12,7 +12,13 @@ import { inflateRawSync } from 'node:zlib';
 
 const root = new URL('..', import.meta.url).pathname;
 const vsix = join(root, 'nin-vscode.vsix');
-const WASM = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'nin-kernels.wasm', 'web-tree-sitter.wasm', 'tree-sitter-python.wasm'];
+const WASM = [
+  'tfjs-backend-wasm.wasm',
+  'tfjs-backend-wasm-simd.wasm',
+  'nin-kernels.wasm',
+  'web-tree-sitter.wasm',
+  'tree-sitter-python.wasm',
+];
 
 /** name -> contents of every entry of a zip file (central directory; stored or deflated). */
 function unzip(buf) {
@@ -40,15 +46,18 @@ const problems = [];
 const packaged = spawnSync('npm', ['run', 'package'], { cwd: root, encoding: 'utf8' });
 const log = packaged.stdout + packaged.stderr;
 if (packaged.status !== 0) throw new Error(`npm run package failed:\n${log}`);
-if (/WARNING|bundle your extension/i.test(log)) problems.push(`vsce warned:\n${log.match(/.*(WARNING|bundle).*/gi).join('\n')}`);
+if (/WARNING|bundle your extension/i.test(log))
+  problems.push(`vsce warned:\n${log.match(/.*(WARNING|bundle).*/gi).join('\n')}`);
 
 const entries = unzip(readFileSync(vsix));
 const files = [...entries.keys()].filter((n) => !n.endsWith('/'));
 if (files.length >= 100) problems.push(`${files.length} files (at most 99)`);
 for (const w of WASM) if (!entries.has(`extension/out/wasm/${w}`)) problems.push(`out/wasm/${w} is missing`);
 const stray = files.filter((f) => /^extension\/(node_modules|src|test|out\/test)\//.test(f) || f.endsWith('.map'));
-if (stray.length) problems.push(`shipped by mistake: ${stray.slice(0, 10).join(', ')}${stray.length > 10 ? ', ...' : ''}`);
-if (entries.get('extension/out/webview/panel.js')?.includes('__ninPanel')) problems.push('out/webview/panel.js contains the __ninPanel test hook');
+if (stray.length)
+  problems.push(`shipped by mistake: ${stray.slice(0, 10).join(', ')}${stray.length > 10 ? ', ...' : ''}`);
+if (entries.get('extension/out/webview/panel.js')?.includes('__ninPanel'))
+  problems.push('out/webview/panel.js contains the __ninPanel test hook');
 
 const dir = mkdtempSync(join(tmpdir(), 'nin-vsix-'));
 try {
@@ -59,11 +68,16 @@ try {
   }
   const cli = join(dir, 'extension', 'out', 'cli.js');
   const shapes = execFileSync(process.execPath, [cli, 'shapes'], { cwd: dir, encoding: 'utf8' });
-  if (!shapes.includes('1,992,166')) problems.push(`the packaged CLI's shapes does not total 1,992,166 parameters:\n${shapes}`);
+  if (!shapes.includes('1,992,166'))
+    problems.push(`the packaged CLI's shapes does not total 1,992,166 parameters:\n${shapes}`);
   const py = join(dir, 'model.py');
-  writeFileSync(py, 'import torch.nn as nn\nnet = nn.Sequential(nn.Conv2d(1, 96, kernel_size=11, stride=4), nn.ReLU())  # input shape: 1 * 224 * 224\n');
+  writeFileSync(
+    py,
+    'import torch.nn as nn\nnet = nn.Sequential(nn.Conv2d(1, 96, kernel_size=11, stride=4), nn.ReLU())  # input shape: 1 * 224 * 224\n',
+  );
   const annotated = execFileSync(process.execPath, [cli, 'annotate', py], { cwd: dir, encoding: 'utf8' });
-  if (!annotated.includes('96x54x54')) problems.push(`the packaged CLI's annotate (tree-sitter) did not find 96x54x54:\n${annotated}`);
+  if (!annotated.includes('96x54x54'))
+    problems.push(`the packaged CLI's annotate (tree-sitter) did not find 96x54x54:\n${annotated}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -27,7 +27,9 @@ const WASM_BINARY = 'tfjs-backend-wasm-simd.wasm';
 
 function firstLine(e: unknown): string {
   // tfjs-node's message goes on to a long install hint; its first sentence says it all.
-  return String(e instanceof Error ? e.message : e).split(/\n|\. /)[0].replace(/ at path: \S+/, '');
+  return String(e instanceof Error ? e.message : e)
+    .split(/\n|\. /)[0]
+    .replace(/ at path: \S+/, '');
 }
 
 /**
@@ -75,10 +77,17 @@ async function tryWasm(): Promise<string | undefined> {
  * and our fused multiply-add kernel (relaxed SIMD) about 1.3-1.9x more on NiN's convolutions.
  */
 async function wasmFlavour(): Promise<string> {
-  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT').catch(() => false);
-  const base = simd ? 'WebAssembly with XNNPACK SIMD kernels' : 'WebAssembly with XNNPACK, no SIMD in this runtime (slower)';
+  const simd = await tf
+    .env()
+    .getAsync('WASM_HAS_SIMD_SUPPORT')
+    .catch(() => false);
+  const base = simd
+    ? 'WebAssembly with XNNPACK SIMD kernels'
+    : 'WebAssembly with XNNPACK, no SIMD in this runtime (slower)';
   const own = loadNinKernels();
-  return own.kernel ? `${base} and fused multiply-add convolutions (relaxed SIMD)` : `${base}; convolutions without fused multiply-add: ${own.reason}`;
+  return own.kernel
+    ? `${base} and fused multiply-add convolutions (relaxed SIMD)`
+    : `${base}; convolutions without fused multiply-add: ${own.reason}`;
 }
 
 async function useCpu(): Promise<void> {
@@ -96,12 +105,19 @@ export async function selectBackend(preference: BackendPreference): Promise<Back
   if (preference === 'tensorflow' || preference === 'wasm') {
     const why = preference === 'tensorflow' ? await tryNative() : await tryWasm();
     if (why) throw new Error(`backend "${preference}" was requested but ${why}`);
-    return { name: preference, reason: preference === 'wasm' ? `requested (${await wasmFlavour()})` : 'requested (native TensorFlow)' };
+    return {
+      name: preference,
+      reason: preference === 'wasm' ? `requested (${await wasmFlavour()})` : 'requested (native TensorFlow)',
+    };
   }
   const nativeWhy = await tryNative();
   if (!nativeWhy) return { name: 'tensorflow', reason: 'native TensorFlow (tfjs-node) loaded: the fastest backend' };
   const wasmWhy = await tryWasm();
-  if (!wasmWhy) return { name: 'wasm', reason: `${nativeWhy}; using ${await wasmFlavour()}, the fastest backend that loads here (the pure-JavaScript cpu backend is over 100x slower)` };
+  if (!wasmWhy)
+    return {
+      name: 'wasm',
+      reason: `${nativeWhy}; using ${await wasmFlavour()}, the fastest backend that loads here (the pure-JavaScript cpu backend is over 100x slower)`,
+    };
   await useCpu();
   return { name: 'cpu', reason: `${nativeWhy}; ${wasmWhy}; using the pure-JavaScript cpu backend` };
 }

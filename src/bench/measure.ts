@@ -49,9 +49,13 @@ export async function measureTraining(c: BenchCase): Promise<BenchResult> {
   const { model } = buildNetwork(spec);
   const optimizer = tf.train.sgd(0.1);
   const x = tf.randomUniform([c.batch, c.input, c.input, 1], 0, 1, 'float32', 1);
-  const y = tf.tensor1d(Array.from({ length: c.batch }, (_, i) => i % 10), 'int32');
+  const y = tf.tensor1d(
+    Array.from({ length: c.batch }, (_, i) => i % 10),
+    'int32',
+  );
   const threads = Math.max(1, c.threads ?? 1);
-  const parallel = threads > 1 ? await DataParallelStepper.create(model, { spec, backend: choice.name, threads }) : undefined;
+  const parallel =
+    threads > 1 ? await DataParallelStepper.create(model, { spec, backend: choice.name, threads }) : undefined;
   const xs = x.dataSync() as Float32Array;
   const ys = y.dataSync() as Int32Array;
   const step = async (): Promise<void> => {

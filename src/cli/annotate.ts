@@ -54,7 +54,9 @@ export function parseInputFlag(text: string): number[] {
   const parts = text.split(/[,x×]/i).map((p) => p.trim());
   const bad = parts.find((p) => !/^[1-9]\d*$/.test(p));
   if (bad !== undefined)
-    throw new UsageError(`--input "${text}": "${bad}" is not a positive integer; expected C,H,W (or C,L), e.g. 1,224,224`);
+    throw new UsageError(
+      `--input "${text}": "${bad}" is not a positive integer; expected C,H,W (or C,L), e.g. 1,224,224`,
+    );
   if (parts.length < 2 || parts.length > 3)
     throw new UsageError(`--input "${text}": ${parts.length} numbers; expected 3 (C,H,W) or 2 (C,L), e.g. 1,224,224`);
   return parts.map(Number);

@@ -17,7 +17,8 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(ar
 export function intFlag(name: string, value: string | undefined, min = 1): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got "${value}"`);
+  if (!Number.isSafeInteger(n) || n < min)
+    throw new UsageError(`--${name} must be an integer >= ${min}, got "${value}"`);
   return n;
 }
 

@@ -202,7 +202,11 @@ export function medianRatios(
  * between the third batch (warm-up done) and the last, so start-up and the first steps' setup
  * do not count, as the reference script's warm-up steps do not.
  */
-export function steadyImagesPerSecond(batches: readonly BatchEvent[], batchSize: number, trainSize: number): number | undefined {
+export function steadyImagesPerSecond(
+  batches: readonly BatchEvent[],
+  batchSize: number,
+  trainSize: number,
+): number | undefined {
   const at = (e: BatchEvent) => {
     const seen = Math.min(e.batch * batchSize, trainSize);
     return { seen, seconds: seen / e.imagesPerSecond };
@@ -216,19 +220,54 @@ export function steadyImagesPerSecond(batches: readonly BatchEvent[], batchSize:
 }
 
 /** Our PyTorch engine on the real data, through `nin train --engine pytorch`, for about `seconds`. */
-function enginePytorchRow(c: Case, batch: number, seconds: number, threads: number, rawImagesPerSecond: number): BenchRow | string {
+function enginePytorchRow(
+  c: Case,
+  batch: number,
+  seconds: number,
+  threads: number,
+  rawImagesPerSecond: number,
+): BenchRow | string {
   const batches = Math.max(6, Math.ceil((rawImagesPerSecond * seconds) / batch) + 3);
   const runs = mkdtempSync(join(tmpdir(), 'nin-bench-'));
   try {
-    const args = [process.argv[1], 'train', '--engine', 'pytorch', '--python', PYTHON, '--device', 'cpu', '--preset', c.preset, '--input', String(c.input)];
-    args.push('--batch-size', String(batch), '--optimizer', 'sgd', '--lr', '0.1', '--limit-train', String(batches * batch));
+    const args = [
+      process.argv[1],
+      'train',
+      '--engine',
+      'pytorch',
+      '--python',
+      PYTHON,
+      '--device',
+      'cpu',
+      '--preset',
+      c.preset,
+      '--input',
+      String(c.input),
+    ];
+    args.push(
+      '--batch-size',
+      String(batch),
+      '--optimizer',
+      'sgd',
+      '--lr',
+      '0.1',
+      '--limit-train',
+      String(batches * batch),
+    );
     args.push('--limit-test', String(batch), '--epochs', '1', '--threads', String(threads), '--runs', runs, '--json');
     const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: (seconds * 20 + 600) * 1000 });
-    const events = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => validateEvent(JSON.parse(l)));
+    const events = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => validateEvent(JSON.parse(l)));
     const ok = events.flatMap((v) => (v.ok ? [v.value] : []));
     const error = ok.find((e) => e.type === 'error');
     if (error?.type === 'error') return error.message;
-    const ips = steadyImagesPerSecond(ok.filter((e): e is BatchEvent => e.type === 'batch'), batch, batches * batch);
+    const ips = steadyImagesPerSecond(
+      ok.filter((e): e is BatchEvent => e.type === 'batch'),
+      batch,
+      batches * batch,
+    );
     if (r.status !== 0 || !ips) return (r.stderr || 'no batch events').trim().split('\n').pop() ?? '';
     return { engine: ENGINE_PYTORCH, preset: c.preset, input: c.input, batch, threads, imagesPerSecond: ips };
   } finally {
@@ -347,7 +386,9 @@ export function benchCommand(argv: string[]): number {
       );
     }
     for (const [k, v] of Object.entries(result.enginePytorchRatios))
-      log(`ratio ${ENGINE_PYTORCH} / pytorch, ${k}: ${v.toFixed(3)} median of rounds (our engine on real data, events and resize included)`);
+      log(
+        `ratio ${ENGINE_PYTORCH} / pytorch, ${k}: ${v.toFixed(3)} median of rounds (our engine on real data, events and resize included)`,
+      );
     log(`load average (1, 5, 15 min): ${result.conditions.loadAverage.join(', ')} on ${result.conditions.cpus} cores`);
     for (const s of skipped) log(`skipped: ${s}`);
   }

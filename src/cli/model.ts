@@ -38,7 +38,10 @@ export async function readModelArg(arg: string, inputText?: string): Promise<Mod
   // A notebook is its code cells as one program, as Run All runs them (IPython lines blanked).
   const notebook = /\.ipynb$/i.test(path);
   if (notebook) source = joinCells(parseIpynb(source, file)).source;
-  const a = analysePython(await loadPythonParser(), source, { ...(input ? { input, inputSource: 'override' as const } : {}), notebook });
+  const a = analysePython(await loadPythonParser(), source, {
+    ...(input ? { input, inputSource: 'override' as const } : {}),
+    notebook,
+  });
   const picked = pickModel(a, path, source, name);
   if (!picked.ok) throw new UsageError(`--model: ${picked.why}`);
   return picked.model;

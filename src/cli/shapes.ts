@@ -57,7 +57,8 @@ function table(r: ShapeReport): string {
     ...r.layers.map((l) => [`${l.name} (${l.kind})`, formatShape(l.output), num(l.params), num(l.flops)]),
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-  const line = (row: string[]): string => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('   ');
+  const line = (row: string[]): string =>
+    row.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('   ');
   const rule = '='.repeat(line(rows[0]).length);
   return [
     `${isPresetName(r.spec.preset) ? `NiN preset "${r.spec.preset}"` : `model ${r.spec.preset}`}, input ${formatShape(r.spec.input)}`,

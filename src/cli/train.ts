@@ -8,7 +8,14 @@
 import { constants } from 'node:os';
 import { DEVICES, isBackendPreference, isDevicePreference } from '../backends/backend-names';
 import { datasetCacheDir, defaultCacheRoot } from '../data/fashionMnist';
-import { ARTICLE_RECIPE, MODEL_PRESET, OPTIMIZERS, type OptimizerName, type TrainConfig, type TrainEvent } from '../protocol/index';
+import {
+  ARTICLE_RECIPE,
+  MODEL_PRESET,
+  OPTIMIZERS,
+  type OptimizerName,
+  type TrainConfig,
+  type TrainEvent,
+} from '../protocol/index';
 import { isPresetName, networkName, PRESET_NAMES, presetSpec, type PresetName } from '../model/spec';
 import { readRunConfig } from '../runs';
 import { runTraining } from '../train/engine';
@@ -250,7 +257,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
       process.exit(code);
     }
     stopSignal = signal;
-    process.stderr.write(`\n${signal}: stopping after this batch and saving a checkpoint (again to abort without it)\n`);
+    process.stderr.write(
+      `\n${signal}: stopping after this batch and saving a checkpoint (again to abort without it)\n`,
+    );
   };
   for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
   const stopRequested = (): boolean => stopSignal !== undefined;
@@ -263,7 +272,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const python = values.python as string | undefined;
     const outcome =
       config.backend === 'pytorch'
-        ? await runPytorchTraining(config, resume, { ...hooks, python: python ? { configured: python, configuredBy: '--python' } : {} })
+        ? await runPytorchTraining(config, resume, {
+            ...hooks,
+            python: python ? { configured: python, configuredBy: '--python' } : {},
+          })
         : await runTraining(config, resume, hooks);
     if (outcome === 'stopped') return 128 + constants.signals[stopSignal ?? 'SIGINT'];
     return outcome === 'done' ? 0 : 1;

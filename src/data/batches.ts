@@ -76,7 +76,13 @@ export function resizeInto(
   out: Float32Array,
   offset: number,
 ): void {
-  resizeBilinear(src, { offset: srcOffset, height: side, width: side }, out, { offset, height: size, width: size }, 255);
+  resizeBilinear(
+    src,
+    { offset: srcOffset, height: side, width: side },
+    out,
+    { offset, height: size, width: size },
+    255,
+  );
 }
 
 /** A batch ready for the trainer: NHWC (C = 1) floats in [0, 1] at `size x size`. */

@@ -129,10 +129,16 @@ export function searchOrder(o: DatasetOptions): { dir: string; label: string }[]
 }
 
 /** Where the files came from: one folder and its label when they share it, else file by file. */
-export function describeSource(paths: Readonly<Record<FileKey, string>>, o: DatasetOptions, downloaded: ReadonlySet<FileKey> = new Set()): string {
+export function describeSource(
+  paths: Readonly<Record<FileKey, string>>,
+  o: DatasetOptions,
+  downloaded: ReadonlySet<FileKey> = new Set(),
+): string {
   const dirs = searchOrder(o);
   const where = (key: FileKey): string => {
-    const d = dirs.find((x) => paths[key] === join(x.dir, FILES[key].name) || paths[key] === join(x.dir, `${FILES[key].name}.gz`));
+    const d = dirs.find(
+      (x) => paths[key] === join(x.dir, FILES[key].name) || paths[key] === join(x.dir, `${FILES[key].name}.gz`),
+    );
     const label = downloaded.has(key) ? 'downloaded into the cache' : (d?.label ?? 'elsewhere');
     return `${d ? d.dir : paths[key]} (${label})`;
   };
@@ -232,7 +238,9 @@ function split(images: Uint8Array, labels: Uint8Array, count: number, labelsFile
  * The four files' paths: found locally, or downloaded (verified) into the cache. Files found
  * locally are not verified here: the reader verifies them (loadFashionMnist, the PyTorch engine).
  */
-export async function resolveDatasetFiles(o: DatasetOptions = {}): Promise<{ paths: Record<FileKey, string>; source: string }> {
+export async function resolveDatasetFiles(
+  o: DatasetOptions = {},
+): Promise<{ paths: Record<FileKey, string>; source: string }> {
   const found = locateFiles(o);
   const cacheDir = o.cacheDir ?? datasetCacheDir(defaultCacheRoot());
   const paths = {} as Record<FileKey, string>;
@@ -266,7 +274,11 @@ export async function loadFashionMnist(o: DatasetOptions = {}): Promise<FashionM
   const keys = Object.keys(FILES) as FileKey[];
   keys.forEach((key, i) => {
     o.onProgress?.(`Verifying ${FILES[key].name}`, i / keys.length);
-    data[key] = readIdxFile(paths[key], { dims: FILES[key].dims, sha256: FILES[key].sha256, maxBytes: FILES[key].bytes }).data;
+    data[key] = readIdxFile(paths[key], {
+      dims: FILES[key].dims,
+      sha256: FILES[key].sha256,
+      maxBytes: FILES[key].bytes,
+    }).data;
   });
   o.onProgress?.('Fashion-MNIST verified', 1);
   return {

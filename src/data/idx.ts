@@ -53,8 +53,7 @@ export function decompress(file: string, bytes: Uint8Array, maxBytes?: number): 
     // One byte past the limit tells "exactly the expected size" from "more".
     return gunzipSync(bytes, maxBytes === undefined ? {} : { maxOutputLength: maxBytes + 1 });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
-      throw new IdxError(file, tooLarge(maxBytes ?? 0));
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new IdxError(file, tooLarge(maxBytes ?? 0));
     throw new IdxError(file, `corrupt or truncated gzip data (${(e as Error).message})`);
   }
 }
@@ -116,7 +115,8 @@ export function readIdxFile(file: string, expect: IdxExpectation = {}): IdxData 
   let bytes: Uint8Array;
   try {
     // A raw (uncompressed) file larger than expected is refused before it is read.
-    if (expect.maxBytes !== undefined && statSync(file).size > expect.maxBytes) throw new IdxError(file, tooLarge(expect.maxBytes));
+    if (expect.maxBytes !== undefined && statSync(file).size > expect.maxBytes)
+      throw new IdxError(file, tooLarge(expect.maxBytes));
     bytes = readFileSync(file);
   } catch (e) {
     if (e instanceof IdxError) throw e;

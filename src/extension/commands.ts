@@ -26,11 +26,19 @@ export function registerCommands(context: vscode.ExtensionContext, session: Trai
   context.subscriptions.push(
     vscode.commands.registerCommand(COMMANDS.train, () => train(context, session, log)),
     vscode.commands.registerCommand(COMMANDS.stop, () => session.stop()),
-    vscode.commands.registerCommand(COMMANDS.resume, (runDir?: unknown) => resume(context, session, log, typeof runDir === 'string' ? runDir : undefined)),
+    vscode.commands.registerCommand(COMMANDS.resume, (runDir?: unknown) =>
+      resume(context, session, log, typeof runDir === 'string' ? runDir : undefined),
+    ),
     vscode.commands.registerCommand(COMMANDS.openRun, () => openRun(context, session, log)),
-    vscode.commands.registerCommand(COMMANDS.showArchitecture, () => vscode.commands.executeCommand(`${ARCHITECTURE_VIEW}.focus`)),
-    vscode.commands.registerCommand(MODEL_COMMANDS.classifyImage, (arg?: unknown) => classifyImage(context, log, (title) => pickModelRun(context, session, title), arg)),
-    vscode.commands.registerCommand(MODEL_COMMANDS.exportModel, (runDir?: unknown) => exportModelCommand(context, session, log, typeof runDir === 'string' ? runDir : undefined)),
+    vscode.commands.registerCommand(COMMANDS.showArchitecture, () =>
+      vscode.commands.executeCommand(`${ARCHITECTURE_VIEW}.focus`),
+    ),
+    vscode.commands.registerCommand(MODEL_COMMANDS.classifyImage, (arg?: unknown) =>
+      classifyImage(context, log, (title) => pickModelRun(context, session, title), arg),
+    ),
+    vscode.commands.registerCommand(MODEL_COMMANDS.exportModel, (runDir?: unknown) =>
+      exportModelCommand(context, session, log, typeof runDir === 'string' ? runDir : undefined),
+    ),
   );
 }
 
@@ -38,7 +46,11 @@ async function busy(session: TrainingSession): Promise<boolean> {
   if (!session.running) return false;
   const show = vscode.l10n.t('Show Panel');
   const stop = vscode.l10n.t('Stop Training');
-  const c = await vscode.window.showWarningMessage(vscode.l10n.t('A NiN training run is already in progress: one at a time.'), show, stop);
+  const c = await vscode.window.showWarningMessage(
+    vscode.l10n.t('A NiN training run is already in progress: one at a time.'),
+    show,
+    stop,
+  );
   if (c === show) await vscode.commands.executeCommand(COMMANDS.showPanel);
   else if (c === stop) session.stop();
   return true;
@@ -73,7 +85,9 @@ function runItem(r: RunInfo): vscode.QuickPickItem & { run: RunInfo } {
   return {
     run: r,
     label: r.name,
-    description: c ? vscode.l10n.t('{0} NiN {1}×{1}, {2} lr {3}, {4} epochs', c.preset, c.input, c.optimizer, c.lr, c.epochs) : vscode.l10n.t('no valid {0}', RUN_FILES.config),
+    description: c
+      ? vscode.l10n.t('{0} NiN {1}×{1}, {2} lr {3}, {4} epochs', c.preset, c.input, c.optimizer, c.lr, c.epochs)
+      : vscode.l10n.t('no valid {0}', RUN_FILES.config),
     detail: [
       status,
       vscode.l10n.t('{0} epochs done', r.epochs),
@@ -86,7 +100,12 @@ function runItem(r: RunInfo): vscode.QuickPickItem & { run: RunInfo } {
 }
 
 /** NiN: Resume Training — the last stopped run, else pick one with a checkpoint. */
-async function resume(context: vscode.ExtensionContext, session: TrainingSession, log: Log, runDir?: string): Promise<void> {
+async function resume(
+  context: vscode.ExtensionContext,
+  session: TrainingSession,
+  log: Log,
+  runDir?: string,
+): Promise<void> {
   if (await busy(session)) return;
   const host = readHostSettings(context);
   void reportSettingIssues(host.issues, log);
@@ -94,20 +113,36 @@ async function resume(context: vscode.ExtensionContext, session: TrainingSession
   if (!dir) {
     const runs = (await listRuns([host.runsDir], log)).filter((r) => r.status !== 'done' && r.checkpoint && r.config);
     if (!runs.length) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('No stopped run with a checkpoint in {0}.', host.runsDir));
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('No stopped run with a checkpoint in {0}.', host.runsDir),
+      );
       return;
     }
-    const item = runs.length === 1 ? runItem(runs[0]) : await vscode.window.showQuickPick(runs.map(runItem), { title: vscode.l10n.t('NiN: Resume Training'), matchOnDescription: true });
+    const item =
+      runs.length === 1
+        ? runItem(runs[0])
+        : await vscode.window.showQuickPick(runs.map(runItem), {
+            title: vscode.l10n.t('NiN: Resume Training'),
+            matchOnDescription: true,
+          });
     if (!item) return;
     dir = item.run.runDir;
   }
   const saved = await tryReadRunConfig(dir, log);
   if (!saved) {
-    void vscode.window.showErrorMessage(vscode.l10n.t('Cannot resume {0}: its {1} is missing or invalid.', dir, RUN_FILES.config));
+    void vscode.window.showErrorMessage(
+      vscode.l10n.t('Cannot resume {0}: its {1} is missing or invalid.', dir, RUN_FILES.config),
+    );
     return;
   }
   // The run keeps its recipe; the machine-specific fields follow the current settings.
-  const config = { ...saved, backend: host.settings.backend, threads: host.settings.threads, device: host.settings.device, dataDir: host.dataDir };
+  const config = {
+    ...saved,
+    backend: host.settings.backend,
+    threads: host.settings.threads,
+    device: host.settings.device,
+    dataDir: host.dataDir,
+  };
   if (await session.start(config, dir)) await vscode.commands.executeCommand(COMMANDS.showPanel);
 }
 
@@ -118,31 +153,50 @@ async function openRun(context: vscode.ExtensionContext, session: TrainingSessio
   const runs = await listRuns([runsDir], log);
   if (!runs.length) {
     const trainNow = vscode.l10n.t('Train');
-    if ((await vscode.window.showInformationMessage(vscode.l10n.t('No NiN runs in {0} yet.', runsDir), trainNow)) === trainNow) {
+    if (
+      (await vscode.window.showInformationMessage(vscode.l10n.t('No NiN runs in {0} yet.', runsDir), trainNow)) ===
+      trainNow
+    ) {
       await vscode.commands.executeCommand(COMMANDS.train);
     }
     return;
   }
-  const item = await vscode.window.showQuickPick(runs.map(runItem), { title: vscode.l10n.t('NiN: Open Run'), matchOnDescription: true, matchOnDetail: true });
+  const item = await vscode.window.showQuickPick(runs.map(runItem), {
+    title: vscode.l10n.t('NiN: Open Run'),
+    matchOnDescription: true,
+    matchOnDetail: true,
+  });
   if (!item) return;
   const { events, badLines } = await session.openRun(item.run.runDir);
-  log.info(`opened run ${item.run.runDir}: ${events} events${badLines ? `, ${badLines} unreadable lines skipped` : ''}`);
-  if (badLines) void vscode.window.showWarningMessage(vscode.l10n.t('{0} lines of the metrics log of {1} could not be read and were skipped.', badLines, item.run.name));
+  log.info(
+    `opened run ${item.run.runDir}: ${events} events${badLines ? `, ${badLines} unreadable lines skipped` : ''}`,
+  );
+  if (badLines)
+    void vscode.window.showWarningMessage(
+      vscode.l10n.t('{0} lines of the metrics log of {1} could not be read and were skipped.', badLines, item.run.name),
+    );
   await vscode.commands.executeCommand(COMMANDS.showPanel);
 }
 
 /** A finished run with a model: the given one, the current one, or one picked from the runs folder. */
-export async function pickModelRun(context: vscode.ExtensionContext, session: TrainingSession, title: string, runDir?: string): Promise<{ runDir: string; modelDir: string } | undefined> {
+export async function pickModelRun(
+  context: vscode.ExtensionContext,
+  session: TrainingSession,
+  title: string,
+  runDir?: string,
+): Promise<{ runDir: string; modelDir: string } | undefined> {
   for (const dir of [runDir, session.running ? undefined : session.currentRunDir]) {
     const modelDir = dir ? await findRunModel(dir) : undefined;
     if (dir && modelDir) return { runDir: dir, modelDir };
   }
   const { runsDir } = readHostSettings(context);
-  const runs = (await Promise.all((await listRuns([runsDir])).map(async (r) => ({ r, modelDir: await findRunModel(r.runDir) })))).filter(
-    (x): x is { r: RunInfo; modelDir: string } => x.modelDir !== undefined,
-  );
+  const runs = (
+    await Promise.all((await listRuns([runsDir])).map(async (r) => ({ r, modelDir: await findRunModel(r.runDir) })))
+  ).filter((x): x is { r: RunInfo; modelDir: string } => x.modelDir !== undefined);
   if (!runs.length) {
-    void vscode.window.showInformationMessage(vscode.l10n.t('No trained model in {0} yet: finish a run with NiN: Train first.', runsDir));
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t('No trained model in {0} yet: finish a run with NiN: Train first.', runsDir),
+    );
     return undefined;
   }
   const item = await vscode.window.showQuickPick(
@@ -153,7 +207,12 @@ export async function pickModelRun(context: vscode.ExtensionContext, session: Tr
 }
 
 /** NiN: Export Model... — copy a run's model (TensorFlow.js layers format) with a README where the user chooses. */
-async function exportModelCommand(context: vscode.ExtensionContext, session: TrainingSession, log: Log, runDir?: string): Promise<void> {
+async function exportModelCommand(
+  context: vscode.ExtensionContext,
+  session: TrainingSession,
+  log: Log,
+  runDir?: string,
+): Promise<void> {
   const picked = await pickModelRun(context, session, vscode.l10n.t('NiN: Export Model'), runDir);
   if (!picked) return;
   let model;
@@ -177,9 +236,16 @@ async function exportModelCommand(context: vscode.ExtensionContext, session: Tra
     const config = await tryReadRunConfig(picked.runDir, log);
     const testAcc = runFacts((await readMetrics(picked.runDir, log)).events).finalTestAcc;
     const files = exportModel(model, target[0].fsPath, modelReadme(model, config, testAcc));
-    log.info(`exported ${picked.modelDir} to ${target[0].fsPath}: ${files.length} files, ${model.bytes} bytes of weights`);
+    log.info(
+      `exported ${picked.modelDir} to ${target[0].fsPath}: ${files.length} files, ${model.bytes} bytes of weights`,
+    );
     const reveal = vscode.l10n.t('Reveal');
-    if ((await vscode.window.showInformationMessage(vscode.l10n.t('Model exported to {0} (model.json, weights, README.md).', target[0].fsPath), reveal)) === reveal) {
+    if (
+      (await vscode.window.showInformationMessage(
+        vscode.l10n.t('Model exported to {0} (model.json, weights, README.md).', target[0].fsPath),
+        reveal,
+      )) === reveal
+    ) {
       await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(files[files.length - 1]));
     }
   } catch (e) {

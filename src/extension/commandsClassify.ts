@@ -37,7 +37,8 @@ export async function classifyImage(
   let message: ClassifyInputMessage;
   try {
     const model = readModelFiles(picked.modelDir);
-    if (!model.inputShape || model.inputShape.length !== 3) throw new Error(`${join(picked.modelDir, 'model.json')}: no input shape in the model topology`);
+    if (!model.inputShape || model.inputShape.length !== 3)
+      throw new Error(`${join(picked.modelDir, 'model.json')}: no input shape in the model topology`);
     const zh = vscode.env.language.toLowerCase().startsWith('zh');
     message = {
       type: 'input',
@@ -51,9 +52,15 @@ export async function classifyImage(
         seen:
           model.inputShape[0] === 28 && model.inputShape[1] === 28
             ? vscode.l10n.t('What the network sees: 28×28 grayscale')
-            : vscode.l10n.t('What the network sees: 28×28 grayscale, resized to {0}×{1}', model.inputShape[0], model.inputShape[1]),
+            : vscode.l10n.t(
+                'What the network sees: 28×28 grayscale, resized to {0}×{1}',
+                model.inputShape[0],
+                model.inputShape[1],
+              ),
         invert: vscode.l10n.t('Invert colours'),
-        invertedNote: vscode.l10n.t('Fashion-MNIST shows light garments on a dark background; this image has a light background, so it was inverted.'),
+        invertedNote: vscode.l10n.t(
+          'Fashion-MNIST shows light garments on a dark background; this image has a light background, so it was inverted.',
+        ),
         top: vscode.l10n.t('Most likely classes'),
         loading: vscode.l10n.t('Loading the model…'),
       },
@@ -64,13 +71,25 @@ export async function classifyImage(
     return;
   }
   const { extensionUri } = context;
-  const panel = vscode.window.createWebviewPanel('nin.classify', vscode.l10n.t('Classify: {0}', message.fileName), vscode.ViewColumn.Beside, {
-    enableScripts: true,
-    enableCommandUris: false,
-    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'out', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')],
-  });
+  const panel = vscode.window.createWebviewPanel(
+    'nin.classify',
+    vscode.l10n.t('Classify: {0}', message.fileName),
+    vscode.ViewColumn.Beside,
+    {
+      enableScripts: true,
+      enableCommandUris: false,
+      localResourceRoots: [
+        vscode.Uri.joinPath(extensionUri, 'out', 'webview'),
+        vscode.Uri.joinPath(extensionUri, 'media'),
+      ],
+    },
+  );
   panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'nin.svg');
-  panel.webview.html = webviewPage(panel.webview, extensionUri, { bundle: 'classify', lang: vscode.env.language, imgSrc: ['data:'] });
+  panel.webview.html = webviewPage(panel.webview, extensionUri, {
+    bundle: 'classify',
+    lang: vscode.env.language,
+    imgSrc: ['data:'],
+  });
   const sub = panel.webview.onDidReceiveMessage((m: unknown) => {
     const v = validateClassifyMessage(m);
     if (!v.ok) {
@@ -80,7 +99,9 @@ export async function classifyImage(
     const msg = v.value;
     if (msg.type === 'ready') void panel.webview.postMessage(message);
     else if (msg.type === 'result') {
-      log.info(`classified ${uri.fsPath} with ${picked.modelDir}${msg.inverted ? ' (inverted)' : ''}: ${msg.top.map((t) => `${CLASS_NAMES[t.label]} ${percent(t.probability)}`).join(', ')}`);
+      log.info(
+        `classified ${uri.fsPath} with ${picked.modelDir}${msg.inverted ? ' (inverted)' : ''}: ${msg.top.map((t) => `${CLASS_NAMES[t.label]} ${percent(t.probability)}`).join(', ')}`,
+      );
     } else {
       log.error(`classify view: ${msg.message}`);
       void vscode.window.showErrorMessage(vscode.l10n.t('Cannot classify the image: {0}', msg.message));

@@ -4,7 +4,16 @@
  * (a corrupt or missing file is an error naming the file, never a crash later), copy it
  * atomically. No `vscode` import: unit-tested on real folders.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CLASS_NAMES } from '../model/eval/classes';
 import type { ClassifyInputMessage, TrainConfig } from '../protocol/index';
@@ -15,7 +24,10 @@ import { CHECKSUM_FILE, verifyChecksums, weightFile } from '../train/modelIntegr
 export interface ModelFiles {
   readonly dir: string;
   /** Parsed model.json. */
-  readonly json: { modelTopology: unknown; weightsManifest: { paths: string[]; weights: { name: string; shape: number[]; dtype: string }[] }[] } & Record<string, unknown>;
+  readonly json: {
+    modelTopology: unknown;
+    weightsManifest: { paths: string[]; weights: { name: string; shape: number[]; dtype: string }[] }[];
+  } & Record<string, unknown>;
   /** Weight shard paths relative to the folder, in manifest order. */
   readonly shards: readonly string[];
   /** Input shape without the batch dimension (NHWC), when model.json says it. */
@@ -44,17 +56,24 @@ export function readModelFiles(dir: string): ModelFiles {
   } catch (e) {
     throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
   }
-  if (typeof json !== 'object' || json === null || typeof json.modelTopology !== 'object' || !Array.isArray(json.weightsManifest)) {
+  if (
+    typeof json !== 'object' ||
+    json === null ||
+    typeof json.modelTopology !== 'object' ||
+    !Array.isArray(json.weightsManifest)
+  ) {
     throw new Error(`${file}: not a TensorFlow.js layers model (modelTopology or weightsManifest missing)`);
   }
   const shards: string[] = [];
   let bytes = 0;
   for (const group of json.weightsManifest) {
-    if (!group || !Array.isArray(group.paths) || !Array.isArray(group.weights)) throw new Error(`${file}: malformed weightsManifest`);
+    if (!group || !Array.isArray(group.paths) || !Array.isArray(group.weights))
+      throw new Error(`${file}: malformed weightsManifest`);
     let expected = 0;
     for (const w of group.weights) {
       const per = BYTES[w?.dtype];
-      if (!per || !Array.isArray(w.shape)) throw new Error(`${file}: weight ${JSON.stringify(w?.name)} has an unknown dtype or shape`);
+      if (!per || !Array.isArray(w.shape))
+        throw new Error(`${file}: weight ${JSON.stringify(w?.name)} has an unknown dtype or shape`);
       expected += per * w.shape.reduce((a: number, b: number) => a * b, 1);
     }
     let actual = 0;
@@ -66,7 +85,9 @@ export function readModelFiles(dir: string): ModelFiles {
       shards.push(p);
     }
     if (actual !== expected) {
-      throw new Error(`${join(dir, group.paths[0] ?? '?')}: ${actual} bytes of weights where model.json describes ${expected} (truncated or corrupt)`);
+      throw new Error(
+        `${join(dir, group.paths[0] ?? '?')}: ${actual} bytes of weights where model.json describes ${expected} (truncated or corrupt)`,
+      );
     }
     bytes += actual;
   }
@@ -135,7 +156,8 @@ export const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 
 /** The image's MIME type from its first bytes; throws naming the file when it is not a PNG or JPEG. */
 export function imageMime(file: string, bytes: Uint8Array): 'image/png' | 'image/jpeg' {
-  if (bytes.length >= 8 && [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a].every((b, i) => bytes[i] === b)) return 'image/png';
+  if (bytes.length >= 8 && [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a].every((b, i) => bytes[i] === b))
+    return 'image/png';
   if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
   throw new Error(`${file}: not a PNG or JPEG image`);
 }
@@ -148,7 +170,8 @@ export function readImage(file: string): string {
   } catch (e) {
     throw new Error(`${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  if (size > MAX_IMAGE_BYTES) throw new Error(`${file}: ${size} bytes, more than the ${MAX_IMAGE_BYTES} an image may have here`);
+  if (size > MAX_IMAGE_BYTES)
+    throw new Error(`${file}: ${size} bytes, more than the ${MAX_IMAGE_BYTES} an image may have here`);
   const bytes = readFileSync(file);
   return `data:${imageMime(file, bytes)};base64,${bytes.toString('base64')}`;
 }

@@ -29,7 +29,9 @@ export const engineFactory: EngineFactory = (context) => {
           const setting = currentSettings().pythonPath;
           // `~/...` to the home folder; a bare name (python3.11) is looked up on the PATH.
           const configured = setting ? resolveFolder(setting, undefined) : '';
-          return configured ? { configured, configuredBy: 'nin.pythonPath' } : { fromPythonExtension: pythonExtensionInterpreter };
+          return configured
+            ? { configured, configuredBy: 'nin.pythonPath' }
+            : { fromPythonExtension: pythonExtensionInterpreter };
         },
       }),
   });

@@ -53,7 +53,12 @@ export async function calibration(
   for (const target of CALIBRATION_TARGETS) {
     const flops = forwardFlops(target.preset, target.input);
     if (flops === undefined || !affordable(points, flops)) break;
-    const r = await session.calibrate({ ...target, batchSize: CALIBRATION_BATCH, backend: s.backend, threads: s.threads });
+    const r = await session.calibrate({
+      ...target,
+      batchSize: CALIBRATION_BATCH,
+      backend: s.backend,
+      threads: s.threads,
+    });
     points.push({ flops: r.flops > 0 ? r.flops : flops, imagesPerSecond: r.imagesPerSecond });
     backend = r.backend;
   }
@@ -115,7 +120,11 @@ function estimateText(r: RecipeFields, cal: Calibration | undefined, state: 'mea
   if (!size) return vscode.l10n.t('$(error) shapes collapse');
   if (state === 'measuring') return vscode.l10n.t('$(loading~spin) measuring this machine…');
   if (state === 'failed' || !cal) return vscode.l10n.t('no estimate');
-  return vscode.l10n.t('≈ {0} on {1}', formatDuration(estimateSeconds(costModel(cal.points), size), vscode.l10n.t), cal.backend);
+  return vscode.l10n.t(
+    '≈ {0} on {1}',
+    formatDuration(estimateSeconds(costModel(cal.points), size), vscode.l10n.t),
+    cal.backend,
+  );
 }
 
 /** Open the recipe quick pick; resolves with the chosen recipe, or undefined when dismissed. */
@@ -135,10 +144,15 @@ export async function pickRecipe(
     limitTrain: 0,
     limitTest: 0,
   };
-  const choices: { id: RecipeId | 'settings'; fields: RecipeFields }[] = [...RECIPES.map((r) => ({ id: r.id, fields: r as RecipeFields })), { id: 'settings', fields: fromSettings }];
+  const choices: { id: RecipeId | 'settings'; fields: RecipeFields }[] = [
+    ...RECIPES.map((r) => ({ id: r.id, fields: r as RecipeFields })),
+    { id: 'settings', fields: fromSettings },
+  ];
   const qp = vscode.window.createQuickPick<Item>();
   qp.title = vscode.l10n.t('NiN: Train — pick a recipe');
-  qp.placeholder = vscode.l10n.t('Times are estimated for this machine from a few seconds of measurement on the training engine');
+  qp.placeholder = vscode.l10n.t(
+    'Times are estimated for this machine from a few seconds of measurement on the training engine',
+  );
   qp.matchOnDetail = true;
   let cal: Calibration | undefined;
   let state: 'measuring' | 'failed' | 'ready' = 'measuring';
@@ -155,7 +169,12 @@ export async function pickRecipe(
         detail: problem ? problem.message : `${deviationText(fields)} ${recipeSummary(fields)}`,
       };
     });
-    items.push({ id: 'recalibrate', label: vscode.l10n.t('$(dashboard) Measure this machine again'), description: cal ? vscode.l10n.t('measured {0}', new Date(cal.at).toLocaleString()) : '', alwaysShow: true });
+    items.push({
+      id: 'recalibrate',
+      label: vscode.l10n.t('$(dashboard) Measure this machine again'),
+      description: cal ? vscode.l10n.t('measured {0}', new Date(cal.at).toLocaleString()) : '',
+      alwaysShow: true,
+    });
     qp.items = items;
     const again = items.find((i) => i.id === active);
     if (again) qp.activeItems = [again];
@@ -164,21 +183,25 @@ export async function pickRecipe(
     state = 'measuring';
     qp.busy = true;
     render();
-    calibration(context, session, settings, force).then(
-      (c) => {
-        cal = c;
-        state = 'ready';
-        log.info(`calibration (${c.backend}): ${c.points.map((p) => `${(p.flops / 1e6).toFixed(1)} MFLOPs/image at ${p.imagesPerSecond.toFixed(1)} images/s`).join(', ')}`);
-      },
-      (e: unknown) => {
-        state = 'failed';
-        qp.placeholder = vscode.l10n.t('No estimates: {0}', (e as Error).message);
-        log.warn(`calibration failed: ${(e as Error).message}`);
-      },
-    ).finally(() => {
-      qp.busy = false;
-      render();
-    });
+    calibration(context, session, settings, force)
+      .then(
+        (c) => {
+          cal = c;
+          state = 'ready';
+          log.info(
+            `calibration (${c.backend}): ${c.points.map((p) => `${(p.flops / 1e6).toFixed(1)} MFLOPs/image at ${p.imagesPerSecond.toFixed(1)} images/s`).join(', ')}`,
+          );
+        },
+        (e: unknown) => {
+          state = 'failed';
+          qp.placeholder = vscode.l10n.t('No estimates: {0}', (e as Error).message);
+          log.warn(`calibration failed: ${(e as Error).message}`);
+        },
+      )
+      .finally(() => {
+        qp.busy = false;
+        render();
+      });
   };
   return new Promise<PickedRecipe | undefined>((resolve) => {
     let picked: PickedRecipe | undefined;

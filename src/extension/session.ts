@@ -11,7 +11,10 @@ import { percent, prepareMessage, progressMessage, runFraction, statusText } fro
 import { readMetrics, runFacts } from '../runs';
 
 /** Makes the engine on first use (the worker engine in the extension, a fake in tests). */
-export type EngineFactory = (context: vscode.ExtensionContext, log: SessionLog) => TrainingEngine | Promise<TrainingEngine>;
+export type EngineFactory = (
+  context: vscode.ExtensionContext,
+  log: SessionLog,
+) => TrainingEngine | Promise<TrainingEngine>;
 
 /** The part of the output channel the session writes to. */
 export type SessionLog = Pick<vscode.LogOutputChannel, 'info' | 'warn' | 'error' | 'trace' | 'show'>;
@@ -172,7 +175,14 @@ export class TrainingSession implements RunFeed, vscode.Disposable {
     this.events = events;
     const summary = runFacts(events);
     const lastStopped = [...events].reverse().find((e) => e.type === 'stopped');
-    this.stoppedRun = summary.status === 'stopped' ? { runDir: dir, checkpoint: summary.checkpoint, epoch: lastStopped?.type === 'stopped' ? lastStopped.epoch : summary.epochs } : undefined;
+    this.stoppedRun =
+      summary.status === 'stopped'
+        ? {
+            runDir: dir,
+            checkpoint: summary.checkpoint,
+            epoch: lastStopped?.type === 'stopped' ? lastStopped.epoch : summary.epochs,
+          }
+        : undefined;
     // Views reset on a `start` event, so replaying the log redraws the run in an open panel.
     for (const e of events) this.emitter.fire(e);
     this.changed();
@@ -194,7 +204,12 @@ export class TrainingSession implements RunFeed, vscode.Disposable {
         this.startEvent = e;
         this.runDir = e.runDir;
         this.status.text = `$(loading~spin) ${statusText(e.startEpoch, e.config.epochs, 0)}`;
-        this.status.tooltip = vscode.l10n.t('{0} on {1}: {2}. Click to show the training panel.', e.config.preset, e.backend, e.backendReason);
+        this.status.tooltip = vscode.l10n.t(
+          '{0} on {1}: {2}. Click to show the training panel.',
+          e.config.preset,
+          e.backend,
+          e.backendReason,
+        );
         this.changed();
         break;
       case 'prepare':
@@ -204,14 +219,24 @@ export class TrainingSession implements RunFeed, vscode.Disposable {
         this.onBatch(e);
         break;
       case 'epoch':
-        this.log.info(`epoch ${e.epoch}: loss ${e.trainLoss.toFixed(4)}, train ${percent(e.trainAcc)}, test ${percent(e.testAcc)}, ${e.imagesPerSecond.toFixed(1)} images/s`);
+        this.log.info(
+          `epoch ${e.epoch}: loss ${e.trainLoss.toFixed(4)}, train ${percent(e.trainAcc)}, test ${percent(e.testAcc)}, ${e.imagesPerSecond.toFixed(1)} images/s`,
+        );
         break;
       case 'done':
         this.runDir = e.runDir;
         this.finish();
         this.status.text = `$(pass) NiN ${percent(e.testAcc)}`;
-        this.status.tooltip = vscode.l10n.t('Training finished: test accuracy {0}. Click to show the training panel.', percent(e.testAcc));
-        void this.notify(vscode.window.showInformationMessage(vscode.l10n.t('NiN training finished: test accuracy {0}.', percent(e.testAcc)), vscode.l10n.t('Show Panel')));
+        this.status.tooltip = vscode.l10n.t(
+          'Training finished: test accuracy {0}. Click to show the training panel.',
+          percent(e.testAcc),
+        );
+        void this.notify(
+          vscode.window.showInformationMessage(
+            vscode.l10n.t('NiN training finished: test accuracy {0}.', percent(e.testAcc)),
+            vscode.l10n.t('Show Panel'),
+          ),
+        );
         break;
       case 'stopped':
         this.runDir = e.runDir;
@@ -290,7 +315,11 @@ export class TrainingSession implements RunFeed, vscode.Disposable {
 
   private async setContext(): Promise<void> {
     await vscode.commands.executeCommand('setContext', CONTEXT_KEYS.training, this.isRunning);
-    await vscode.commands.executeCommand('setContext', CONTEXT_KEYS.canResume, !this.isRunning && !!this.stoppedRun?.checkpoint);
+    await vscode.commands.executeCommand(
+      'setContext',
+      CONTEXT_KEYS.canResume,
+      !this.isRunning && !!this.stoppedRun?.checkpoint,
+    );
     await vscode.commands.executeCommand('setContext', CONTEXT_KEYS.hasRun, this.runDir !== undefined);
   }
 
@@ -301,7 +330,10 @@ export class TrainingSession implements RunFeed, vscode.Disposable {
   }
 
   private async showError(message: string): Promise<void> {
-    const c = await vscode.window.showErrorMessage(vscode.l10n.t('NiN training failed: {0}', message), vscode.l10n.t('Show Log'));
+    const c = await vscode.window.showErrorMessage(
+      vscode.l10n.t('NiN training failed: {0}', message),
+      vscode.l10n.t('Show Log'),
+    );
     if (c === vscode.l10n.t('Show Log')) this.log.show(true);
   }
 
@@ -319,7 +351,11 @@ export class TrainingSession implements RunFeed, vscode.Disposable {
 }
 
 /** Create the session and register it for disposal with the extension. */
-export function createSession(context: vscode.ExtensionContext, engineFactory: EngineFactory, log: SessionLog): TrainingSession {
+export function createSession(
+  context: vscode.ExtensionContext,
+  engineFactory: EngineFactory,
+  log: SessionLog,
+): TrainingSession {
   const session = new TrainingSession(context, engineFactory, log);
   context.subscriptions.push(session);
   return session;

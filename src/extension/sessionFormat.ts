@@ -21,7 +21,10 @@ export function percent(fraction: number): string {
 }
 
 /** Fraction of the whole run done at a batch (0..1), counting from the epoch the run started at. */
-export function runFraction(e: Pick<BatchEvent, 'epoch' | 'batch' | 'batchesPerEpoch'>, start: Pick<StartEvent, 'startEpoch'> & { epochs: number }): number {
+export function runFraction(
+  e: Pick<BatchEvent, 'epoch' | 'batch' | 'batchesPerEpoch'>,
+  start: Pick<StartEvent, 'startEpoch'> & { epochs: number },
+): number {
   const total = start.epochs - start.startEpoch + 1;
   if (total <= 0 || e.batchesPerEpoch <= 0) return 0;
   const done = e.epoch - start.startEpoch + Math.min(e.batch, e.batchesPerEpoch) / e.batchesPerEpoch;

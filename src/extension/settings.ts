@@ -16,7 +16,8 @@ import { SETTINGS } from './runFeed';
 export type Translate = (message: string, ...args: Array<string | number | boolean>) => string;
 
 /** English fallback for tests and the CLI: fills `{0}`, `{1}`, ... in order. */
-export const englishT: Translate = (message, ...args) => message.replace(/\{(\d+)\}/g, (m, i: string) => (i in args ? String(args[Number(i)]) : m));
+export const englishT: Translate = (message, ...args) =>
+  message.replace(/\{(\d+)\}/g, (m, i: string) => (i in args ? String(args[Number(i)]) : m));
 
 /** The training settings after validation (every field valid). */
 export interface TrainingSettings {
@@ -91,17 +92,32 @@ export function readTrainingSettings(
     const setting = `nin.${SETTINGS[key]}`;
     issues.push({
       setting,
-      message: t('Setting "{0}": {1}, got {2}; using {3} instead.', setting, rule, JSON.stringify(raw) ?? String(raw), JSON.stringify(SETTING_DEFAULTS[key])),
+      message: t(
+        'Setting "{0}": {1}, got {2}; using {3} instead.',
+        setting,
+        rule,
+        JSON.stringify(raw) ?? String(raw),
+        JSON.stringify(SETTING_DEFAULTS[key]),
+      ),
     });
     return SETTING_DEFAULTS[key] as T;
   };
   const int = (key: keyof typeof SETTING_LIMITS) => {
     const [lo, hi] = SETTING_LIMITS[key];
-    return take<number>(key, (v): v is number => Number.isSafeInteger(v) && (v as number) >= lo && (v as number) <= hi, t('it must be a whole number from {0} to {1}', lo, hi));
+    return take<number>(
+      key,
+      (v): v is number => Number.isSafeInteger(v) && (v as number) >= lo && (v as number) <= hi,
+      t('it must be a whole number from {0} to {1}', lo, hi),
+    );
   };
   const oneOf = <T extends string>(key: Key, list: readonly T[]) =>
-    take<T>(key, (v): v is T => typeof v === 'string' && (list as readonly string[]).includes(v), t('it must be one of {0}', list.join(', ')));
-  const str = (key: Key) => take<string>(key, (v): v is string => typeof v === 'string', t('it must be a text (a folder path)'));
+    take<T>(
+      key,
+      (v): v is T => typeof v === 'string' && (list as readonly string[]).includes(v),
+      t('it must be one of {0}', list.join(', ')),
+    );
+  const str = (key: Key) =>
+    take<string>(key, (v): v is string => typeof v === 'string', t('it must be a text (a folder path)'));
 
   const preset = oneOf('preset', PRESET_NAMES);
   const inputSize = int('inputSize');
@@ -117,12 +133,33 @@ export function readTrainingSettings(
   const backend = oneOf('backend', BACKEND_PREFERENCES);
   const threads = int('threads');
   const device = oneOf('device', DEVICES);
-  const pythonPath = take<string>('pythonPath', (v): v is string => typeof v === 'string', t('it must be a text (the path of a Python interpreter)')).trim();
+  const pythonPath = take<string>(
+    'pythonPath',
+    (v): v is string => typeof v === 'string',
+    t('it must be a text (the path of a Python interpreter)'),
+  ).trim();
   const dataFolder = str('dataFolder').trim();
   const runsFolder = str('runsFolder').trim();
   const checkpointMinutes = int('checkpointMinutes');
   const input = inputSize === 0 ? presetSpec(preset).input[1] : inputSize;
-  return { settings: { preset, input, epochs, batchSize, lr, optimizer, backend, threads, device, pythonPath, dataFolder, runsFolder, checkpointMinutes }, issues };
+  return {
+    settings: {
+      preset,
+      input,
+      epochs,
+      batchSize,
+      lr,
+      optimizer,
+      backend,
+      threads,
+      device,
+      pythonPath,
+      dataFolder,
+      runsFolder,
+      checkpointMinutes,
+    },
+    issues,
+  };
 }
 
 /** Where a network collapses for this preset and input size, if it does. */

@@ -4,7 +4,13 @@
  * distinct set of messages with a button to the offending setting.
  */
 import * as vscode from 'vscode';
-import { readTrainingSettings, resolveFolder, resolveRunsDir, type SettingIssue, type TrainingSettings } from './settings';
+import {
+  readTrainingSettings,
+  resolveFolder,
+  resolveRunsDir,
+  type SettingIssue,
+  type TrainingSettings,
+} from './settings';
 
 /** The current training settings with their folders resolved. */
 export interface HostSettings {
@@ -35,11 +41,17 @@ export function readHostSettings(context: vscode.ExtensionContext): HostSettings
 }
 
 /** Warn about invalid settings (the defaults are used); the button opens the first one. */
-export async function reportSettingIssues(issues: readonly SettingIssue[], log?: Pick<vscode.LogOutputChannel, 'warn'>): Promise<void> {
+export async function reportSettingIssues(
+  issues: readonly SettingIssue[],
+  log?: Pick<vscode.LogOutputChannel, 'warn'>,
+): Promise<void> {
   if (!issues.length) return;
   for (const i of issues) log?.warn(i.message);
   const open = vscode.l10n.t('Open Settings');
-  const text = issues.length === 1 ? issues[0].message : vscode.l10n.t('{0} (and {1} more invalid NiN settings: see the NiN log)', issues[0].message, issues.length - 1);
+  const text =
+    issues.length === 1
+      ? issues[0].message
+      : vscode.l10n.t('{0} (and {1} more invalid NiN settings: see the NiN log)', issues[0].message, issues.length - 1);
   if ((await vscode.window.showWarningMessage(text, open)) === open) {
     await vscode.commands.executeCommand('workbench.action.openSettings', issues[0].setting);
   }

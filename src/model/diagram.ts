@@ -125,7 +125,12 @@ function titleOf(l: LayerSpec, ordinal: number, t: Translate): string {
     case 'avgpool':
       return t('Average pooling {k}×{k}, stride {s}', { k: l.kernel, s: l.stride });
     case 'conv':
-      return t('{k}×{k} conv, {c} channels, stride {s}, pad {p}', { k: l.kernel, c: l.outChannels, s: l.stride, p: l.padding });
+      return t('{k}×{k} conv, {c} channels, stride {s}, pad {p}', {
+        k: l.kernel,
+        c: l.outChannels,
+        s: l.stride,
+        p: l.padding,
+      });
     case 'linear':
       return t('Fully connected, {n} outputs', { n: l.outFeatures });
     case 'activation':
@@ -165,7 +170,9 @@ function noteOf(l: LayerSpec, output: readonly number[], classes: number, t: Tra
     case 'gap':
       return t('one channel per class, averaged: replaces FC layers', {});
     case 'flatten':
-      return output.length === 1 && output[0] === classes ? t('one score per class', {}) : t('one vector for the fully connected layers', {});
+      return output.length === 1 && output[0] === classes
+        ? t('one score per class', {})
+        : t('one vector for the fully connected layers', {});
   }
 }
 

@@ -82,7 +82,14 @@ export function buildNetwork(spec: NinSpec): BuiltNetwork {
         rowEnds.push(n);
         break;
       case 'linear':
-        add(tfl.layers.dense({ name: n, units: l.outFeatures, kernelInitializer: 'glorotUniform', biasInitializer: 'zeros' }));
+        add(
+          tfl.layers.dense({
+            name: n,
+            units: l.outFeatures,
+            kernelInitializer: 'glorotUniform',
+            biasInitializer: 'zeros',
+          }),
+        );
         rowEnds.push(n);
         break;
       case 'activation':
@@ -112,7 +119,8 @@ export function buildNetwork(spec: NinSpec): BuiltNetwork {
       case 'flatten':
         // PyTorch flattens C x H x W channel-major; tfjs's NHWC would interleave channels. Permuting
         // to NCHW first keeps the flattened order, and so a Linear layer's weights, PyTorch's.
-        if (row.input.length === 3 && row.input[1] * row.input[2] > 1) add(tfl.layers.permute({ name: `${n}_nchw`, dims: [3, 1, 2] }));
+        if (row.input.length === 3 && row.input[1] * row.input[2] > 1)
+          add(tfl.layers.permute({ name: `${n}_nchw`, dims: [3, 1, 2] }));
         add(tfl.layers.flatten({ name: n }));
         rowEnds.push(n);
         break;

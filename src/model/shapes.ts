@@ -61,7 +61,17 @@ function conv(input: Shape3, out: number, kernel: number, stride: number, paddin
   if (!rw.ok) return `${kernel}x${kernel} conv: width ${rw.message}`;
   const params = c * out * kernel * kernel + out;
   const flops = 2 * c * out * kernel * kernel * rh.size * rw.size;
-  return { kernel, stride, padding, inChannels: c, outChannels: out, output: [out, rh.size, rw.size], params, flops, formula: rh.formula };
+  return {
+    kernel,
+    stride,
+    padding,
+    inChannels: c,
+    outChannels: out,
+    output: [out, rh.size, rw.size],
+    params,
+    flops,
+    formula: rh.formula,
+  };
 }
 
 function ninBlock(input: Shape3, l: Extract<LayerSpec, { kind: 'nin_block' }>): Step {
@@ -75,7 +85,10 @@ function ninBlock(input: Shape3, l: Extract<LayerSpec, { kind: 'nin_block' }>): 
     x = c.output;
   }
   const sum = (f: (c: ConvInfo) => number) => convs.reduce((a, c) => a + f(c), 0);
-  return { ok: true, row: { output: x, params: sum((c) => c.params), flops: sum((c) => c.flops), convs, formula: convs[0].formula } };
+  return {
+    ok: true,
+    row: { output: x, params: sum((c) => c.params), flops: sum((c) => c.flops), convs, formula: convs[0].formula },
+  };
 }
 
 function plainConv(input: Shape3, l: Extract<LayerSpec, { kind: 'conv' }>): Step {
@@ -85,12 +98,19 @@ function plainConv(input: Shape3, l: Extract<LayerSpec, { kind: 'conv' }>): Step
 }
 
 function linear(input: readonly number[], l: Extract<LayerSpec, { kind: 'linear' }>): Step {
-  if (input.length !== 1) return { ok: false, message: `expects a flattened vector, got ${input.join('x')} (flatten first)` };
+  if (input.length !== 1)
+    return { ok: false, message: `expects a flattened vector, got ${input.join('x')} (flatten first)` };
   const n = input[0];
-  return { ok: true, row: { output: [l.outFeatures], params: n * l.outFeatures + l.outFeatures, flops: 2 * n * l.outFeatures } };
+  return {
+    ok: true,
+    row: { output: [l.outFeatures], params: n * l.outFeatures + l.outFeatures, flops: 2 * n * l.outFeatures },
+  };
 }
 
-function maxPool(input: Shape3, l: Pick<Extract<LayerSpec, { kind: 'maxpool' }>, 'kernel' | 'stride' | 'padding'>): Step {
+function maxPool(
+  input: Shape3,
+  l: Pick<Extract<LayerSpec, { kind: 'maxpool' }>, 'kernel' | 'stride' | 'padding'>,
+): Step {
   const [c, h, w] = input;
   if (2 * l.padding > l.kernel) {
     return { ok: false, message: `padding ${l.padding} is more than half the ${l.kernel}x${l.kernel} window` };
@@ -122,7 +142,10 @@ function step(input: readonly number[], l: LayerSpec): Step {
 }
 
 /** Layers that need a C x H x W input. */
-function spatial(input: readonly number[], l: Extract<LayerSpec, { kind: 'nin_block' | 'conv' | 'maxpool' | 'avgpool' | 'gap' }>): Step {
+function spatial(
+  input: readonly number[],
+  l: Extract<LayerSpec, { kind: 'nin_block' | 'conv' | 'maxpool' | 'avgpool' | 'gap' }>,
+): Step {
   if (input.length !== 3) return { ok: false, message: `expects a C x H x W input, got ${input.join('x')}` };
   const s = input as Shape3;
   switch (l.kind) {
@@ -157,7 +180,11 @@ export function inferShapes(spec: NinSpec): ShapeReport {
   const last = layers.at(-1)?.output;
   if (!error && last && (last.length !== 1 || last[0] !== spec.classes)) {
     const index = layers.length - 1;
-    error = { layerIndex: index, name: names[index], message: `${names[index]}: output ${last.join('x')} is not ${spec.classes} class scores` };
+    error = {
+      layerIndex: index,
+      name: names[index],
+      message: `${names[index]}: output ${last.join('x')} is not ${spec.classes} class scores`,
+    };
   }
   const sum = (f: (l: LayerInfo) => number) => layers.reduce((a, l) => a + f(l), 0);
   return { spec, layers, params: sum((l) => l.params), flops: sum((l) => l.flops), error };

@@ -109,7 +109,13 @@ export interface NinSpec {
   readonly layers: readonly LayerSpec[];
 }
 
-const block = (outChannels: number, kernel: number, stride: number, padding: number, mlpConvs?: number): NinBlockSpec => ({
+const block = (
+  outChannels: number,
+  kernel: number,
+  stride: number,
+  padding: number,
+  mlpConvs?: number,
+): NinBlockSpec => ({
   kind: 'nin_block',
   outChannels,
   kernel,
@@ -147,17 +153,37 @@ const PRESETS: Record<PresetName, NinSpec> = {
     ],
   },
   // Same structure, sized for the native 28x28 images: about 1/11 of the parameters.
-  compact: { preset: 'compact', input: [1, 28, 28], classes: 10, layers: [...compactTrunk(), block(10, 3, 1, 1), ...tail] },
+  compact: {
+    preset: 'compact',
+    input: [1, 28, 28],
+    classes: 10,
+    layers: [...compactTrunk(), block(10, 3, 1, 1), ...tail],
+  },
   // The article's claim as an experiment: the classic fully connected head (AlexNet's
   // 4096-4096, as the panel's head comparison, fcHead.ts) instead of the last block + GAP.
   'compact-fc': {
     preset: 'compact-fc',
     input: [1, 28, 28],
     classes: 10,
-    layers: [...compactTrunk(), { kind: 'flatten' }, linear(4096), relu, dropout, linear(4096), relu, dropout, linear(10)],
+    layers: [
+      ...compactTrunk(),
+      { kind: 'flatten' },
+      linear(4096),
+      relu,
+      dropout,
+      linear(4096),
+      relu,
+      dropout,
+      linear(10),
+    ],
   },
   // NiN blocks without their 1x1 convolutions: what the per-pixel MLP adds.
-  'compact-no1x1': { preset: 'compact-no1x1', input: [1, 28, 28], classes: 10, layers: [...compactTrunk(0), block(10, 3, 1, 1, 0), ...tail] },
+  'compact-no1x1': {
+    preset: 'compact-no1x1',
+    input: [1, 28, 28],
+    classes: 10,
+    layers: [...compactTrunk(0), block(10, 3, 1, 1, 0), ...tail],
+  },
 };
 
 /** True when `name` is one of the built-in presets. */
@@ -233,7 +259,8 @@ export function layerNames(spec: NinSpec): string[] {
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isCount = (v: unknown, min = 0): boolean => Number.isSafeInteger(v) && (v as number) >= min;
-const hasOnly = (v: Record<string, unknown>, keys: readonly string[]): boolean => Object.keys(v).every((k) => keys.includes(k));
+const hasOnly = (v: Record<string, unknown>, keys: readonly string[]): boolean =>
+  Object.keys(v).every((k) => keys.includes(k));
 
 /** The fields of each layer kind and their checks (for specs that arrive from outside: a run's config). */
 const LAYER_FIELDS: { [K in LayerSpec['kind']]: Record<string, (v: unknown) => boolean> } = {
@@ -244,7 +271,12 @@ const LAYER_FIELDS: { [K in LayerSpec['kind']]: Record<string, (v: unknown) => b
     padding: (v) => isCount(v),
     mlpConvs: (v) => v === undefined || (isCount(v) && (v as number) <= 2),
   },
-  conv: { outChannels: (v) => isCount(v, 1), kernel: (v) => isCount(v, 1), stride: (v) => isCount(v, 1), padding: (v) => isCount(v) },
+  conv: {
+    outChannels: (v) => isCount(v, 1),
+    kernel: (v) => isCount(v, 1),
+    stride: (v) => isCount(v, 1),
+    padding: (v) => isCount(v),
+  },
   maxpool: { kernel: (v) => isCount(v, 1), stride: (v) => isCount(v, 1), padding: (v) => isCount(v) },
   avgpool: { kernel: (v) => isCount(v, 1), stride: (v) => isCount(v, 1) },
   linear: { outFeatures: (v) => isCount(v, 1) },

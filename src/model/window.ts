@@ -23,12 +23,18 @@ export type WindowResult =
 export function windowOutput(a: WindowAxis): WindowResult {
   const d = a.dilation ?? 1;
   if (![a.kernel, a.stride, d].every((v) => Number.isInteger(v) && v >= 1) || !(a.padding >= 0)) {
-    return { ok: false, message: `kernel ${a.kernel}, stride ${a.stride} and dilation ${d} must be >= 1, padding ${a.padding} >= 0` };
+    return {
+      ok: false,
+      message: `kernel ${a.kernel}, stride ${a.stride} and dilation ${d} must be >= 1, padding ${a.padding} >= 0`,
+    };
   }
   const span = d * (a.kernel - 1) + 1;
   const padded = a.size + 2 * a.padding;
   if (span > padded) {
-    return { ok: false, message: `window ${span} is larger than its padded input ${padded} (${a.size} + 2*${a.padding})` };
+    return {
+      ok: false,
+      message: `window ${span} is larger than its padded input ${padded} (${a.size} + 2*${a.padding})`,
+    };
   }
   const num = padded - span;
   const round = a.ceilMode ? Math.ceil : Math.floor;

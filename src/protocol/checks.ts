@@ -14,7 +14,9 @@ export type Check<T> = (v: unknown) => v is T;
  * One check per field of T; an optional field's check sees `undefined` when it is absent. A T
  * without fields (a bare `{ type: 'stop' }` once the type is taken out) takes no checks at all.
  */
-export type Checks<T> = [keyof T] extends [never] ? { readonly [key: string]: never } : { readonly [K in keyof T]-?: Check<T[K]> };
+export type Checks<T> = [keyof T] extends [never]
+  ? { readonly [key: string]: never }
+  : { readonly [K in keyof T]-?: Check<T[K]> };
 
 /** For a union U discriminated on `type`: per type name, the checks of that variant's other fields. */
 export type UnionChecks<U extends { readonly type: string }> = {

@@ -1,7 +1,20 @@
 /** The training configuration: what defines a run (its config.json), the article's recipe, and its validator. */
 import { BACKEND_PREFERENCES, DEVICES, type BackendPreference, type DevicePreference } from '../backends/backend-names';
 import { isLayerSpec, PRESET_NAMES, type LayerSpec, type PresetName } from '../model/spec';
-import { arrayOf, int, isNum, isStr, object, oneOf, optional, shape, where, type Check, type Checks, type Validated } from './checks';
+import {
+  arrayOf,
+  int,
+  isNum,
+  isStr,
+  object,
+  oneOf,
+  optional,
+  shape,
+  where,
+  type Check,
+  type Checks,
+  type Validated,
+} from './checks';
 
 /** Optimizers: the article's plain SGD, and cheaper recipes that learn visibly on small data. */
 export const OPTIMIZERS = ['sgd', 'momentum', 'adam'] as const;
@@ -69,7 +82,8 @@ export const ARTICLE_RECIPE: Omit<TrainConfig, 'dataDir' | 'runsDir'> = {
   threads: 0,
 };
 
-const isShape3: Check<readonly [number, number, number]> = (v): v is readonly [number, number, number] => arrayOf(int(1), 3, 3)(v);
+const isShape3: Check<readonly [number, number, number]> = (v): v is readonly [number, number, number] =>
+  arrayOf(int(1), 3, 3)(v);
 const isLayer: Check<LayerSpec> = (v): v is LayerSpec => isLayerSpec(v);
 
 const isModelSource = shape<ModelSource>('model', {
@@ -110,6 +124,9 @@ export function validateConfig(v: unknown): Validated<TrainConfig> {
   if ((c.preset === MODEL_PRESET) !== (c.model !== undefined))
     return { ok: false, error: `training config: preset "${MODEL_PRESET}" goes with a model, and only it` };
   if (c.model && (c.model.input[1] !== c.input || c.model.input[2] !== c.input))
-    return { ok: false, error: `training config: the model's input ${c.model.input.join('x')} is not ${c.input}x${c.input}` };
+    return {
+      ok: false,
+      error: `training config: the model's input ${c.model.input.join('x')} is not ${c.input}x${c.input}`,
+    };
   return r;
 }

@@ -199,7 +199,11 @@ export const EVENT_CHECKS: UnionChecks<TrainEvent> = {
   checkpoint: { epoch: int(0), path: isStr },
   done: { testAcc: isNum, runDir: isStr, modelDir: isStr },
   stopped: { epoch: int(0), runDir: isStr, checkpoint: optional(isStr) },
-  error: { message: isStr, runDir: optional(isStr), diverged: optional(shape('diverged', { epoch: int(0), batch: int(0) })) },
+  error: {
+    message: isStr,
+    runDir: optional(isStr),
+    diverged: optional(shape('diverged', { epoch: int(0), batch: int(0) })),
+  },
   prepare: { message: isStr, fraction: isNum },
   evaluation: {
     epoch: int(0),

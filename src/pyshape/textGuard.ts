@@ -39,7 +39,9 @@ export function decodeSource(bytes: Uint8Array, name: string): string {
 /** Check text an editor holds (already decoded): its size and NUL characters. */
 export function checkSourceText(text: string, name: string): void {
   if (text.length > MAX_SOURCE_BYTES)
-    throw new SourceRejected(`${name}: ${text.length} characters, more than the ${MAX_SOURCE_BYTES} the analyser reads`);
+    throw new SourceRejected(
+      `${name}: ${text.length} characters, more than the ${MAX_SOURCE_BYTES} the analyser reads`,
+    );
   const nul = NUL_AT(text);
   if (nul >= 0) throw new SourceRejected(`${name}: a NUL character at offset ${nul}: binary data, not Python source`);
 }

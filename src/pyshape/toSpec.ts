@@ -51,7 +51,15 @@ function layerRows(layer: string, args: ReadonlyMap<string, Value>, shape: () =>
       expect(a, 'padding_mode', (a.str('padding_mode') ?? 'zeros') === 'zeros', 'is not zeros');
       if (a.str('padding') !== undefined) refuse(`${layer}: padding "${a.str('padding')}" (give it as numbers)`);
       const outChannels = known(a, 'out_channels', a.int('out_channels'));
-      return [{ kind: 'conv', outChannels, kernel: square(a, 'kernel_size'), stride: square(a, 'stride'), padding: square(a, 'padding') }];
+      return [
+        {
+          kind: 'conv',
+          outChannels,
+          kernel: square(a, 'kernel_size'),
+          stride: square(a, 'stride'),
+          padding: square(a, 'padding'),
+        },
+      ];
     }
     case 'MaxPool2d':
     case 'AvgPool2d': {
@@ -72,7 +80,8 @@ function layerRows(layer: string, args: ReadonlyMap<string, Value>, shape: () =>
       if (!out || out[0] === null || out[1] === null) return refuse(`${layer}: output_size is not known`);
       if (out[0] === 1 && out[1] === 1) return [{ kind: 'gap' }];
       // Exactly a fixed pooling when the input divides evenly; otherwise PyTorch's windows overlap.
-      if (out[0] === out[1] && h === w && h % out[0] === 0) return [{ kind: 'avgpool', kernel: h / out[0], stride: h / out[0] }];
+      if (out[0] === out[1] && h === w && h % out[0] === 0)
+        return [{ kind: 'avgpool', kernel: h / out[0], stride: h / out[0] }];
       return refuse(`${layer}: output ${out[0]}x${out[1]} from ${h}x${w} is not an even pooling`);
     }
     case 'ReLU':
@@ -106,12 +115,20 @@ function asNinBlock(rows: readonly LayerSpec[], named: boolean): LayerSpec | und
     const c = rows[i];
     const r = rows[i + 1];
     if (c.kind !== 'conv' || r.kind !== 'activation' || r.fn !== 'relu') return undefined;
-    if (i > 0 && (c.kernel !== 1 || c.stride !== 1 || c.padding !== 0 || c.outChannels !== first.outChannels)) return undefined;
+    if (i > 0 && (c.kernel !== 1 || c.stride !== 1 || c.padding !== 0 || c.outChannels !== first.outChannels))
+      return undefined;
   }
   const mlpConvs = rows.length / 2 - 1;
   // A lone conv + ReLU is a NiN block only where the code calls it one (a helper named so).
   if (mlpConvs === 0 && !named) return undefined;
-  return { kind: 'nin_block', outChannels: first.outChannels, kernel: first.kernel, stride: first.stride, padding: first.padding, mlpConvs };
+  return {
+    kind: 'nin_block',
+    outChannels: first.outChannels,
+    kernel: first.kernel,
+    stride: first.stride,
+    padding: first.padding,
+    mlpConvs,
+  };
 }
 
 /** The rows of a module; `before` holds the rows ahead of it (for the shape it receives). */
@@ -127,7 +144,8 @@ function modRows(mod: Mod, input: Shape3, before: readonly LayerSpec[], group: b
     case 'sequential':
     case 'helper': {
       const rows: LayerSpec[] = [];
-      for (const c of mod.kind === 'helper' ? [mod.inner] : mod.children) rows.push(...modRows(c, input, [...before, ...rows], true));
+      for (const c of mod.kind === 'helper' ? [mod.inner] : mod.children)
+        rows.push(...modRows(c, input, [...before, ...rows], true));
       const block = group ? asNinBlock(rows, mod.kind === 'helper' && /nin/i.test(mod.name)) : undefined;
       return block ? [block] : rows;
     }
@@ -153,7 +171,8 @@ function notStatic(mod: Exclude<Mod, { kind: 'layer' | 'sequential' | 'helper' }
  * the presets: it must end in `classes` scores.
  */
 export function modToSpec(name: string, mod: Mod, input: Shape, classes = 10): SpecResult {
-  if (input.length !== 3 || input.some((d) => d === null)) return { ok: false, why: `input ${input.join('x')} is not a known C x H x W image` };
+  if (input.length !== 3 || input.some((d) => d === null))
+    return { ok: false, why: `input ${input.join('x')} is not a known C x H x W image` };
   const shape3 = input as unknown as Shape3;
   try {
     const spec: NinSpec = { preset: name, input: shape3, classes, layers: modRows(mod, shape3, [], false) };
@@ -167,7 +186,8 @@ export function modToSpec(name: string, mod: Mod, input: Shape, classes = 10): S
 }
 
 /** A model of a file picked for training, or why it cannot be. */
-export type ModelPick = { readonly ok: true; readonly model: ModelSource } | { readonly ok: false; readonly why: string };
+export type ModelPick =
+  { readonly ok: true; readonly model: ModelSource } | { readonly ok: false; readonly why: string };
 
 /**
  * The model `name` of an analysis (or its only one) as a trainable network read from code:
@@ -175,19 +195,32 @@ export type ModelPick = { readonly ok: true; readonly model: ModelSource } | { r
  */
 export function pickModel(a: Analysis, file: string, source: string, name?: string): ModelPick {
   const names = a.models.map((m) => m.name);
-  const m = name === undefined ? (a.models.length === 1 ? a.models[0] : undefined) : a.models.find((x) => x.name === name);
+  const m =
+    name === undefined ? (a.models.length === 1 ? a.models[0] : undefined) : a.models.find((x) => x.name === name);
   if (!m) {
     if (!names.length) return { ok: false, why: `${file}: no PyTorch model found` };
     return name === undefined
       ? { ok: false, why: `${file} has ${names.length} models (${names.join(', ')}): name one as ${file}:NAME` }
       : { ok: false, why: `${file} has no model ${name} (it has ${names.join(', ')})` };
   }
-  if (m.mod.kind !== 'layer' && m.mod.kind !== 'sequential' && m.mod.kind !== 'helper') return { ok: false, why: `${m.name}: ${notStatic(m.mod)}` };
+  if (m.mod.kind !== 'layer' && m.mod.kind !== 'sequential' && m.mod.kind !== 'helper')
+    return { ok: false, why: `${m.name}: ${notStatic(m.mod)}` };
   const [c, h, w] = m.input;
-  if (m.input.length !== 3 || h !== w) return { ok: false, why: `${m.name}: input ${m.input.join('x')} is not a square image` };
+  if (m.input.length !== 3 || h !== w)
+    return { ok: false, why: `${m.name}: input ${m.input.join('x')} is not a square image` };
   if (c !== 1) return { ok: false, why: `${m.name}: takes ${c} channels; Fashion-MNIST images have 1` };
   const r = modToSpec(m.name, m.mod, m.input);
   if (!r.ok) return { ok: false, why: `${m.name}: ${r.why}` };
   const input = r.spec.input;
-  return { ok: true, model: { name: m.name, file, source, input: [input[0], input[1], input[2]], layers: r.spec.layers, params: inferShapes(r.spec).params } };
+  return {
+    ok: true,
+    model: {
+      name: m.name,
+      file,
+      source,
+      input: [input[0], input[1], input[2]],
+      layers: r.spec.layers,
+      params: inferShapes(r.spec).params,
+    },
+  };
 }

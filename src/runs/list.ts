@@ -10,7 +10,7 @@ import { epochRecords, runFacts, runInfo, type RunInfo } from './summary';
 /** Summarise one run folder; undefined when it holds neither a config nor a metrics log. */
 export async function readRun(runDir: string, log?: RunLog): Promise<RunInfo | undefined> {
   const p = runPaths(runDir);
-  const modified = await mtime(p.metrics) ?? (await mtime(p.config));
+  const modified = (await mtime(p.metrics)) ?? (await mtime(p.config));
   if (modified === undefined) return undefined;
   const [{ events, badLines }, config] = await Promise.all([readMetrics(runDir, log), tryReadRunConfig(runDir, log)]);
   return runInfo(runDir, events, config, modified, badLines);
@@ -35,7 +35,9 @@ export async function listRuns(roots: readonly string[], log?: RunLog): Promise<
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log?.warn(`runs folder ${root}: ${(e as Error).message}`);
     }
   }
-  const runs = await Promise.all([...dirs].map((d) => readRun(d, log).catch((e: Error) => (log?.warn(e.message), undefined))));
+  const runs = await Promise.all(
+    [...dirs].map((d) => readRun(d, log).catch((e: Error) => (log?.warn(e.message), undefined))),
+  );
   return runs.filter((r): r is RunInfo => r !== undefined).sort((a, b) => b.modified - a.modified);
 }
 

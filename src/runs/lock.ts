@@ -34,7 +34,8 @@ function alive(pid: number): boolean {
 function readOwner(file: string): RunLockOwner | undefined {
   try {
     const v = JSON.parse(readFileSync(file, 'utf8')) as Partial<RunLockOwner>;
-    if (typeof v.pid === 'number' && typeof v.host === 'string' && typeof v.since === 'string') return v as RunLockOwner;
+    if (typeof v.pid === 'number' && typeof v.host === 'string' && typeof v.since === 'string')
+      return v as RunLockOwner;
   } catch {
     // unreadable or torn (a crash while writing it): treated as stale below
   }
@@ -57,7 +58,8 @@ export function lockRun(runDir: string): RunLock {
       writeFileSync(file, JSON.stringify(me) + '\n', { flag: 'wx' });
       return { file, release: () => releaseIfMine(file, me) };
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`${file}: cannot create the run lock (${(e as Error).message})`);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new Error(`${file}: cannot create the run lock (${(e as Error).message})`);
     }
     const owner = liveOwner(readOwner(file));
     if (owner)

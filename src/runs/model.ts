@@ -22,7 +22,8 @@ export function isInside(dir: string, path: string): boolean {
 /** The run's exported model folder (holding a model.json), or undefined when it has none. */
 export async function findRunModel(runDir: string, log?: RunLog): Promise<string | undefined> {
   const { modelDir } = runFacts((await readMetrics(runDir, log)).events);
-  if (modelDir && !isInside(runDir, modelDir)) log?.warn(`${runPaths(runDir).metrics}: ignoring modelDir ${modelDir}, which is outside the run folder`);
+  if (modelDir && !isInside(runDir, modelDir))
+    log?.warn(`${runPaths(runDir).metrics}: ignoring modelDir ${modelDir}, which is outside the run folder`);
   for (const dir of [modelDir && isInside(runDir, modelDir) ? modelDir : undefined, runPaths(runDir).model]) {
     if (dir && existsSync(join(dir, 'model.json')) && isInside(runDir, join(dir, 'model.json'))) return dir;
   }

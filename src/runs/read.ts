@@ -86,7 +86,8 @@ export async function readRunConfig(runDir: string): Promise<TrainConfig> {
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${file}: missing (is ${runDir} a run folder?)`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new Error(`${file}: missing (is ${runDir} a run folder?)`);
     throw new Error(`${file}: cannot read (${(e as Error).message})`);
   }
   let raw: unknown;

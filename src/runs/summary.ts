@@ -112,7 +112,8 @@ export function epochRecords(events: readonly TrainEvent[]): EpochEvent[] {
 }
 
 /** A run folder as listings show it: the panel's summary plus what commands need. */
-export interface RunInfo extends RunSummary, Omit<RunFacts, 'startConfig' | 'finalTestAcc' | 'epochs' | 'status' | 'params'> {
+export interface RunInfo
+  extends RunSummary, Omit<RunFacts, 'startConfig' | 'finalTestAcc' | 'epochs' | 'status' | 'params'> {
   /** Lines of the log that did not validate. */
   readonly badLines: number;
 }

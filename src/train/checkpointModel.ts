@@ -20,11 +20,15 @@ export async function exportCheckpointModel(spec: NinSpec, checkpointPath: strin
   try {
     const ws = model.weights;
     if (ck.state.weights.length !== ws.length)
-      throw new Error(`${checkpointPath}: ${ck.state.weights.length} weights, the ${spec.preset} network has ${ws.length}`);
+      throw new Error(
+        `${checkpointPath}: ${ck.state.weights.length} weights, the ${spec.preset} network has ${ws.length}`,
+      );
     const values = ws.map((w, i) => {
       const s = ck.state.weights[i];
       if (s.name !== w.originalName || shapeText(s.shape) !== shapeText(w.shape))
-        throw new Error(`${checkpointPath}: weight ${i} is ${s.name} ${shapeText(s.shape)}, the network's ${w.originalName} ${shapeText(w.shape)}`);
+        throw new Error(
+          `${checkpointPath}: weight ${i} is ${s.name} ${shapeText(s.shape)}, the network's ${w.originalName} ${shapeText(w.shape)}`,
+        );
       return tf.tensor(s.values, [...s.shape]);
     });
     model.setWeights(values);

@@ -342,7 +342,8 @@ export async function runTraining(
         if (hooks.shouldStop()) return emitStopped(epoch, await saveCheckpoint(pos));
         // A crash loses at most checkpointMinutes of training, not the epoch (none after the
         // last batch: the epoch-end checkpoint follows at once).
-        if (checkpointMs > 0 && b < perEpoch - 1 && clock() - lastCheckpointAt >= checkpointMs) await saveCheckpoint(pos);
+        if (checkpointMs > 0 && b < perEpoch - 1 && clock() - lastCheckpointAt >= checkpointMs)
+          await saveCheckpoint(pos);
       }
 
       // Checked before evaluating, so that a diverged epoch reports no test accuracy.

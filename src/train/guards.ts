@@ -66,12 +66,7 @@ const gb = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GB`;
  * over `threads` engine instances needs more memory than one instance can address or the
  * machine has. The message names the numbers so that a user can pick another batch or input.
  */
-export function checkBatchMemory(
-  report: ShapeReport,
-  batchSize: number,
-  threads: number,
-  limits: MemoryLimits,
-): void {
+export function checkBatchMemory(report: ShapeReport, batchSize: number, threads: number, limits: MemoryLimits): void {
   const input = report.spec.input[1];
   const perImage = bytesPerImage(report);
   // Evaluation runs whole batches in this thread's instance, forward only.
@@ -93,7 +88,5 @@ export function checkBatchMemory(
     largest >= 1
       ? `the largest batch that fits is ${largest} (--batch-size ${largest}, or the nin.batchSize setting)`
       : `not even one image fits at ${input}x${input}: choose a smaller input size (--input, or nin.inputSize)`;
-  throw new Error(
-    `a training step of batch ${batchSize} at ${input}x${input} needs about ${where}; ${advice}`,
-  );
+  throw new Error(`a training step of batch ${batchSize} at ${input}x${input} needs about ${where}; ${advice}`);
 }

@@ -40,7 +40,11 @@ export function checksumText(files: readonly { path: string; bytes: Uint8Array }
  * Check each weight file against `weights.sha256` when the folder has one (models exported
  * before it existed have none); throws naming the file whose bytes differ or that it omits.
  */
-export function verifyChecksums(modelDir: string, paths: readonly string[], read = (f: string) => readFileSync(f)): void {
+export function verifyChecksums(
+  modelDir: string,
+  paths: readonly string[],
+  read = (f: string) => readFileSync(f),
+): void {
   const sums = join(modelDir, CHECKSUM_FILE);
   if (!existsSync(sums)) return;
   const want = new Map<string, string>();

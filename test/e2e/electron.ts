@@ -18,8 +18,10 @@ async function main(): Promise<number> {
       extensionTestsEnv: { NIN_TEST_RESULTS: dirs.results },
       launchArgs: [
         dirs.workspace,
-        '--user-data-dir', dirs.userData,
-        '--extensions-dir', dirs.extensions,
+        '--user-data-dir',
+        dirs.userData,
+        '--extensions-dir',
+        dirs.extensions,
         '--disable-extensions',
         '--disable-workspace-trust',
         '--skip-welcome',

@@ -65,16 +65,22 @@ class Server {
     this.port = port;
     const args = [
       path.join(pkg, 'out', 'node', 'entry.js'),
-      '--auth', 'none',
-      '--bind-addr', `127.0.0.1:${port}`,
-      '--config', path.join(dirs.dir, 'code-server.yaml'),
-      '--user-data-dir', dirs.userData,
-      '--extensions-dir', dirs.extensions,
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--config',
+      path.join(dirs.dir, 'code-server.yaml'),
+      '--user-data-dir',
+      dirs.userData,
+      '--extensions-dir',
+      dirs.extensions,
       '--disable-telemetry',
       '--disable-update-check',
       '--disable-workspace-trust',
       '--disable-getting-started-override',
-      '--log', 'debug',
+      '--log',
+      'debug',
       dirs.workspace,
     ];
     const out = createWriteStream(logFile);
@@ -121,9 +127,12 @@ class Server {
       }
     };
     kill('SIGTERM');
-    const gone = await waitFor('code-server to exit', () => (this.exited ? true : undefined), 5000, 100).catch(() => false);
+    const gone = await waitFor('code-server to exit', () => (this.exited ? true : undefined), 5000, 100).catch(
+      () => false,
+    );
     kill('SIGKILL');
-    if (!gone) await waitFor('code-server to die', () => (this.exited ? true : undefined), 5000, 100).catch(() => undefined);
+    if (!gone)
+      await waitFor('code-server to die', () => (this.exited ? true : undefined), 5000, 100).catch(() => undefined);
   }
 }
 
@@ -168,7 +177,8 @@ process.on('exit', () => {
 });
 
 async function main(): Promise<number> {
-  const pkg = process.env.NIN_CODE_SERVER ?? path.join(repoRoot, '.cache', 'code-server', 'node_modules', 'code-server');
+  const pkg =
+    process.env.NIN_CODE_SERVER ?? path.join(repoRoot, '.cache', 'code-server', 'node_modules', 'code-server');
   if (!existsSync(path.join(pkg, 'out', 'node', 'entry.js'))) {
     console.error(`code-server not found at ${pkg}: run bash scripts/e2e/setup-code-server.sh (npm run test:e2e does)`);
     return 2;
@@ -180,7 +190,9 @@ async function main(): Promise<number> {
   }
   const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
   if (!existsSync(executablePath)) {
-    console.error(`no Chromium at ${executablePath}: apt-get install chromium (scripts/setup-system.sh), or set CHROMIUM`);
+    console.error(
+      `no Chromium at ${executablePath}: apt-get install chromium (scripts/setup-system.sh), or set CHROMIUM`,
+    );
     return 2;
   }
   mkdirSync(resultsDir, { recursive: true });
@@ -246,7 +258,8 @@ async function main(): Promise<number> {
       );
     });
     printResults(results);
-    if (results.failed > 0 || results.passed === 0) fail(`integration suite: ${results.failed} failed, ${results.passed} passed`);
+    if (results.failed > 0 || results.passed === 0)
+      fail(`integration suite: ${results.failed} failed, ${results.passed} passed`);
     await suitePage.close();
 
     // 2. The browser side: a fresh window with the extension in development mode.
@@ -254,16 +267,23 @@ async function main(): Promise<number> {
     const uiPage = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     recordConsole(uiPage, consoleLines);
     await uiPage.goto(workbenchUrl(port, dirs.workspace, undefined));
-    const ui = await uiChecks(uiPage, { resultsDir, pythonFile: dirs.pythonFile, notebookFile: dirs.notebookFile, trainTimeoutMs: TRAIN_TIMEOUT_MS });
+    const ui = await uiChecks(uiPage, {
+      resultsDir,
+      pythonFile: dirs.pythonFile,
+      notebookFile: dirs.notebookFile,
+      trainTimeoutMs: TRAIN_TIMEOUT_MS,
+    });
     for (const c of ui) if (!c.ok) fail(`UI check failed: ${c.name}`);
   } catch (e) {
     fail(e instanceof Error ? e.message : String(e));
   } finally {
     if (failed) {
-      if (server) console.error(`\n--- code-server log (last 60 lines; full log ${serverLog}) ---\n${server.logTail()}`);
+      if (server)
+        console.error(`\n--- code-server log (last 60 lines; full log ${serverLog}) ---\n${server.logTail()}`);
       const ext = extensionHostLog(dirs);
       if (ext) console.error(`\n--- extension host log (last 40 lines) ---\n${ext}`);
-      if (consoleLines.length) console.error(`\n--- browser console (last 30 lines) ---\n${consoleLines.slice(-30).join('\n')}`);
+      if (consoleLines.length)
+        console.error(`\n--- browser console (last 30 lines) ---\n${consoleLines.slice(-30).join('\n')}`);
     }
     await browser?.close().catch(() => undefined);
     await server?.stop();

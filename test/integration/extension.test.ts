@@ -10,7 +10,8 @@ interface Manifest {
   activationEvents?: string[];
   contributes?: {
     commands?: { command: string; title: string }[];
-    configuration?: { properties?: Record<string, { default?: unknown }> } | { properties?: Record<string, { default?: unknown }> }[];
+    configuration?:
+      { properties?: Record<string, { default?: unknown }> } | { properties?: Record<string, { default?: unknown }> }[];
   };
 }
 
@@ -92,7 +93,8 @@ suite('NiN extension in VS Code', function () {
     const pos = new vscode.Position(line, doc.lineAt(line).text.indexOf('nin_block') + 3);
     const hoverFor = (shape: string) =>
       until(`a hover showing ${shape}`, async () => {
-        const hovers = (await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, pos)) ?? [];
+        const hovers =
+          (await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, pos)) ?? [];
         const text = hovers
           .flatMap((h) => h.contents)
           .map((c) => (typeof c === 'string' ? c : c.value))

@@ -19,7 +19,12 @@ export async function activeExtension(): Promise<vscode.Extension<unknown>> {
 }
 
 /** Polls `f` until it returns a value (not undefined); fails naming `what` after `timeoutMs`. */
-export async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000, everyMs = 100): Promise<T> {
+export async function until<T>(
+  what: string,
+  f: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 15_000,
+  everyMs = 100,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await f();

@@ -68,7 +68,12 @@ export async function run(): Promise<void> {
       );
     });
     const count = (s: TestOutcome['state']) => tests.filter((t) => t.state === s).length;
-    writeResults({ passed: count('passed'), failed: Math.max(failures, count('failed')), pending: count('pending'), tests });
+    writeResults({
+      passed: count('passed'),
+      failed: Math.max(failures, count('failed')),
+      pending: count('pending'),
+      tests,
+    });
     if (failures > 0) throw new Error(`${failures} integration test(s) failed`);
   } catch (e) {
     if (!tests.some((t) => t.state === 'failed')) {

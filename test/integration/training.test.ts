@@ -30,14 +30,29 @@ async function trainQuick(runsDir: string): Promise<string> {
   for (let i = 0; i < QUICK_INDEX; i++) await vscode.commands.executeCommand('quickInput.next');
   await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
   try {
-    await until('"NiN: Train" to return after the recipe was picked', () => (returned ? true : undefined), 120_000, 100);
+    await until(
+      '"NiN: Train" to return after the recipe was picked',
+      () => (returned ? true : undefined),
+      120_000,
+      100,
+    );
   } catch (e) {
     await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
     throw e;
   }
   await command;
-  const runDir = await until('a new run folder under nin.runsFolder', () => runDirs(runsDir).find((d) => !before.has(d)), 120_000, 250);
-  const start = await until('the run\'s "start" event', () => runEvents(runDir).find((e) => e.type === 'start'), 120_000, 250);
+  const runDir = await until(
+    'a new run folder under nin.runsFolder',
+    () => runDirs(runsDir).find((d) => !before.has(d)),
+    120_000,
+    250,
+  );
+  const start = await until(
+    'the run\'s "start" event',
+    () => runEvents(runDir).find((e) => e.type === 'start'),
+    120_000,
+    250,
+  );
   const config = start.config as { preset: string; input: number; limitTrain: number; epochs: number };
   if (config.limitTrain !== 4000 || config.preset !== 'compact') {
     await vscode.commands.executeCommand('nin.stop');
@@ -51,7 +66,10 @@ async function trainQuick(runsDir: string): Promise<string> {
 function ended(runDir: string, after = 0): Promise<Ev> {
   return until(
     `the run in ${runDir} to end`,
-    () => runEvents(runDir).slice(after).find((e) => e.type === 'done' || e.type === 'stopped' || e.type === 'error'),
+    () =>
+      runEvents(runDir)
+        .slice(after)
+        .find((e) => e.type === 'done' || e.type === 'stopped' || e.type === 'error'),
     RUN_TIMEOUT_MS,
     500,
   );
@@ -87,23 +105,44 @@ suite('NiN: Train on real Fashion-MNIST', function () {
       epochs.map((e) => e.epoch),
       [1, 2],
     );
-    for (const e of epochs) assert.ok(typeof e.testAcc === 'number' && e.testAcc >= 0 && e.testAcc <= 1, JSON.stringify(e));
-    assert.ok(events.some((e) => e.type === 'batch'), 'no batch progress in the log');
+    for (const e of epochs)
+      assert.ok(typeof e.testAcc === 'number' && e.testAcc >= 0 && e.testAcc <= 1, JSON.stringify(e));
+    assert.ok(
+      events.some((e) => e.type === 'batch'),
+      'no batch progress in the log',
+    );
     assert.ok(existsSync(path.join(String(end.modelDir), 'model.json')), `no model.json in ${end.modelDir}`);
   });
 
   test('NiN: Stop after the first checkpoint, then NiN: Resume continues at epoch 2 to done', async function () {
     await activeExtension();
     const runDir = await trainQuick(runsDir);
-    await until('the epoch-1 checkpoint', () => runEvents(runDir).find((e) => e.type === 'checkpoint' && e.epoch === 1), RUN_TIMEOUT_MS, 100);
+    await until(
+      'the epoch-1 checkpoint',
+      () => runEvents(runDir).find((e) => e.type === 'checkpoint' && e.epoch === 1),
+      RUN_TIMEOUT_MS,
+      100,
+    );
     await vscode.commands.executeCommand('nin.stop');
     const stopped = await ended(runDir);
-    assert.equal(stopped.type, 'stopped', `expected "stopped" (the stop came during epoch 2), got ${JSON.stringify(stopped)}`);
+    assert.equal(
+      stopped.type,
+      'stopped',
+      `expected "stopped" (the stop came during epoch 2), got ${JSON.stringify(stopped)}`,
+    );
     assert.ok(stopped.checkpoint, 'the stopped run names no checkpoint to resume from');
 
     const seen = runEvents(runDir).length;
     await vscode.commands.executeCommand('nin.resume', runDir);
-    const restart = await until('the resumed run\'s "start" event', () => runEvents(runDir).slice(seen).find((e) => e.type === 'start'), 120_000, 250);
+    const restart = await until(
+      'the resumed run\'s "start" event',
+      () =>
+        runEvents(runDir)
+          .slice(seen)
+          .find((e) => e.type === 'start'),
+      120_000,
+      250,
+    );
     assert.equal(restart.startEpoch, 2, 'resume did not continue after the checkpointed epoch');
     const end = await ended(runDir, seen);
     assert.equal(end.type, 'done', `the resumed run ended with ${JSON.stringify(end)}`);

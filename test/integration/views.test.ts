@@ -11,6 +11,8 @@ suite('NiN views', function () {
   test('NiN: Show Panel opens the training panel (a webview tab)', async function () {
     await activeExtension();
     await vscode.commands.executeCommand('nin.showPanel');
-    await until('a tab of the nin.trainingPanel webview', () => (webviewTabs('nin.trainingPanel').length ? true : undefined));
+    await until('a tab of the nin.trainingPanel webview', () =>
+      webviewTabs('nin.trainingPanel').length ? true : undefined,
+    );
   });
 });

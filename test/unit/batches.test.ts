@@ -2,14 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { join } from 'node:path';
-import {
-  batchCount,
-  batchIndices,
-  epochOrder,
-  makeBatch,
-  permutation,
-  subsetIndices,
-} from '../../src/data/batches';
+import { batchCount, batchIndices, epochOrder, makeBatch, permutation, subsetIndices } from '../../src/data/batches';
 import { DEBIAN_DIR, FILES, type Split } from '../../src/data/fashionMnist';
 import { readIdxFile } from '../../src/data/idx';
 

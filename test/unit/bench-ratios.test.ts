@@ -1,5 +1,12 @@
 import * as assert from 'node:assert/strict';
-import { ENGINE_PYTORCH, medianRatios, ratios, roundRatios, steadyImagesPerSecond, type BenchRow } from '../../src/cli/bench';
+import {
+  ENGINE_PYTORCH,
+  medianRatios,
+  ratios,
+  roundRatios,
+  steadyImagesPerSecond,
+  type BenchRow,
+} from '../../src/cli/bench';
 import type { BatchEvent } from '../../src/protocol/index';
 
 describe('bench ratios', () => {
@@ -67,7 +74,14 @@ describe('bench ratios', () => {
   it('steady images/s from the running rate of batch events: warm-up batches do not count', () => {
     // Batch 1 took 1 s (warm-up), then 0.1 s per batch of 100: the running rate hides the steady 1000/s.
     const ev = (batch: number, seconds: number): BatchEvent => ({
-      type: 'batch', epoch: 1, batch, batchesPerEpoch: 20, loss: 1, acc: 0.5, imagesPerSecond: (batch * 100) / seconds, etaSeconds: 0,
+      type: 'batch',
+      epoch: 1,
+      batch,
+      batchesPerEpoch: 20,
+      loss: 1,
+      acc: 0.5,
+      imagesPerSecond: (batch * 100) / seconds,
+      etaSeconds: 0,
     });
     const events = [ev(1, 1), ev(2, 1.1), ev(4, 1.3), ev(10, 1.9), ev(20, 2.9)];
     const steady = steadyImagesPerSecond(events, 100, 2000);

@@ -39,7 +39,9 @@ describe('Classify Image and the training batches share one resize', function ()
     try {
       for (const i of [0, 1, 2, 3, 4]) {
         const batch = makeBatch(test, Int32Array.of(i), SIZE);
-        const expected = tf.tidy(() => (model.predict(tf.tensor4d(batch.x, [1, SIZE, SIZE, 1])) as tf.Tensor).dataSync());
+        const expected = tf.tidy(() =>
+          (model.predict(tf.tensor4d(batch.x, [1, SIZE, SIZE, 1])) as tf.Tensor).dataSync(),
+        );
         const { pixels, inverted } = prepareImage(rgbaOf(test.images.subarray(i * 784, (i + 1) * 784)), 28, 28);
         assert.equal(inverted, false, 'a Fashion-MNIST image has a dark background');
         const t = classifyLogits(model, pixels, [SIZE, SIZE]);
@@ -48,7 +50,10 @@ describe('Classify Image and the training batches share one resize', function ()
         // Relative to the largest logit: the two paths round the [0, 1] scaling differently.
         const scale = Math.max(...Array.from(expected, Math.abs));
         const diff = Math.max(...Array.from(got, (v, k) => Math.abs(v - expected[k])));
-        assert.ok(diff <= 1e-5 * scale, `image ${i}: logits differ by ${diff.toExponential(2)} (largest ${scale.toFixed(4)}): ${Array.from(got).map((v) => v.toFixed(4))} vs ${Array.from(expected).map((v) => v.toFixed(4))}`);
+        assert.ok(
+          diff <= 1e-5 * scale,
+          `image ${i}: logits differ by ${diff.toExponential(2)} (largest ${scale.toFixed(4)}): ${Array.from(got).map((v) => v.toFixed(4))} vs ${Array.from(expected).map((v) => v.toFixed(4))}`,
+        );
       }
     } finally {
       model.dispose();

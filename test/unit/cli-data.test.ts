@@ -12,14 +12,33 @@ import { runCli } from './helpers';
 describe('nin train: where the data comes from', function () {
   this.timeout(120_000);
   let root: string;
-  const small = (): string[] => ['train', '--preset', 'compact', '--input', '16', '--batch-size', '32', '--limit-train', '32', '--limit-test', '32', '--epochs', '1', '--backend', 'wasm', '--runs', join(root, 'runs')];
+  const small = (): string[] => [
+    'train',
+    '--preset',
+    'compact',
+    '--input',
+    '16',
+    '--batch-size',
+    '32',
+    '--limit-train',
+    '32',
+    '--limit-test',
+    '32',
+    '--epochs',
+    '1',
+    '--backend',
+    'wasm',
+    '--runs',
+    join(root, 'runs'),
+  ];
   before(() => (root = mkdtempSync(join(tmpdir(), 'nin-cli-data-'))));
   after(() => rmSync(root, { recursive: true, force: true }));
 
   it('--data DIR with a file missing: exit 1 naming the file and DIR, no training (the Debian folder has the file)', () => {
     const dir = join(root, 'three');
     mkdirSync(dir);
-    for (const f of [FILES.trainImages, FILES.trainLabels, FILES.testImages]) symlinkSync(join(DEBIAN_DIR, `${f.name}.gz`), join(dir, `${f.name}.gz`));
+    for (const f of [FILES.trainImages, FILES.trainLabels, FILES.testImages])
+      symlinkSync(join(DEBIAN_DIR, `${f.name}.gz`), join(dir, `${f.name}.gz`));
     const r = runCli([...small(), '--data', dir]);
     assert.equal(r.code, 1, `exit ${r.code}: ${r.stdout}`);
     assert.match(r.stderr, new RegExp(`t10k-labels-idx1-ubyte: not found in ${dir}`));

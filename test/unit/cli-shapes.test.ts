@@ -19,7 +19,13 @@ describe('nin shapes (CLI)', () => {
     assert.deepEqual(j.input, [1, 224, 224]);
     assert.equal(j.params, 1_992_166);
     assert.equal(j.layers.length, 10);
-    assert.deepEqual(j.layers[0], { name: 'nin_block_1', kind: 'nin_block', output: [96, 54, 54], params: 30336, flops: j.layers[0].flops });
+    assert.deepEqual(j.layers[0], {
+      name: 'nin_block_1',
+      kind: 'nin_block',
+      output: [96, 54, 54],
+      params: 30336,
+      flops: j.layers[0].flops,
+    });
   });
 
   it('--input 96 gives the PyTorch shapes', () => {

@@ -1,5 +1,12 @@
 import * as assert from 'node:assert/strict';
-import { accumulate, accuracy, emptyConfusion, mostConfused, perClassAccuracy, rowNormalised } from '../../src/model/eval/confusion';
+import {
+  accumulate,
+  accuracy,
+  emptyConfusion,
+  mostConfused,
+  perClassAccuracy,
+  rowNormalised,
+} from '../../src/model/eval/confusion';
 
 describe('confusion matrix', () => {
   // 3 classes; labels/predictions chosen by hand: class 0 right 2/3, class 1 right 1/1, class 2 right 0/2.
@@ -14,7 +21,10 @@ describe('confusion matrix', () => {
       [0, 1, 0],
       [1, 1, 0],
     ]);
-    assert.deepEqual(m.map((r) => r.reduce((a, b) => a + b)), [3, 1, 2]);
+    assert.deepEqual(
+      m.map((r) => r.reduce((a, b) => a + b)),
+      [3, 1, 2],
+    );
   });
 
   it('derives accuracy, per-class accuracy, rates and the most confused pairs', () => {
@@ -24,10 +34,13 @@ describe('confusion matrix', () => {
     assert.deepEqual(perClassAccuracy(m), [2 / 3, 1, 0]);
     assert.deepEqual(rowNormalised(m)[2], [0.5, 0.5, 0]);
     const top = mostConfused(m, 2);
-    assert.deepEqual(top.map((p) => [p.trueClass, p.predicted, p.count]), [
-      [0, 1, 1],
-      [2, 0, 1],
-    ]);
+    assert.deepEqual(
+      top.map((p) => [p.trueClass, p.predicted, p.count]),
+      [
+        [0, 1, 1],
+        [2, 0, 1],
+      ],
+    );
   });
 
   it('rejects mismatched lengths and out-of-range classes', () => {

@@ -40,6 +40,9 @@ describe('context keys', () => {
 
   it('each nin.* key a clause reads is set by the session', () => {
     const set = new Set<string>(Object.values(CONTEXT_KEYS));
-    assert.deepEqual([...read].filter((k) => !set.has(k)), []);
+    assert.deepEqual(
+      [...read].filter((k) => !set.has(k)),
+      [],
+    );
   });
 });

@@ -51,10 +51,16 @@ describe('Fashion-MNIST sources: a named folder alone, else the Debian folder, c
     assert.equal(found.trainImages, join(user, `${FILES.trainImages.name}.gz`));
     assert.equal(found.testLabels, undefined);
     const never = fakeFetch({});
-    await assert.rejects(loadFashionMnist({ userDir: user, cacheDir: cache, fetch: never, mirrors: [M1] }), (e: Error) => {
-      assert.match(e.message, /^t10k-labels-idx1-ubyte: not found in .*user \(t10k-labels-idx1-ubyte\.gz or decompressed\)\. A data folder you name is used alone/);
-      return true;
-    });
+    await assert.rejects(
+      loadFashionMnist({ userDir: user, cacheDir: cache, fetch: never, mirrors: [M1] }),
+      (e: Error) => {
+        assert.match(
+          e.message,
+          /^t10k-labels-idx1-ubyte: not found in .*user \(t10k-labels-idx1-ubyte\.gz or decompressed\)\. A data folder you name is used alone/,
+        );
+        return true;
+      },
+    );
     assert.deepEqual(never.urls, []);
   });
 

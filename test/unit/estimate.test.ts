@@ -11,7 +11,8 @@ import {
   trainSecondsPerImage,
 } from '../../src/train/recipes';
 
-const close = (a: number, b: number, rel = 1e-9) => assert.ok(Math.abs(a - b) <= rel * Math.max(1, Math.abs(b)), `${a} != ${b}`);
+const close = (a: number, b: number, rel = 1e-9) =>
+  assert.ok(Math.abs(a - b) <= rel * Math.max(1, Math.abs(b)), `${a} != ${b}`);
 
 describe('time estimates from a calibration', () => {
   it('one point: time proportional to FLOPs', () => {

@@ -9,7 +9,16 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -54,7 +63,8 @@ function minuteClock(): () => number {
 const filesUnder = (dir: string): string[] => readdirSync(dir, { recursive: true }).map(String);
 
 /** ENOSPC as the kernel reports it. */
-const enospc = (): Error => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28 });
+const enospc = (): Error =>
+  Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28 });
 
 /**
  * Make whole-file writes to paths matching `which` fail as a full disk does: the first half of
@@ -77,7 +87,9 @@ function cli(
   onLine: (line: string, kill: (s: NodeJS.Signals) => void) => void = () => {},
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; lines: string[]; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'out', 'cli.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(ROOT, 'out', 'cli.js'), ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const lines: string[] = [];
     let buf = '';
     let stderr = '';
@@ -139,24 +151,46 @@ describe('faults: divergence, signals, resource guards, hostile files, a full di
       assert.equal(outcome, 'error', `ended ${r.events.at(-1)?.type}`);
       const error = of(r.events, 'error')[0];
       assert.ok(error.diverged, 'the error says the run diverged');
-      assert.match(error.message, /^training diverged at epoch \d+, batch \d+: .*not finite; try a lower learning rate/);
+      assert.match(
+        error.message,
+        /^training diverged at epoch \d+, batch \d+: .*not finite; try a lower learning rate/,
+      );
       assert.match(error.message, new RegExp(`epoch ${error.diverged.epoch}, batch ${error.diverged.batch}:`));
       assert.equal(of(r.events, 'done').length, 0);
       const runDir = of(r.events, 'start')[0].runDir;
       assert.ok(!existsSync(join(runDir, 'model')), 'no model is exported');
       const kept = listCheckpoints(join(runDir, 'checkpoints'));
       assert.ok(kept.length > 0, 'the finite checkpoints before the divergence are kept');
-      for (const f of kept) assert.equal(firstNonFinite(readCheckpoint(f).state), undefined, `${f} holds only finite weights`);
+      for (const f of kept)
+        assert.equal(firstNonFinite(readCheckpoint(f).state), undefined, `${f} holds only finite weights`);
       const last = readCheckpoint(kept.at(-1)!);
       const lastAt = last.completedEpochs * 8 + last.batchesDone;
-      assert.ok(lastAt < (error.diverged.epoch - 1) * 8 + error.diverged.batch, 'the last checkpoint is before the divergence');
+      assert.ok(
+        lastAt < (error.diverged.epoch - 1) * 8 + error.diverged.batch,
+        'the last checkpoint is before the divergence',
+      );
     });
 
-    it('the CLI: `--optimizer sgd --lr 1000` (the issue\'s run) ends in a divergence error, exit 1, no model', async () => {
+    it("the CLI: `--optimizer sgd --lr 1000` (the issue's run) ends in a divergence error, exit 1, no model", async () => {
       const dir = mkdtempSync(join(runs, 'cli-'));
       const r = await cli([
-        'train', '--preset', 'compact', '--optimizer', 'sgd', '--lr', '1000', '--epochs', '2',
-        '--limit-train', '512', '--limit-test', '128', '--backend', 'wasm', '--runs', dir,
+        'train',
+        '--preset',
+        'compact',
+        '--optimizer',
+        'sgd',
+        '--lr',
+        '1000',
+        '--epochs',
+        '2',
+        '--limit-train',
+        '512',
+        '--limit-test',
+        '128',
+        '--backend',
+        'wasm',
+        '--runs',
+        dir,
       ]);
       assert.equal(r.code, 1, r.stderr);
       assert.match(r.stderr, /error: training diverged at epoch \d+, batch \d+: .* try a lower learning rate/);
@@ -168,11 +202,35 @@ describe('faults: divergence, signals, resource guards, hostile files, a full di
   });
 
   describe('signals and time-based checkpoints', () => {
-    for (const [signal, code] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    for (const [signal, code] of [
+      ['SIGTERM', 143],
+      ['SIGHUP', 129],
+    ] as const) {
       it(`${signal} stops after the batch with a checkpoint (exit ${code}), and the run resumes to done`, async () => {
         const dir = mkdtempSync(join(runs, 'sig-'));
-        const args = ['--preset', 'compact', '--input', '16', '--batch-size', '32', '--limit-train', '256', '--limit-test', '32',
-          '--epochs', '1', '--optimizer', 'adam', '--lr', '0.005', '--backend', 'wasm', '--threads', '1', '--json'];
+        const args = [
+          '--preset',
+          'compact',
+          '--input',
+          '16',
+          '--batch-size',
+          '32',
+          '--limit-train',
+          '256',
+          '--limit-test',
+          '32',
+          '--epochs',
+          '1',
+          '--optimizer',
+          'adam',
+          '--lr',
+          '0.005',
+          '--backend',
+          'wasm',
+          '--threads',
+          '1',
+          '--json',
+        ];
         let sent = false;
         const r = await cli(['train', ...args, '--runs', dir], (line, kill) => {
           if (!sent && line.includes('"type":"batch"')) {
@@ -195,7 +253,10 @@ describe('faults: divergence, signals, resource guards, hostile files, a full di
     it('checkpoints every nin.checkpointMinutes inside an epoch, none with 0; pruning keeps the latest', async () => {
       const timed = recorder({ now: minuteClock() });
       // 8 batches; the clock is read about twice a batch, so 3 minutes fall due every other batch or so.
-      assert.equal(await runTraining(base({ epochs: 1, limitTrain: 256, checkpointMinutes: 3 }), undefined, timed), 'done');
+      assert.equal(
+        await runTraining(base({ epochs: 1, limitTrain: 256, checkpointMinutes: 3 }), undefined, timed),
+        'done',
+      );
       const mid = of(timed.events, 'checkpoint').filter((c) => /-batch-/.test(c.path));
       assert.ok(mid.length >= 2, `mid-epoch checkpoints: ${mid.map((c) => c.path).join(', ')}`);
       const runDir = of(timed.events, 'start')[0].runDir;
@@ -206,16 +267,42 @@ describe('faults: divergence, signals, resource guards, hostile files, a full di
       );
 
       const off = recorder({ now: minuteClock() });
-      assert.equal(await runTraining(base({ epochs: 1, limitTrain: 256, checkpointMinutes: 0 }), undefined, off), 'done');
-      assert.deepEqual(of(off.events, 'checkpoint').map((c) => c.path.split('/').pop()), ['epoch-0001.ckpt']);
+      assert.equal(
+        await runTraining(base({ epochs: 1, limitTrain: 256, checkpointMinutes: 0 }), undefined, off),
+        'done',
+      );
+      assert.deepEqual(
+        of(off.events, 'checkpoint').map((c) => c.path.split('/').pop()),
+        ['epoch-0001.ckpt'],
+      );
     });
   });
 
   describe('guards that check before they allocate', () => {
-    const small = (dir: string) => ['train', '--preset', 'compact', '--epochs', '1', '--limit-test', '32', '--backend', 'wasm', '--runs', dir];
+    const small = (dir: string) => [
+      'train',
+      '--preset',
+      'compact',
+      '--epochs',
+      '1',
+      '--limit-test',
+      '32',
+      '--backend',
+      'wasm',
+      '--runs',
+      dir,
+    ];
 
-    it('--threads 999 says it is capped at the machine\'s cores and trains', async () => {
-      const r = await cli([...small(mkdtempSync(join(runs, 'thr-'))), '--input', '16', '--limit-train', '64', '--threads', '999']);
+    it("--threads 999 says it is capped at the machine's cores and trains", async () => {
+      const r = await cli([
+        ...small(mkdtempSync(join(runs, 'thr-'))),
+        '--input',
+        '16',
+        '--limit-train',
+        '64',
+        '--threads',
+        '999',
+      ]);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.lines.join('\n'), /999 threads asked for, but this machine has (\d+) cores: using \1/);
       assert.doesNotMatch(r.stderr, STACK);
@@ -224,7 +311,10 @@ describe('faults: divergence, signals, resource guards, hostile files, a full di
     it('--batch-size 4096 is refused up front with the largest batch that fits, no stack trace', async () => {
       const r = await cli([...small(mkdtempSync(join(runs, 'mem-'))), '--limit-train', '4096', '--batch-size', '4096']);
       assert.equal(r.code, 1, r.stderr);
-      assert.match(r.stderr, /^error: a training step of batch 4096 at 28x28 needs about [\d.]+ GB .*; the largest batch that fits is (\d+) \(--batch-size \1/m);
+      assert.match(
+        r.stderr,
+        /^error: a training step of batch 4096 at 28x28 needs about [\d.]+ GB .*; the largest batch that fits is (\d+) \(--batch-size \1/m,
+      );
       assert.doesNotMatch(r.stderr, STACK);
       assert.doesNotMatch(r.stderr, /memory access out of bounds/);
     });
@@ -232,7 +322,10 @@ describe('faults: divergence, signals, resource guards, hostile files, a full di
     it('--input 5000 is refused up front: not one image fits', async () => {
       const r = await cli([...small(mkdtempSync(join(runs, 'big-'))), '--input', '5000', '--limit-train', '64']);
       assert.equal(r.code, 1, r.stderr);
-      assert.match(r.stderr, /error: a training step of batch \d+ at 5000x5000 needs about .*not even one image fits at 5000x5000/);
+      assert.match(
+        r.stderr,
+        /error: a training step of batch \d+ at 5000x5000 needs about .*not even one image fits at 5000x5000/,
+      );
       assert.doesNotMatch(r.stderr, STACK);
     });
 
@@ -242,13 +335,23 @@ describe('faults: divergence, signals, resource guards, hostile files, a full di
       // 64 MB of zeros in 62 KB: more than the 47 MB the training images decompress to.
       writeFileSync(file, gzipSync(Buffer.alloc(64 * 1024 * 1024), { level: 9 }));
       assert.throws(
-        () => readIdxFile(file, { dims: FILES.trainImages.dims, sha256: FILES.trainImages.sha256, maxBytes: FILES.trainImages.bytes }),
+        () =>
+          readIdxFile(file, {
+            dims: FILES.trainImages.dims,
+            sha256: FILES.trainImages.sha256,
+            maxBytes: FILES.trainImages.bytes,
+          }),
         (e: unknown) =>
-          e instanceof IdxError && e.file === file && /decompresses to more than the expected 47040016 bytes; stopped there/.test(e.message),
+          e instanceof IdxError &&
+          e.file === file &&
+          /decompresses to more than the expected 47040016 bytes; stopped there/.test(e.message),
       );
       const raw = join(dir, FILES.trainLabels.name);
       writeFileSync(raw, Buffer.alloc(FILES.trainLabels.bytes + 1));
-      assert.throws(() => readIdxFile(raw, { maxBytes: FILES.trainLabels.bytes }), /more than the expected 60008 bytes/);
+      assert.throws(
+        () => readIdxFile(raw, { maxBytes: FILES.trainLabels.bytes }),
+        /more than the expected 60008 bytes/,
+      );
     });
   });
 
@@ -256,9 +359,34 @@ describe('faults: divergence, signals, resource guards, hostile files, a full di
     // NIN_FAULT_KILLS=20 runs the issue's twenty; the default keeps `npm test` short on 2 cores.
     const kills = Number(process.env.NIN_FAULT_KILLS ?? 4);
     const perEpoch = 3;
-    const args = (dir: string) => ['train', '--preset', 'compact', '--input', '28', '--epochs', '3', '--limit-train', String(32 * perEpoch),
-      '--limit-test', '32', '--batch-size', '32', '--optimizer', 'adam', '--lr', '0.005', '--backend', 'wasm', '--threads', '1',
-      '--checkpoint-minutes', '0.005', '--json', '--runs', dir];
+    const args = (dir: string) => [
+      'train',
+      '--preset',
+      'compact',
+      '--input',
+      '28',
+      '--epochs',
+      '3',
+      '--limit-train',
+      String(32 * perEpoch),
+      '--limit-test',
+      '32',
+      '--batch-size',
+      '32',
+      '--optimizer',
+      'adam',
+      '--lr',
+      '0.005',
+      '--backend',
+      'wasm',
+      '--threads',
+      '1',
+      '--checkpoint-minutes',
+      '0.005',
+      '--json',
+      '--runs',
+      dir,
+    ];
     /** Batches trained before a checkpoint file's position. */
     const ckPosition = (path: string): number => {
       const m = /epoch-(\d{4})(?:-batch-(\d{6}))?\.ckpt$/.exec(path);
@@ -285,7 +413,9 @@ describe('faults: divergence, signals, resource guards, hostile files, a full di
         const at = Math.round(random() * span * 1.05);
         const killed = await new Promise<{ lines: string[] }>((resolve) => {
           const lines: string[] = [];
-          const child = spawn(process.execPath, [join(ROOT, 'out', 'cli.js'), ...args(dir)], { stdio: ['ignore', 'pipe', 'ignore'] });
+          const child = spawn(process.execPath, [join(ROOT, 'out', 'cli.js'), ...args(dir)], {
+            stdio: ['ignore', 'pipe', 'ignore'],
+          });
           child.stdout.on('data', (d: Buffer) => lines.push(...d.toString().split('\n')));
           const timer = setTimeout(() => child.kill('SIGKILL'), at);
           child.on('close', () => {
@@ -308,10 +438,15 @@ describe('faults: divergence, signals, resource guards, hostile files, a full di
         const ev = jsonEvents(again.lines);
         assert.equal(ev.at(-1)?.type, 'done', what);
         assert.ok(existsSync(join(dir, run, 'model', 'weights.bin')), `${what}: the model is exported`);
-        assert.deepEqual(filesUnder(join(dir, run)).filter((f) => /\.tmp-/.test(f)), [], `${what}: no temp file`);
+        assert.deepEqual(
+          filesUnder(join(dir, run)).filter((f) => /\.tmp-/.test(f)),
+          [],
+          `${what}: no temp file`,
+        );
         const firstBatch = of(ev, 'batch')[0];
         const resumedAt = firstBatch ? (firstBatch.epoch - 1) * perEpoch + firstBatch.batch - 1 : 3 * perEpoch;
-        if (lastCk) assert.ok(resumedAt >= ckPosition(lastCk.path), `${what}: resumed at ${resumedAt}, before ${lastCk.path}`);
+        if (lastCk)
+          assert.ok(resumedAt >= ckPosition(lastCk.path), `${what}: resumed at ${resumedAt}, before ${lastCk.path}`);
       }
     });
   });
@@ -340,7 +475,9 @@ describe('faults: divergence, signals, resource guards, hostile files, a full di
 
     it('the export carries the SHA-256 of its weights (sha256sum format)', () => {
       const sums = readFileSync(join(trained, 'model', 'weights.sha256'), 'utf8');
-      const hex = createHash('sha256').update(readFileSync(join(trained, 'model', 'weights.bin'))).digest('hex');
+      const hex = createHash('sha256')
+        .update(readFileSync(join(trained, 'model', 'weights.bin')))
+        .digest('hex');
       assert.equal(sums, `${hex}  weights.bin\n`);
       assert.equal(runCli(['eval', trained, '--json']).code, 0);
     });
@@ -351,7 +488,12 @@ describe('faults: divergence, signals, resource guards, hostile files, a full di
       const b = readFileSync(file);
       for (const i of [100, 5000, b.length - 7]) b[i] ^= 0x5a;
       writeFileSync(file, b);
-      refusedByBoth(run, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: SHA-256 [0-9a-f]{64} does not match weights.sha256`));
+      refusedByBoth(
+        run,
+        new RegExp(
+          `${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: SHA-256 [0-9a-f]{64} does not match weights.sha256`,
+        ),
+      );
     });
 
     it('a weight path that leaves the model folder is refused before it is read', () => {
@@ -396,7 +538,11 @@ describe('faults: divergence, signals, resource guards, hostile files, a full di
       const runDir = of(r.events, 'start')[0].runDir;
       const file = join(runDir, 'checkpoints', 'epoch-0002.ckpt');
       assert.equal(of(r.events, 'error')[0].message, `${file}: cannot write (ENOSPC: no space left on device)`);
-      assert.deepEqual(filesUnder(runDir).filter((f) => /\.tmp-/.test(f)), [], 'no temp file is left');
+      assert.deepEqual(
+        filesUnder(runDir).filter((f) => /\.tmp-/.test(f)),
+        [],
+        'no temp file is left',
+      );
       assert.equal(readCheckpoint(join(runDir, 'checkpoints', 'epoch-0001.ckpt')).completedEpochs, 1);
       undo();
       undo = undefined;
@@ -415,7 +561,10 @@ describe('faults: divergence, signals, resource guards, hostile files, a full di
         of(r.events, 'error')[0].message,
         `${join(runDir, 'model', 'weights.bin')}: cannot write (ENOSPC: no space left on device)`,
       );
-      assert.deepEqual(filesUnder(runDir).filter((f) => /\.tmp-/.test(f) || f.startsWith('model')), []);
+      assert.deepEqual(
+        filesUnder(runDir).filter((f) => /\.tmp-/.test(f) || f.startsWith('model')),
+        [],
+      );
       undo();
       undo = undefined;
       const again = recorder();

@@ -13,7 +13,10 @@ export function fixture<T>(name: string): T {
 
 /** Run the bundled CLI and capture its output. */
 export function runCli(args: string[], timeoutMs = 120_000): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(ROOT, 'out', 'cli.js'), ...args], { encoding: 'utf8', timeout: timeoutMs });
+  const r = spawnSync(process.execPath, [join(ROOT, 'out', 'cli.js'), ...args], {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -117,7 +117,8 @@ describe('IDX reader on corrupted copies: each failure names the file and the pr
       const bad = join(user, `${FILES.testLabels.name}`);
       writeFileSync(bad, b);
       // The other three are good (a named folder must hold all four).
-      for (const f of [FILES.trainImages, FILES.trainLabels, FILES.testImages]) symlinkSync(join(DEBIAN_DIR, `${f.name}.gz`), join(user, `${f.name}.gz`));
+      for (const f of [FILES.trainImages, FILES.trainLabels, FILES.testImages])
+        symlinkSync(join(DEBIAN_DIR, `${f.name}.gz`), join(user, `${f.name}.gz`));
       await assert.rejects(loadFashionMnist({ userDir: user, download: false }), (e: Error) =>
         e.message.startsWith(bad + ': checksum mismatch'),
       );

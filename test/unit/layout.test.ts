@@ -92,7 +92,9 @@ describe('source layout', () => {
     const allowedFiles = new Set(['data/resize.ts']);
     const bad = imports().filter(
       ([from, to, file, spec]) =>
-        from === 'webview' && !allowed.has(to) && !allowedFiles.has(relative(SRC, resolve(SRC, dirname(file), spec)) + '.ts'),
+        from === 'webview' &&
+        !allowed.has(to) &&
+        !allowedFiles.has(relative(SRC, resolve(SRC, dirname(file), spec)) + '.ts'),
     );
     assert.deepEqual(bad, []);
   });

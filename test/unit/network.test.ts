@@ -78,7 +78,10 @@ describe('tfjs network built from the spec', () => {
     const { model, rowEnds } = buildNetwork(presetSpec('compact-fc'));
     try {
       const flat = rowEnds.findIndex((n) => n === 'flatten');
-      const before = tfl.model({ inputs: model.inputs, outputs: model.getLayer(rowEnds[flat - 1]).output as tfl.SymbolicTensor });
+      const before = tfl.model({
+        inputs: model.inputs,
+        outputs: model.getLayer(rowEnds[flat - 1]).output as tfl.SymbolicTensor,
+      });
       const upto = tfl.model({ inputs: model.inputs, outputs: model.getLayer('flatten').output as tfl.SymbolicTensor });
       const x = tf.randomUniform([2, 28, 28, 1], 0, 1, 'float32', 3);
       const nhwc = (before.predict(x) as tf.Tensor4D).arraySync();

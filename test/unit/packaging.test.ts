@@ -13,7 +13,13 @@ import { join } from 'node:path';
 import { ROOT } from './helpers';
 
 /** The .wasm files the bundles load at run time. */
-const WASM = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'nin-kernels.wasm', 'web-tree-sitter.wasm', 'tree-sitter-python.wasm'];
+const WASM = [
+  'tfjs-backend-wasm.wasm',
+  'tfjs-backend-wasm-simd.wasm',
+  'nin-kernels.wasm',
+  'web-tree-sitter.wasm',
+  'tree-sitter-python.wasm',
+];
 /**
  * What a shipped bundle may require: Node's own modules, VS Code's API, the optional native
  * addon, and `encoding`, which node-fetch (tfjs-core's) requires inside a try as optional.
@@ -22,7 +28,9 @@ const ALLOWED = new Set([...builtinModules, 'vscode', '@tensorflow/tfjs-node', '
 
 /** Bare package names a bundle requires (relative requires are bundled away). */
 export function requiredPackages(code: string): string[] {
-  const names = [...code.matchAll(/\brequire\(\s*["']([^"'./][^"']*)["']\s*\)/g)].map((m) => m[1].replace(/^node:/, ''));
+  const names = [...code.matchAll(/\brequire\(\s*["']([^"'./][^"']*)["']\s*\)/g)].map((m) =>
+    m[1].replace(/^node:/, ''),
+  );
   return [...new Set(names)].sort();
 }
 
@@ -40,8 +48,10 @@ describe('packaging', function () {
     assert.equal(r.status, 0, r.stderr);
     const files = r.stdout.split('\n').filter(Boolean);
     assert.ok(files.length < 100, `${files.length} files`);
-    for (const w of WASM) assert.ok(files.includes(`out/wasm/${w}`), `out/wasm/${w} is not packaged: ${files.join(', ')}`);
-    for (const b of ['extension', 'worker', 'parallel-replica', 'cli']) assert.ok(files.includes(`out/${b}.js`), `out/${b}.js`);
+    for (const w of WASM)
+      assert.ok(files.includes(`out/wasm/${w}`), `out/wasm/${w} is not packaged: ${files.join(', ')}`);
+    for (const b of ['extension', 'worker', 'parallel-replica', 'cli'])
+      assert.ok(files.includes(`out/${b}.js`), `out/${b}.js`);
     const stray = files.filter((f) => /^(node_modules|src|test|out\/test|\.cache)(\/|$)|\.(ts|map)$/.test(f));
     assert.deepEqual(stray, []);
   });
@@ -58,18 +68,28 @@ describe('packaging', function () {
   });
 
   it('the require scan sees a package left external', () => {
-    assert.deepEqual(requiredPackages(`const a = require("@tensorflow/tfjs-core"); require('node:fs'); require("./x")`), ['@tensorflow/tfjs-core', 'fs']);
+    assert.deepEqual(
+      requiredPackages(`const a = require("@tensorflow/tfjs-core"); require('node:fs'); require("./x")`),
+      ['@tensorflow/tfjs-core', 'fs'],
+    );
   });
 
   it('a production build of the webview has no test hook (__ninPanel); the development build has it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nin-prod-'));
     try {
-      const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--production', '--only=webview', `--out=${dir}`], { cwd: ROOT, encoding: 'utf8' });
+      const r = spawnSync(
+        process.execPath,
+        [join(ROOT, 'scripts', 'build.mjs'), '--production', '--only=webview', `--out=${dir}`],
+        { cwd: ROOT, encoding: 'utf8' },
+      );
       assert.equal(r.status, 0, r.stderr);
       const prod = readFileSync(join(dir, 'webview', 'panel.js'), 'utf8');
       assert.ok(prod.length > 10_000, 'the production panel bundle is missing or empty');
       assert.ok(!prod.includes('__ninPanel'), 'the production panel bundle contains the __ninPanel test hook');
-      assert.ok(readFileSync(join(ROOT, 'out', 'webview', 'panel.js'), 'utf8').includes('__ninPanel'), 'the development build lacks __ninPanel');
+      assert.ok(
+        readFileSync(join(ROOT, 'out', 'webview', 'panel.js'), 'utf8').includes('__ninPanel'),
+        'the development build lacks __ninPanel',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

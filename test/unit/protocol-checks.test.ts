@@ -30,12 +30,24 @@ describe('protocol checks: the compiler keeps checks and interfaces together', (
     assert.deepEqual(validate({ a: 2, b: 3 }), { ok: false, error: 'probe: bad or missing field "b" (3)' });
     assert.deepEqual(validate({ a: 0 }), { ok: false, error: 'probe: bad or missing field "a" (0)' });
     // The rejected tables exist only for the compiler; at run time they are what they say.
-    assert.deepEqual([missing, wrongType, optionalRequired, notNarrowing, extra].map((c) => Object.keys(c).length), [1, 2, 2, 2, 3]);
+    assert.deepEqual(
+      [missing, wrongType, optionalRequired, notNarrowing, extra].map((c) => Object.keys(c).length),
+      [1, 2, 2, 2, 3],
+    );
   });
 
   it('a UnionChecks<U> must have every variant of U and no other', () => {
-    const train: Checks<Omit<TrainCommand, 'type'>> = { config: (v): v is TrainCommand['config'] => typeof v === 'object', resumeRunDir: optional(isStr) };
-    const calibrate = { preset: (v: unknown): v is 'compact' => v === 'compact', input: int(1), batchSize: int(1), backend: (v: unknown): v is 'wasm' => v === 'wasm', threads: int() };
+    const train: Checks<Omit<TrainCommand, 'type'>> = {
+      config: (v): v is TrainCommand['config'] => typeof v === 'object',
+      resumeRunDir: optional(isStr),
+    };
+    const calibrate = {
+      preset: (v: unknown): v is 'compact' => v === 'compact',
+      input: int(1),
+      batchSize: int(1),
+      backend: (v: unknown): v is 'wasm' => v === 'wasm',
+      threads: int(),
+    };
     // @ts-expect-error the calibrate variant is missing
     const missing: UnionChecks<WorkerCommand> = { train, stop: {} };
     // @ts-expect-error pause is not a WorkerCommand
@@ -45,8 +57,14 @@ describe('protocol checks: the compiler keeps checks and interfaces together', (
     const validate = union<WorkerCommand>('command', { train, stop: {}, calibrate });
     assert.deepEqual(validate({ type: 'stop' }), { ok: true, value: { type: 'stop' } });
     assert.deepEqual(validate({ type: 'pause' }), { ok: false, error: 'unknown command type "pause"' });
-    assert.deepEqual(validate({ type: 'stop', now: 1 }), { ok: false, error: '"stop" command: unexpected field "now"' });
-    assert.deepEqual([missing, extra, stopWithField].map((t) => Object.keys(t).length), [2, 4, 1]);
+    assert.deepEqual(validate({ type: 'stop', now: 1 }), {
+      ok: false,
+      error: '"stop" command: unexpected field "now"',
+    });
+    assert.deepEqual(
+      [missing, extra, stopWithField].map((t) => Object.keys(t).length),
+      [2, 4, 1],
+    );
   });
 
   it('an unprintable bad value still gives an error, not an exception', () => {

@@ -18,7 +18,6 @@ import { PytorchEngine } from '../../src/train/pytorch/engine';
 import { RoutingEngine } from '../../src/train/routingEngine';
 import { runCli, TORCH_PYTHON } from './helpers';
 
-
 type Ev<T extends TrainEvent['type']> = Extract<TrainEvent, { type: T }>;
 
 /** Collects validated events; a stop after `stopAfterBatches` batch events when asked. */
@@ -87,7 +86,10 @@ describe('PyTorch engine (real torch, real data)', function () {
     // The run folder: config, a metrics log equal to the events (bar prepare), checkpoints, model.
     const runDir = done.runDir;
     assert.deepEqual(JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')), config({ epochs: 2 }));
-    const logged = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const logged = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.deepEqual(logged, JSON.parse(JSON.stringify(r.events.filter((e) => e.type !== 'prepare'))));
     assert.deepEqual(readdirSync(join(runDir, 'checkpoints')).sort(), ['epoch-0001.ckpt', 'epoch-0002.ckpt']);
     const ck = readCheckpoint(join(runDir, 'checkpoints', 'epoch-0002.ckpt'));
@@ -103,7 +105,10 @@ describe('PyTorch engine (real torch, real data)', function () {
     const subset = subsetIndices(data.test.count, 200, 3, SALT.testSubset);
     const ev = await evaluate(modelPredictor(model), data.test, subset, 28, 64);
     const last = r.of('evaluation')[1];
-    assert.ok(ev && Math.abs(ev.testAcc - done.testAcc) <= 1 / 200 + 1e-9, `tfjs ${ev?.testAcc} vs torch ${done.testAcc}`);
+    assert.ok(
+      ev && Math.abs(ev.testAcc - done.testAcc) <= 1 / 200 + 1e-9,
+      `tfjs ${ev?.testAcc} vs torch ${done.testAcc}`,
+    );
     const tfjsConfidence = new Map(ev!.samples.map((s) => [s.index, s.confidence]));
     let compared = 0;
     for (const s of last.samples) {
@@ -119,7 +124,10 @@ describe('PyTorch engine (real torch, real data)', function () {
     const cli = runCli(['eval', runDir, '--json'], 600_000);
     assert.equal(cli.code, 0, cli.stderr);
     const out = JSON.parse(cli.stdout) as { testAcc: number; runTestAcc: number };
-    assert.ok(Math.abs(out.testAcc - done.testAcc) <= 1 / 200 + 1e-9, `nin eval ${out.testAcc}, the run ${done.testAcc}`);
+    assert.ok(
+      Math.abs(out.testAcc - done.testAcc) <= 1 / 200 + 1e-9,
+      `nin eval ${out.testAcc}, the run ${done.testAcc}`,
+    );
     assert.equal(out.runTestAcc, done.testAcc);
   });
 
@@ -132,7 +140,10 @@ describe('PyTorch engine (real torch, real data)', function () {
     const lossAtStop = a.of('batch')[2].loss;
 
     const b = recorder();
-    const outcome = await runPytorchTraining({ ...wasmFirst, backend: 'pytorch' }, stopped.runDir, { ...b.hooks, python });
+    const outcome = await runPytorchTraining({ ...wasmFirst, backend: 'pytorch' }, stopped.runDir, {
+      ...b.hooks,
+      python,
+    });
     assert.equal(outcome, 'done', JSON.stringify(b.of('error')));
     const first = b.of('batch')[0];
     assert.equal(b.of('start')[0].backend, 'pytorch');
@@ -150,7 +161,11 @@ describe('PyTorch engine (real torch, real data)', function () {
     const lastBatch = c.of('batch').pop()!;
     assert.ok(ck2.completedEpochs === 0 && ck2.batchesDone === lastBatch.batch && lastBatch.batch < 8);
     const d = recorder();
-    assert.equal(await runTraining({ ...config({ limitTest: 64 }), backend: 'wasm', threads: 1 }, stopped2.runDir, d.hooks), 'done', JSON.stringify(d.of('error')));
+    assert.equal(
+      await runTraining({ ...config({ limitTest: 64 }), backend: 'wasm', threads: 1 }, stopped2.runDir, d.hooks),
+      'done',
+      JSON.stringify(d.of('error')),
+    );
     assert.equal(d.of('batch')[0].batch, lastBatch.batch + 1);
     assert.ok(Math.abs(d.of('batch')[0].loss - lastBatch.loss) < 0.5);
     assert.ok(existsSync(join(stopped2.runDir, 'model', 'model.json')));
@@ -200,7 +215,10 @@ describe('PyTorch engine (real torch, real data)', function () {
     assert.match(stoppedAt.checkpoint ?? '', /epoch-0001-batch-\d{6}\.ckpt$/);
 
     const last = recorder();
-    assert.equal(await runPytorchTraining(config({ epochs: 2, limitTest: 64 }), err.runDir, { ...last.hooks, python }), 'done');
+    assert.equal(
+      await runPytorchTraining(config({ epochs: 2, limitTest: 64 }), err.runDir, { ...last.hooks, python }),
+      'done',
+    );
     assert.ok(last.of('batch')[0].batch > 1, 'continues mid-epoch 2');
   });
 });
@@ -234,8 +252,19 @@ describe('PyTorch engine behind the TrainingEngine interface', function () {
         });
       });
     const config: TrainConfig = {
-      preset: 'compact', input: 28, epochs: 1, batchSize: 32, lr: 0.003, optimizer: 'momentum', limitTrain: 256,
-      limitTest: 64, backend: 'pytorch', seed: 5, threads: 2, dataDir: '', runsDir: runs,
+      preset: 'compact',
+      input: 28,
+      epochs: 1,
+      batchSize: 32,
+      lr: 0.003,
+      optimizer: 'momentum',
+      limitTrain: 256,
+      limitTest: 64,
+      backend: 'pytorch',
+      seed: 5,
+      threads: 2,
+      dataDir: '',
+      runsDir: runs,
     };
     const first = ended();
     engine.train(config);
@@ -245,7 +274,11 @@ describe('PyTorch engine behind the TrainingEngine interface', function () {
     assert.equal(ev[ev.length - 1].type, 'done', JSON.stringify(ev[ev.length - 1]));
     assert.equal(engine.busy, false);
     const ck = readCheckpoint(join((ev[ev.length - 1] as Ev<'done'>).runDir, 'checkpoints', 'epoch-0001.ckpt'));
-    assert.equal(ck.state.optimizer.length, 1 + ck.state.weights.length, 'momentum: iter and one accumulator per weight');
+    assert.equal(
+      ck.state.optimizer.length,
+      1 + ck.state.weights.length,
+      'momentum: iter and one accumulator per weight',
+    );
     assert.equal(ck.state.optimizer[1].name, 'nin_block_1_conv/kernel/momentum');
 
     const second = ended(true);

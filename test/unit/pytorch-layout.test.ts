@@ -31,7 +31,11 @@ function pythonWeights(spec: NinSpec): Array<[string, number[]]> | string {
     'except ValueError as e:',
     '    print(json.dumps(str(e)))',
   ].join('\n');
-  const r = spawnSync(PYTHON, ['-c', code], { input: JSON.stringify(jobSpec(spec)), encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(PYTHON, ['-c', code], {
+    input: JSON.stringify(jobSpec(spec)),
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout);
 }
@@ -68,7 +72,12 @@ describe('PyTorch and tfjs name and shape every weight alike (the engine-neutral
   });
 
   it('a layer the PyTorch engine cannot build yet is refused with its reason', () => {
-    const spec: NinSpec = { preset: 'bn', input: [1, 28, 28], classes: 10, layers: [{ kind: 'batchnorm' }, { kind: 'flatten' }, { kind: 'linear', outFeatures: 10 }] };
+    const spec: NinSpec = {
+      preset: 'bn',
+      input: [1, 28, 28],
+      classes: 10,
+      layers: [{ kind: 'batchnorm' }, { kind: 'flatten' }, { kind: 'linear', outFeatures: 10 }],
+    };
     assert.match(String(pythonWeights(spec)), /batch norm is not supported by the PyTorch engine yet/);
   });
 });

@@ -41,13 +41,25 @@ describe('PyTorch engine: finding Python', function () {
   });
 
   it('a configured path that does not exist says so and names the setting', async () => {
-    await assert.rejects(findPython({ configured: join(tmp, 'no-such-python') }), /nin\.pythonPath is ".*no-such-python", which was not found: set it to the path of a Python with PyTorch/);
-    await assert.rejects(findPython({ configured: join(tmp, 'nope'), configuredBy: '--python' }), /^Error: --python is/);
+    await assert.rejects(
+      findPython({ configured: join(tmp, 'no-such-python') }),
+      /nin\.pythonPath is ".*no-such-python", which was not found: set it to the path of a Python with PyTorch/,
+    );
+    await assert.rejects(
+      findPython({ configured: join(tmp, 'nope'), configuredBy: '--python' }),
+      /^Error: --python is/,
+    );
   });
 
   it('no interpreter on the PATH at all, and PATH interpreters without torch, are told apart', async () => {
-    await assert.rejects(findPython({ pathCandidates: [join(tmp, 'python3'), join(tmp, 'python')] }), /no Python found \(tried .*python3, .*python\): install PyTorch/);
-    await assert.rejects(findPython({ pathCandidates: [venvPython] }), /no Python with a usable PyTorch: .*venv\/bin\/python \(Python 3\.\d+\.\d+\) has no torch \(ModuleNotFoundError: No module named 'torch'\): install it there/);
+    await assert.rejects(
+      findPython({ pathCandidates: [join(tmp, 'python3'), join(tmp, 'python')] }),
+      /no Python found \(tried .*python3, .*python\): install PyTorch/,
+    );
+    await assert.rejects(
+      findPython({ pathCandidates: [venvPython] }),
+      /no Python with a usable PyTorch: .*venv\/bin\/python \(Python 3\.\d+\.\d+\) has no torch \(ModuleNotFoundError: No module named 'torch'\): install it there/,
+    );
     // The first candidate with torch wins; the Python extension's interpreter comes first.
     const info = await findPython({ pathCandidates: [venvPython, TORCH_PYTHON] });
     assert.equal(info.command, TORCH_PYTHON);
@@ -56,7 +68,10 @@ describe('PyTorch engine: finding Python', function () {
   });
 
   it('a python without torch, configured, says to install it there', async () => {
-    await assert.rejects(findPython({ configured: venvPython }), /which \(Python 3\.\d+\.\d+\) has no torch .*install it there \(pip install torch; see pytorch\.org\)/);
+    await assert.rejects(
+      findPython({ configured: venvPython }),
+      /which \(Python 3\.\d+\.\d+\) has no torch .*install it there \(pip install torch; see pytorch\.org\)/,
+    );
   });
 
   it('a torch older than 1.12 says to upgrade it', async () => {
@@ -64,12 +79,18 @@ describe('PyTorch engine: finding Python', function () {
     mkdirSync(stub, { recursive: true });
     writeFileSync(join(stub, '__init__.py'), "__version__ = '1.8.1'\n");
     process.env.PYTHONPATH = join(tmp, 'old');
-    await assert.rejects(findPython({ configured: venvPython }), /has torch 1\.8\.1; the PyTorch engine needs torch 1\.12 or later: upgrade it/);
+    await assert.rejects(
+      findPython({ configured: venvPython }),
+      /has torch 1\.8\.1; the PyTorch engine needs torch 1\.12 or later: upgrade it/,
+    );
   });
 
   it('CUDA or MPS asked for where torch has neither', async () => {
     const info = await findPython({ configured: TORCH_PYTHON });
-    assert.throws(() => checkDevice(info, 'cuda'), /device cuda was asked for, but torch .* sees no CUDA GPU: set nin\.device \(CLI: --device\) to auto or cpu/);
+    assert.throws(
+      () => checkDevice(info, 'cuda'),
+      /device cuda was asked for, but torch .* sees no CUDA GPU: set nin\.device \(CLI: --device\) to auto or cpu/,
+    );
     assert.throws(() => checkDevice(info, 'mps'), /device mps was asked for/);
     assert.doesNotThrow(() => checkDevice(info, 'cpu'));
   });
@@ -83,8 +104,19 @@ describe('PyTorch engine: finding Python', function () {
     const events: TrainEvent[] = [];
     const runs = join(tmp, 'runs');
     const config: TrainConfig = {
-      preset: 'compact', input: 28, epochs: 1, batchSize: 64, lr: 0.003, optimizer: 'adam', limitTrain: 64,
-      limitTest: 64, backend: 'pytorch', seed: 1, threads: 2, dataDir: '', runsDir: runs,
+      preset: 'compact',
+      input: 28,
+      epochs: 1,
+      batchSize: 64,
+      lr: 0.003,
+      optimizer: 'adam',
+      limitTrain: 64,
+      limitTest: 64,
+      backend: 'pytorch',
+      seed: 1,
+      threads: 2,
+      dataDir: '',
+      runsDir: runs,
     };
     const outcome = await runPytorchTraining(config, undefined, {
       emit: (e) => {
@@ -96,12 +128,18 @@ describe('PyTorch engine: finding Python', function () {
     });
     assert.equal(outcome, 'error');
     const err = events.find((e) => e.type === 'error');
-    assert.match(err?.type === 'error' ? err.message : '', /the PyTorch process wrote something that is not an event on its stdout: "Welcome to the cluster!"/);
+    assert.match(
+      err?.type === 'error' ? err.message : '',
+      /the PyTorch process wrote something that is not an event on its stdout: "Welcome to the cluster!"/,
+    );
   });
 
   it('Python draws the same subset and epoch order as src/data/batches.ts', () => {
-    const script = 'import json; from nin_torch.rng import subset_indices, epoch_order; s = subset_indices(60000, 1000, 7, 101); print(json.dumps(epoch_order(s, 7, 3).tolist()))';
-    const py = JSON.parse(execFileSync(TORCH_PYTHON, ['-c', script], { env: pythonEnv(), encoding: 'utf8' })) as number[];
+    const script =
+      'import json; from nin_torch.rng import subset_indices, epoch_order; s = subset_indices(60000, 1000, 7, 101); print(json.dumps(epoch_order(s, 7, 3).tolist()))';
+    const py = JSON.parse(
+      execFileSync(TORCH_PYTHON, ['-c', script], { env: pythonEnv(), encoding: 'utf8' }),
+    ) as number[];
     assert.deepEqual(py, Array.from(epochOrder(subsetIndices(60000, 1000, 7, 101), 7, 3)));
   });
 });

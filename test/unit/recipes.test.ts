@@ -1,6 +1,14 @@
 import * as assert from 'node:assert/strict';
 import { ARTICLE_RECIPE, validateConfig } from '../../src/protocol/index';
-import { RECIPES, deviations, forwardFlops, recipeConfig, runSize, TRAIN_IMAGES, TEST_IMAGES } from '../../src/train/recipes';
+import {
+  RECIPES,
+  deviations,
+  forwardFlops,
+  recipeConfig,
+  runSize,
+  TRAIN_IMAGES,
+  TEST_IMAGES,
+} from '../../src/train/recipes';
 
 describe('recipes offered by NiN: Train', () => {
   const byId = Object.fromEntries(RECIPES.map((r) => [r.id, r]));
@@ -29,7 +37,8 @@ describe('recipes offered by NiN: Train', () => {
       assert.ok(s, `${r.id} does not collapse`);
       return s.flops * s.epochs * (s.trainImages + s.testImages);
     });
-    for (let i = 1; i < cost.length; i++) assert.ok(cost[i] < cost[i - 1], `${RECIPES[i].id} cheaper than ${RECIPES[i - 1].id}`);
+    for (let i = 1; i < cost.length; i++)
+      assert.ok(cost[i] < cost[i - 1], `${RECIPES[i].id} cheaper than ${RECIPES[i - 1].id}`);
   });
 
   it('every recipe makes a valid training config with the machine settings', () => {
@@ -43,7 +52,12 @@ describe('recipes offered by NiN: Train', () => {
   });
 
   it('run sizes: whole splits unless limited; FLOPs from the shape inference', () => {
-    assert.deepEqual(runSize(byId.article), { flops: forwardFlops('seed', 224), epochs: 10, trainImages: TRAIN_IMAGES, testImages: TEST_IMAGES });
+    assert.deepEqual(runSize(byId.article), {
+      flops: forwardFlops('seed', 224),
+      epochs: 10,
+      trainImages: TRAIN_IMAGES,
+      testImages: TEST_IMAGES,
+    });
     const q = runSize(byId.quick);
     assert.equal(q?.trainImages, byId.quick.limitTrain);
     assert.equal(q?.testImages, byId.quick.limitTest);

@@ -1,6 +1,16 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ARTICLE_RECIPE, type TrainEvent } from '../../src/protocol/index';
@@ -21,7 +31,15 @@ import {
 } from '../../src/runs';
 
 const config = { ...ARTICLE_RECIPE, dataDir: '', runsDir: '/r' };
-const epoch = (n: number, testAcc: number): TrainEvent => ({ type: 'epoch', epoch: n, trainLoss: 1, trainAcc: 0.5, testAcc, seconds: 1, imagesPerSecond: 1 });
+const epoch = (n: number, testAcc: number): TrainEvent => ({
+  type: 'epoch',
+  epoch: n,
+  trainLoss: 1,
+  trainAcc: 0.5,
+  testAcc,
+  seconds: 1,
+  imagesPerSecond: 1,
+});
 const start = (startEpoch: number): TrainEvent => ({
   type: 'start',
   runId: 'r',
@@ -45,15 +63,24 @@ describe('the run folder (src/runs)', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('summarises a run from its events: status, epochs, accuracy, checkpoint, model', () => {
-    assert.deepEqual(runFacts([start(1), epoch(1, 0.5), { type: 'checkpoint', epoch: 1, path: '/c1' }, epoch(2, 0.7), { type: 'stopped', epoch: 2, runDir: '/r' }]), {
-      status: 'stopped',
-      epochs: 2,
-      finalTestAcc: 0.7,
-      checkpoint: '/c1',
-      modelDir: undefined,
-      startConfig: config,
-      params: 1,
-    });
+    assert.deepEqual(
+      runFacts([
+        start(1),
+        epoch(1, 0.5),
+        { type: 'checkpoint', epoch: 1, path: '/c1' },
+        epoch(2, 0.7),
+        { type: 'stopped', epoch: 2, runDir: '/r' },
+      ]),
+      {
+        status: 'stopped',
+        epochs: 2,
+        finalTestAcc: 0.7,
+        checkpoint: '/c1',
+        modelDir: undefined,
+        startConfig: config,
+        params: 1,
+      },
+    );
     const done = runFacts([epoch(1, 0.5), { type: 'done', testAcc: 0.9, runDir: '/r', modelDir: '/r/model' }]);
     assert.deepEqual([done.status, done.finalTestAcc, done.modelDir], ['done', 0.9, '/r/model']);
     assert.equal(runFacts([]).status, 'incomplete');
@@ -85,27 +112,50 @@ describe('the run folder (src/runs)', () => {
     const curves = await readCurves(join(dir, 'run'));
     assert.equal(listed.epochs, 3, 'Open Run / Resume');
     assert.equal(panelSummary(listed).epochs, 3, "the panel's Runs tab");
-    assert.deepEqual(curves.epochs.map((e) => [e.epoch, e.testAcc]), [[1, 0.3], [2, 0.5], [3, 0.6]], 'the overlay: the redone epoch 3 wins');
+    assert.deepEqual(
+      curves.epochs.map((e) => [e.epoch, e.testAcc]),
+      [
+        [1, 0.3],
+        [2, 0.5],
+        [3, 0.6],
+      ],
+      'the overlay: the redone epoch 3 wins',
+    );
     assert.equal(runFacts((await readMetrics(join(dir, 'run'))).events).finalTestAcc, 0.6, 'nin eval');
   });
 
   it('parses a log, counting invalid lines (not JSON, unknown or prototype type names, missing fields) instead of throwing', () => {
     const warnings: string[] = [];
     const r = parseMetrics(
-      [JSON.stringify(epoch(1, 0.5)), '{"type":"epoch"}', 'not json', '', JSON.stringify({ type: 'mystery' })].join('\n'),
+      [JSON.stringify(epoch(1, 0.5)), '{"type":"epoch"}', 'not json', '', JSON.stringify({ type: 'mystery' })].join(
+        '\n',
+      ),
       'm.jsonl',
       { warn: (m) => warnings.push(m) },
     );
     assert.equal(r.events.length, 1);
     assert.equal(r.badLines, 3);
-    assert.deepEqual(warnings.map((w) => w.split(':').slice(0, 2).join(':')), ['m.jsonl:2', 'm.jsonl:3', 'm.jsonl:5']);
+    assert.deepEqual(
+      warnings.map((w) => w.split(':').slice(0, 2).join(':')),
+      ['m.jsonl:2', 'm.jsonl:3', 'm.jsonl:5'],
+    );
   });
 
   it('reads metrics.jsonl as a stream: a log larger than one string can hold in pieces, CRLF lines, a torn last line', async () => {
     const run = join(dir, 'big');
     mkdirSync(run);
     // ~40 MB in 200,000 lines; the reader never holds it as one string (V8's limit is ~512 MB).
-    const line = JSON.stringify({ type: 'batch', epoch: 1, batch: 1, batchesPerEpoch: 9, loss: 2.3, acc: 0.1, imagesPerSecond: 9, etaSeconds: 9, }) + '\r\n';
+    const line =
+      JSON.stringify({
+        type: 'batch',
+        epoch: 1,
+        batch: 1,
+        batchesPerEpoch: 9,
+        loss: 2.3,
+        acc: 0.1,
+        imagesPerSecond: 9,
+        etaSeconds: 9,
+      }) + '\r\n';
     const chunk = line.repeat(10_000);
     for (let i = 0; i < 20; i++) writeFileSync(runPaths(run).metrics, chunk, { flag: 'a' });
     writeFileSync(runPaths(run).metrics, '{"type":"batch","epo', { flag: 'a' });
@@ -120,7 +170,9 @@ describe('the run folder (src/runs)', () => {
     mkdirSync(run);
     await assert.rejects(readRunConfig(run), (e: Error) => e.message.startsWith(`${runPaths(run).config}: missing`));
     writeFileSync(runPaths(run).config, '{');
-    await assert.rejects(readRunConfig(run), (e: Error) => e.message.startsWith(`${runPaths(run).config}: not valid JSON`));
+    await assert.rejects(readRunConfig(run), (e: Error) =>
+      e.message.startsWith(`${runPaths(run).config}: not valid JSON`),
+    );
     const warned: string[] = [];
     assert.equal(await tryReadRunConfig(run, { warn: (m) => warned.push(m) }), undefined);
     assert.equal(warned.length, 1);
@@ -146,7 +198,11 @@ describe('the run folder (src/runs)', () => {
     const runs = await listRuns([dir, join(dir, 'nope')]);
     assert.deepEqual(new Set(runs.map((r) => r.name)), new Set(['a', 'b', 'broken']));
     assert.ok(runs.findIndex((r) => r.name === 'b') < runs.findIndex((r) => r.name === 'a'), 'newest first');
-    assert.equal(runs.find((r) => r.name === 'broken')?.config, undefined, 'an invalid config.json is reported as missing');
+    assert.equal(
+      runs.find((r) => r.name === 'broken')?.config,
+      undefined,
+      'an invalid config.json is reported as missing',
+    );
     assert.deepEqual(runs.find((r) => r.name === 'a')?.config, config);
     assert.equal(await readRun(join(dir, 'empty')), undefined);
   });
@@ -157,7 +213,10 @@ describe('the run folder (src/runs)', () => {
     // A live process of this machine holds it.
     const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
     try {
-      writeFileSync(runPaths(run).lock, JSON.stringify({ pid: child.pid, host: hostname(), since: '2026-01-01T00:00:00Z' }));
+      writeFileSync(
+        runPaths(run).lock,
+        JSON.stringify({ pid: child.pid, host: hostname(), since: '2026-01-01T00:00:00Z' }),
+      );
       assert.throws(() => lockRun(run), new RegExp(`is being trained by process ${child.pid} on ${hostname()}`));
     } finally {
       child.kill('SIGKILL');

@@ -10,7 +10,8 @@ import { validateClassifyInput, validateClassifyMessage } from '../../src/protoc
 import { borderMean, fitSquare, prepareImage, toGray, topClasses } from '../../src/webview/classify/preprocess';
 
 const DATA = '/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz';
-const rgbaOf = (gray: ArrayLike<number>, alpha = 255) => Uint8Array.from({ length: gray.length * 4 }, (_, i) => (i % 4 === 3 ? alpha : Math.round(255 * gray[i >> 2])));
+const rgbaOf = (gray: ArrayLike<number>, alpha = 255) =>
+  Uint8Array.from({ length: gray.length * 4 }, (_, i) => (i % 4 === 3 ? alpha : Math.round(255 * gray[i >> 2])));
 
 describe('classify: preparing an image like Fashion-MNIST', () => {
   it('real Fashion-MNIST test images come through unchanged (dark background, 28x28)', function () {
@@ -35,7 +36,10 @@ describe('classify: preparing an image like Fashion-MNIST', () => {
   });
 
   it('gray: luma weights, transparent pixels over white', () => {
-    assert.deepEqual(Array.from(toGray([255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255, 0, 0, 0, 0], 4, 1)).map((v) => +v.toFixed(3)), [0.299, 0.587, 0.114, 1]);
+    assert.deepEqual(
+      Array.from(toGray([255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255, 0, 0, 0, 0], 4, 1)).map((v) => +v.toFixed(3)),
+      [0.299, 0.587, 0.114, 1],
+    );
     assert.equal(borderMean(new Float32Array([1, 1, 1, 1, 0, 1, 1, 1, 1]), 3, 3), 1);
   });
 
@@ -50,16 +54,24 @@ describe('classify: preparing an image like Fashion-MNIST', () => {
     assert.equal(out[7 * 28 + 27], 1);
     assert.equal(out[21 * 28], 0.5, 'padding below');
     // a uniform image stays uniform whatever the scale
-    assert.ok(fitSquare(new Float32Array(97 * 61).fill(0.25), 97, 61, 28, 0.25).every((v) => Math.abs(v - 0.25) < 1e-6));
+    assert.ok(
+      fitSquare(new Float32Array(97 * 61).fill(0.25), 97, 61, 28, 0.25).every((v) => Math.abs(v - 0.25) < 1e-6),
+    );
     // the mean brightness is kept when shrinking by an integer factor
     const big = Float32Array.from({ length: 84 * 84 }, (_, i) => ((i % 84) + Math.floor(i / 84)) % 2);
     const small = fitSquare(big, 84, 84);
-    assert.ok(small.every((v) => Math.abs(v - 5 / 9) < 1e-6 || Math.abs(v - 4 / 9) < 1e-6), 'a 3x3 box of a checkerboard');
+    assert.ok(
+      small.every((v) => Math.abs(v - 5 / 9) < 1e-6 || Math.abs(v - 4 / 9) < 1e-6),
+      'a 3x3 box of a checkerboard',
+    );
   });
 
   it('top classes: softmax, most probable first', () => {
     const t = topClasses([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 3);
-    assert.deepEqual(t.map((x) => x.label), [9, 8, 7]);
+    assert.deepEqual(
+      t.map((x) => x.label),
+      [9, 8, 7],
+    );
     const all = topClasses([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 10);
     assert.ok(Math.abs(all.reduce((a, x) => a + x.probability, 0) - 1) < 1e-12);
     assert.ok(Math.abs(all[0].probability / all[1].probability - Math.E) < 1e-9);
@@ -74,8 +86,14 @@ describe('classify: messages', () => {
   it('results from the view are validated', () => {
     assert.ok(validateClassifyMessage({ type: 'ready' }).ok);
     assert.ok(validateClassifyMessage({ type: 'result', top: [{ label: 9, probability: 0.9 }], inverted: true }).ok);
-    assert.equal(validateClassifyMessage({ type: 'result', top: [{ label: 10, probability: 0.9 }], inverted: true }).ok, false);
-    assert.equal(validateClassifyMessage({ type: 'result', top: [{ label: 1, probability: 2 }], inverted: true }).ok, false);
+    assert.equal(
+      validateClassifyMessage({ type: 'result', top: [{ label: 10, probability: 0.9 }], inverted: true }).ok,
+      false,
+    );
+    assert.equal(
+      validateClassifyMessage({ type: 'result', top: [{ label: 1, probability: 2 }], inverted: true }).ok,
+      false,
+    );
     assert.equal(validateClassifyMessage({ type: 'eval', code: 'x' }).ok, false);
   });
   it('the input message is validated in the view', () => {

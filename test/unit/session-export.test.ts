@@ -22,7 +22,13 @@ async function saveModel(model: tfl.LayersModel, dir: string): Promise<void> {
       writeFileSync(join(dir, 'group1-shard1of1.bin'), Buffer.from(data));
       writeFileSync(
         join(dir, 'model.json'),
-        JSON.stringify({ modelTopology: a.modelTopology, format: 'layers-model', generatedBy: 'test', convertedBy: null, weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: a.weightSpecs }] }),
+        JSON.stringify({
+          modelTopology: a.modelTopology,
+          format: 'layers-model',
+          generatedBy: 'test',
+          convertedBy: null,
+          weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: a.weightSpecs }],
+        }),
       );
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
@@ -33,7 +39,9 @@ async function loadModel(dir: string): Promise<tfl.LayersModel> {
   const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
   const buf = readFileSync(join(dir, json.weightsManifest[0].paths[0]));
   const weightData = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
-  return tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData }));
+  return tfl.loadLayersModel(
+    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData }),
+  );
 }
 
 describe('exported models', () => {
@@ -75,7 +83,10 @@ describe('exported models', () => {
 
   it('a truncated weight shard is an error naming the shard', () => {
     truncateSync(join(run, 'model', 'group1-shard1of1.bin'), 1000);
-    assert.throws(() => readModelFiles(join(run, 'model')), /group1-shard1of1\.bin: 1000 bytes of weights where model\.json describes 724632 \(truncated or corrupt\)/);
+    assert.throws(
+      () => readModelFiles(join(run, 'model')),
+      /group1-shard1of1\.bin: 1000 bytes of weights where model\.json describes 724632 \(truncated or corrupt\)/,
+    );
   });
 
   it('a missing shard, a broken model.json or no model at all are errors naming the file', async () => {

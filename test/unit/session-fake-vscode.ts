@@ -24,7 +24,12 @@ export class EventEmitter<T> {
 export const ui = {
   messages: [] as { kind: string; text: string; buttons: string[] }[],
   commands: [] as unknown[][],
-  progress: [] as { title: string; reports: { message?: string; increment?: number }[]; cancel: () => void; ended: boolean }[],
+  progress: [] as {
+    title: string;
+    reports: { message?: string; increment?: number }[];
+    cancel: () => void;
+    ended: boolean;
+  }[],
   status: { text: '', tooltip: '' as unknown, visible: false, name: '', command: '' as unknown },
   answer: undefined as string | undefined,
   /** Values returned by workspace.getConfiguration('nin').get(key). */
@@ -48,10 +53,12 @@ export class Uri {
     return `${this.scheme}://${this.fsPath}`;
   }
 }
-const message = (kind: string) => (text: string, ...buttons: string[]) => {
-  ui.messages.push({ kind, text, buttons });
-  return Promise.resolve(ui.answer);
-};
+const message =
+  (kind: string) =>
+  (text: string, ...buttons: string[]) => {
+    ui.messages.push({ kind, text, buttons });
+    return Promise.resolve(ui.answer);
+  };
 /** The fake module. */
 export const fakeVscode = {
   EventEmitter,
@@ -99,7 +106,12 @@ export const fakeVscode = {
       dispose: () => undefined,
     }),
     withProgress: (options: { title: string }, task: (p: unknown, token: unknown) => Promise<void>) => {
-      const rec = { title: options.title, reports: [] as { message?: string; increment?: number }[], cancel: () => undefined as void, ended: false };
+      const rec = {
+        title: options.title,
+        reports: [] as { message?: string; increment?: number }[],
+        cancel: () => undefined as void,
+        ended: false,
+      };
       ui.progress.push(rec);
       const token = { onCancellationRequested: (cb: () => void) => (rec.cancel = cb) };
       return task({ report: (r: { message?: string; increment?: number }) => rec.reports.push(r) }, token).then(() => {

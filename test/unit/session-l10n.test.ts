@@ -24,7 +24,11 @@ const placeholders = (s: string): string[] => [...s.matchAll(/\{(\w+)\}/g)].map(
 describe('session, commands and side view: Simplified Chinese for every string', () => {
   const zh = JSON.parse(readFileSync(join(ROOT, 'l10n', 'bundle.l10n.zh-cn.json'), 'utf8')) as Record<string, string>;
   const literals = FILES.flatMap((f) =>
-    [...readFileSync(join(ROOT, 'src', 'extension', f), 'utf8').matchAll(/(?:l10n\.t|\bt)\(\s*(['"])((?:\\.|(?!\1).)*)\1/g)].map((m) => m[2].replace(/\\(['"])/g, '$1')),
+    [
+      ...readFileSync(join(ROOT, 'src', 'extension', f), 'utf8').matchAll(
+        /(?:l10n\.t|\bt)\(\s*(['"])((?:\\.|(?!\1).)*)\1/g,
+      ),
+    ].map((m) => m[2].replace(/\\(['"])/g, '$1')),
   );
 
   it('each l10n.t / t literal is translated with the same placeholders', () => {
@@ -37,7 +41,10 @@ describe('session, commands and side view: Simplified Chinese for every string',
 
   it("uses the article's terms", () => {
     assert.equal(zh['Global average pooling'], '全局平均池化层');
-    assert.match(zh['{0}×{0} conv (stride {1}, padding {2}) → 1×1 conv → 1×1 conv, {3} channels, each with ReLU'], /1×1卷积/);
+    assert.match(
+      zh['{0}×{0} conv (stride {1}, padding {2}) → 1×1 conv → 1×1 conv, {3} channels, each with ReLU'],
+      /1×1卷积/,
+    );
     assert.match(zh['Max pooling {0}'], /池化/);
     assert.equal(zh.Dropout, 'Dropout');
   });
@@ -51,9 +58,12 @@ describe('session, commands and side view: Simplified Chinese for every string',
       ...pkg.contributes.commands.map((c: { title: string }) => keyOf(c.title)),
       ...pkg.contributes.viewsContainers.activitybar.map((c: { title: string }) => keyOf(c.title)),
       ...pkg.contributes.views.nin.map((v: { name: string }) => keyOf(v.name)),
-      ...Object.values(pkg.contributes.configuration.properties as Record<string, { markdownDescription?: string; description?: string }>).map((p) =>
-        keyOf(p.markdownDescription ?? p.description),
-      ),
+      ...Object.values(
+        pkg.contributes.configuration.properties as Record<
+          string,
+          { markdownDescription?: string; description?: string }
+        >,
+      ).map((p) => keyOf(p.markdownDescription ?? p.description)),
     ];
     for (const k of keys) {
       assert.ok(k, 'a literal title or description is not localized');
@@ -65,7 +75,9 @@ describe('session, commands and side view: Simplified Chinese for every string',
 describe('manifest: commands, views and activation', () => {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   it('every command ID is contributed in category NiN and activates the extension lazily', () => {
-    const contributed = new Map<string, { category?: string }>(pkg.contributes.commands.map((c: { command: string }) => [c.command, c]));
+    const contributed = new Map<string, { category?: string }>(
+      pkg.contributes.commands.map((c: { command: string }) => [c.command, c]),
+    );
     for (const id of Object.values(COMMANDS) as string[]) {
       assert.equal(contributed.get(id)?.category, 'NiN', id);
       if (id !== 'nin.setInputShape') assert.ok(pkg.activationEvents.includes(`onCommand:${id}`), id);
@@ -73,12 +85,20 @@ describe('manifest: commands, views and activation', () => {
     assert.ok(pkg.activationEvents.includes('onView:nin.architecture'));
     assert.ok(!pkg.activationEvents.includes('*'), 'never activate on startup');
     assert.equal(pkg.contributes.keybindings, undefined, 'keybinding-free');
-    const hidden = pkg.contributes.menus.commandPalette.find((m: { command: string }) => m.command === 'nin.revealBlock');
+    const hidden = pkg.contributes.menus.commandPalette.find(
+      (m: { command: string }) => m.command === 'nin.revealBlock',
+    );
     assert.equal(hidden?.when, 'false');
   });
   it('the architecture view lives in its own activity-bar container with the NiN icon', () => {
-    assert.deepEqual(pkg.contributes.viewsContainers.activitybar.map((c: { id: string; icon: string }) => [c.id, c.icon]), [['nin', 'media/nin.svg']]);
-    assert.deepEqual(pkg.contributes.views.nin.map((v: { id: string; type: string }) => [v.id, v.type]), [['nin.architecture', 'webview']]);
+    assert.deepEqual(
+      pkg.contributes.viewsContainers.activitybar.map((c: { id: string; icon: string }) => [c.id, c.icon]),
+      [['nin', 'media/nin.svg']],
+    );
+    assert.deepEqual(
+      pkg.contributes.views.nin.map((v: { id: string; type: string }) => [v.id, v.type]),
+      [['nin.architecture', 'webview']],
+    );
     assert.equal(pkg.icon, 'media/icon.png');
   });
 });

@@ -64,8 +64,23 @@ const startEvent = (runDir: string, startEpoch = 1): TrainEvent => ({
   batchesPerEpoch: 10,
   startEpoch,
 });
-const batch = (epoch: number, b: number): TrainEvent => ({ type: 'batch', epoch, batch: b, batchesPerEpoch: 10, loss: 2.3, acc: 0.1, imagesPerSecond: 50, etaSeconds: 125 });
-const log = { info: () => undefined, warn: () => undefined, error: () => undefined, trace: () => undefined, show: () => undefined };
+const batch = (epoch: number, b: number): TrainEvent => ({
+  type: 'batch',
+  epoch,
+  batch: b,
+  batchesPerEpoch: 10,
+  loss: 2.3,
+  acc: 0.1,
+  imagesPerSecond: 50,
+  etaSeconds: 125,
+});
+const log = {
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  trace: () => undefined,
+  show: () => undefined,
+};
 const context = { subscriptions: [] } as unknown as import('vscode').ExtensionContext;
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
@@ -114,7 +129,10 @@ describe('training session', () => {
     engine.emit(batch(1, 5));
     engine.emit(batch(2, 5));
     assert.equal(session.currentRunDir, runDir);
-    assert.deepEqual(seen.map((e) => e.type), ['start', 'batch', 'batch']);
+    assert.deepEqual(
+      seen.map((e) => e.type),
+      ['start', 'batch', 'batch'],
+    );
     assert.deepEqual(session.history, seen);
     const reports = ui.progress[0].reports;
     assert.equal(reports[0].message, 'Epoch 1/2 · batch 5/10 · loss 2.3000 · 50 images/s · ETA 2 min 5 s');
@@ -136,7 +154,11 @@ describe('training session', () => {
     await tick();
     assert.equal(session.running, false);
     assert.ok(ui.progress[0].ended, 'the notification closes');
-    assert.deepEqual(session.lastStopped, { runDir: join(dir, 'r'), checkpoint: join(dir, 'r', 'checkpoint'), epoch: 1 });
+    assert.deepEqual(session.lastStopped, {
+      runDir: join(dir, 'r'),
+      checkpoint: join(dir, 'r', 'checkpoint'),
+      epoch: 1,
+    });
     assert.ok(ui.messages.some((m) => m.text === 'NiN training stopped in epoch 1; its last checkpoint is kept.'));
     assert.ok(ui.messages.some((m) => m.buttons.includes('Resume')));
     assert.deepEqual(ui.commands.filter((c) => c[1] === 'nin.canResume').at(-1), ['setContext', 'nin.canResume', true]);
@@ -179,24 +201,46 @@ describe('training session', () => {
 
   it('calibration is refused while training', async () => {
     const { session } = make();
-    assert.deepEqual(await session.calibrate({ preset: 'compact', input: 28, batchSize: 32, backend: 'cpu', threads: 0 }), { imagesPerSecond: 100, flops: 1e6, backend: 'cpu' });
+    assert.deepEqual(
+      await session.calibrate({ preset: 'compact', input: 28, batchSize: 32, backend: 'cpu', threads: 0 }),
+      { imagesPerSecond: 100, flops: 1e6, backend: 'cpu' },
+    );
     await session.start(config);
-    await assert.rejects(session.calibrate({ preset: 'compact', input: 28, batchSize: 32, backend: 'cpu', threads: 0 }), /in progress/);
+    await assert.rejects(
+      session.calibrate({ preset: 'compact', input: 28, batchSize: 32, backend: 'cpu', threads: 0 }),
+      /in progress/,
+    );
   });
 
   for (const startEpoch of [2, 1]) {
     it(`a resumed run (restarting at epoch ${startEpoch}) starts its history with the log as it was before the resume`, async () => {
       const runDir = join(dir, 'run');
       mkdirSync(runDir);
-      const earlier: TrainEvent[] = [startEvent(runDir), batch(1, 3), { type: 'stopped', epoch: 1, runDir, checkpoint: join(runDir, 'ck') }];
-      if (startEpoch === 2) earlier.splice(2, 0, { type: 'epoch', epoch: 1, trainLoss: 1, trainAcc: 0.5, testAcc: 0.6, seconds: 1, imagesPerSecond: 100 });
+      const earlier: TrainEvent[] = [
+        startEvent(runDir),
+        batch(1, 3),
+        { type: 'stopped', epoch: 1, runDir, checkpoint: join(runDir, 'ck') },
+      ];
+      if (startEpoch === 2)
+        earlier.splice(2, 0, {
+          type: 'epoch',
+          epoch: 1,
+          trainLoss: 1,
+          trainAcc: 0.5,
+          testAcc: 0.6,
+          seconds: 1,
+          imagesPerSecond: 100,
+        });
       writeFileSync(join(runDir, 'metrics.jsonl'), earlier.map((e) => JSON.stringify(e)).join('\n') + '\n');
       const { session, engine } = make();
       await session.start(config, runDir);
       assert.deepEqual(engine.trains[0].resume, runDir);
       // the engine appends the restart to the log before the host hears it
       const restart = startEvent(runDir, startEpoch);
-      writeFileSync(join(runDir, 'metrics.jsonl'), [...earlier, restart].map((e) => JSON.stringify(e)).join('\n') + '\n');
+      writeFileSync(
+        join(runDir, 'metrics.jsonl'),
+        [...earlier, restart].map((e) => JSON.stringify(e)).join('\n') + '\n',
+      );
       engine.emit(restart);
       engine.emit(batch(startEpoch, 4));
       assert.deepEqual(session.history, [...earlier, restart, batch(startEpoch, 4)]);
@@ -211,8 +255,15 @@ describe('training session', () => {
   it('opening a run replays its log and skips unreadable lines', async () => {
     const runDir = join(dir, 'old');
     mkdirSync(runDir);
-    const events: TrainEvent[] = [startEvent(runDir), batch(1, 10), { type: 'done', testAcc: 0.9, runDir, modelDir: runDir }];
-    writeFileSync(join(runDir, 'metrics.jsonl'), events.map((e) => JSON.stringify(e)).join('\n') + '\n{"type":"batch","epo');
+    const events: TrainEvent[] = [
+      startEvent(runDir),
+      batch(1, 10),
+      { type: 'done', testAcc: 0.9, runDir, modelDir: runDir },
+    ];
+    writeFileSync(
+      join(runDir, 'metrics.jsonl'),
+      events.map((e) => JSON.stringify(e)).join('\n') + '\n{"type":"batch","epo',
+    );
     const { session, seen } = make();
     assert.deepEqual(await session.openRun(runDir), { events: 3, badLines: 1 });
     assert.deepEqual(seen, events);

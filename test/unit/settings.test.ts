@@ -38,11 +38,37 @@ describe('settings: nin.* read into a training config', () => {
   });
 
   it('valid values pass through', () => {
-    const { settings, issues } = read({ epochs: 3, batchSize: 64, learningRate: 0.002, optimizer: 'adam', backend: 'wasm', threads: 4, device: 'cuda', pythonPath: ' /opt/py/bin/python ', dataFolder: ' /d ', runsFolder: 'r', checkpointMinutes: 2 });
+    const { settings, issues } = read({
+      epochs: 3,
+      batchSize: 64,
+      learningRate: 0.002,
+      optimizer: 'adam',
+      backend: 'wasm',
+      threads: 4,
+      device: 'cuda',
+      pythonPath: ' /opt/py/bin/python ',
+      dataFolder: ' /d ',
+      runsFolder: 'r',
+      checkpointMinutes: 2,
+    });
     assert.deepEqual(issues, []);
     assert.deepEqual(
       { ...settings },
-      { preset: 'seed', input: 224, epochs: 3, batchSize: 64, lr: 0.002, optimizer: 'adam', backend: 'wasm', threads: 4, device: 'cuda', pythonPath: '/opt/py/bin/python', dataFolder: '/d', runsFolder: 'r', checkpointMinutes: 2 },
+      {
+        preset: 'seed',
+        input: 224,
+        epochs: 3,
+        batchSize: 64,
+        lr: 0.002,
+        optimizer: 'adam',
+        backend: 'wasm',
+        threads: 4,
+        device: 'cuda',
+        pythonPath: '/opt/py/bin/python',
+        dataFolder: '/d',
+        runsFolder: 'r',
+        checkpointMinutes: 2,
+      },
     );
   });
 
@@ -81,12 +107,18 @@ describe('settings: nin.* read into a training config', () => {
 
   it('reports every bad setting, not just the first', () => {
     const { issues } = read({ epochs: -1, optimizer: 'x', backend: 1 });
-    assert.deepEqual(issues.map((i) => i.setting), ['nin.epochs', 'nin.optimizer', 'nin.backend']);
+    assert.deepEqual(
+      issues.map((i) => i.setting),
+      ['nin.epochs', 'nin.optimizer', 'nin.backend'],
+    );
   });
 
   it('messages go through the translator with the setting as an argument', () => {
     const seen: string[] = [];
-    readTrainingSettings((k) => (k === 'epochs' ? 0 : undefined), (m, ...a) => (seen.push(m), englishT(m, ...a)));
+    readTrainingSettings(
+      (k) => (k === 'epochs' ? 0 : undefined),
+      (m, ...a) => (seen.push(m), englishT(m, ...a)),
+    );
     assert.ok(seen.includes('Setting "{0}": {1}, got {2}; using {3} instead.'), seen.join(' | '));
   });
 

@@ -5,7 +5,8 @@ import * as assert from 'node:assert/strict';
 import { ui, Uri, EventEmitter } from './session-fake-vscode';
 import type { HostToSideView } from '../../src/protocol/index';
 
-const { SideViewProvider } = require('../../src/extension/sideView/provider') as typeof import('../../src/extension/sideView/provider');
+const { SideViewProvider } =
+  require('../../src/extension/sideView/provider') as typeof import('../../src/extension/sideView/provider');
 
 function fakeView() {
   const posted: HostToSideView[] = [];
@@ -18,7 +19,12 @@ function fakeView() {
     postMessage: (m: HostToSideView) => (posted.push(m), Promise.resolve(true)),
     onDidReceiveMessage: receive.event,
   };
-  const view = { webview, visible: true, onDidChangeVisibility: () => ({ dispose() {} }), onDidDispose: () => ({ dispose() {} }) };
+  const view = {
+    webview,
+    visible: true,
+    onDidChangeVisibility: () => ({ dispose() {} }),
+    onDidDispose: () => ({ dispose() {} }),
+  };
   return { view, webview, posted, send: (m: unknown) => receive.fire(m) };
 }
 
@@ -41,14 +47,20 @@ describe('architecture view provider', () => {
     const { view, webview } = fakeView();
     provider.resolveWebviewView(view as never);
     assert.equal(webview.options.enableScripts, true);
-    assert.deepEqual(webview.options.localResourceRoots?.map((u) => u.fsPath), ['/ext/out/webview', '/ext/media']);
+    assert.deepEqual(
+      webview.options.localResourceRoots?.map((u) => u.fsPath),
+      ['/ext/out/webview', '/ext/media'],
+    );
     const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(webview.html)?.[1] ?? '';
     assert.match(csp, /^default-src 'none';/);
     const nonce = /script-src 'nonce-([^']+)'/.exec(csp)?.[1];
     assert.ok(nonce && nonce.length >= 16, 'a random nonce');
     const scripts = [...webview.html.matchAll(/<script([^>]*)>/g)].map((m) => m[1]);
     assert.deepEqual(scripts, [` nonce="${nonce}" src="https://webview.test/ext/out/webview/sideView.js"`]);
-    assert.ok(!/unsafe-inline|unsafe-eval|https?:\/\/(?!webview\.test)/.test(webview.html), 'no inline, eval or remote content');
+    assert.ok(
+      !/unsafe-inline|unsafe-eval|https?:\/\/(?!webview\.test)/.test(webview.html),
+      'no inline, eval or remote content',
+    );
     // a fresh nonce per view
     const other = fakeView();
     provider.resolveWebviewView(other.view as never);
@@ -86,7 +98,8 @@ describe('architecture view provider', () => {
     send({ type: 'reveal', index: 2, name: 'nin_block_2' });
     assert.deepEqual(ui.commands.at(-1), ['nin.revealBlock', 'nin_block_2', 2]);
     const before = ui.commands.length;
-    for (const bad of [{ type: 'reveal', index: '2', name: 'nin_block_2' }, { type: 'exec', cmd: 'rm' }, 'ready', null]) send(bad);
+    for (const bad of [{ type: 'reveal', index: '2', name: 'nin_block_2' }, { type: 'exec', cmd: 'rm' }, 'ready', null])
+      send(bad);
     assert.equal(ui.commands.length, before, 'nothing ran');
     assert.equal(posted.length, 0);
     assert.equal(warnings.length, 4);

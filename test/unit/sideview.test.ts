@@ -45,8 +45,16 @@ describe('architecture side view', () => {
       for (const c of f.presets[preset]) {
         if (c.input[0] !== 1 || c.input[1] !== c.input[2] || !c.layers?.length || c.layers.length < 10) continue;
         const s = buildSideViewState({ preset, input: c.input[1] }, [], false, englishT);
-        assert.deepEqual(s.rows.map((r) => r.output), c.layers.map((l) => l.output), `${preset} at ${c.input.join('x')}`);
-        assert.deepEqual(s.rows.map((r) => r.params), c.layers.map((l) => l.params), `${preset} at ${c.input.join('x')}`);
+        assert.deepEqual(
+          s.rows.map((r) => r.output),
+          c.layers.map((l) => l.output),
+          `${preset} at ${c.input.join('x')}`,
+        );
+        assert.deepEqual(
+          s.rows.map((r) => r.params),
+          c.layers.map((l) => l.params),
+          `${preset} at ${c.input.join('x')}`,
+        );
         assert.equal(s.params, c.params);
         checked++;
       }

@@ -18,7 +18,9 @@ interface Leaf {
   output: number[];
   params: number;
 }
-const torch = fixture<{ models: Record<string, { input: number[]; leaves: Leaf[]; params: number }> }>('static-models.json');
+const torch = fixture<{ models: Record<string, { input: number[]; leaves: Leaf[]; params: number }> }>(
+  'static-models.json',
+);
 const MODELS = join(ROOT, 'test', 'fixtures', 'models');
 
 /** How many PyTorch leaf modules a spec row stands for. */
@@ -85,7 +87,8 @@ describe('models built from code, without running it (tfjs against PyTorch)', ()
   }
 
   it("the article's blocks stay NiN blocks (two 1x1 convs), the variant's have one, VGG's blocks stay plain layers", () => {
-    const kinds = (file: string) => specOf(file).layers.map((l) => (l.kind === 'nin_block' ? `nin${l.mlpConvs}` : l.kind));
+    const kinds = (file: string) =>
+      specOf(file).layers.map((l) => (l.kind === 'nin_block' ? `nin${l.mlpConvs}` : l.kind));
     assert.deepEqual(kinds('nin.py').slice(0, 3), ['nin2', 'maxpool', 'nin2']);
     assert.deepEqual(kinds('nin_one1x1.py').slice(0, 3), ['nin1', 'maxpool', 'nin1']);
     assert.deepEqual(kinds('vgg11.py').slice(0, 4), ['conv', 'activation', 'maxpool', 'conv']);
@@ -101,11 +104,19 @@ describe('models built from code, without running it (tfjs against PyTorch)', ()
       return r.ok ? '' : r.why;
     };
     assert.match(
-      why('class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(784, 10)\n    def forward(self, x):\n        return self.fc(x.flatten(1))\n'),
+      why(
+        'class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(784, 10)\n    def forward(self, x):\n        return self.fc(x.flatten(1))\n',
+      ),
       /own forward\(\): train it through PyTorch/,
     );
-    assert.match(why('net = nn.Sequential(nn.Conv2d(1, 10, 3, dilation=2), nn.AdaptiveAvgPool2d(1), nn.Flatten())'), /dilation is not 1/);
-    assert.match(why('net = nn.Sequential(nn.Conv2d(1, 10, 3), nn.LeakyReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten())'), /LeakyReLU has no TensorFlow\.js counterpart/);
+    assert.match(
+      why('net = nn.Sequential(nn.Conv2d(1, 10, 3, dilation=2), nn.AdaptiveAvgPool2d(1), nn.Flatten())'),
+      /dilation is not 1/,
+    );
+    assert.match(
+      why('net = nn.Sequential(nn.Conv2d(1, 10, 3), nn.LeakyReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten())'),
+      /LeakyReLU has no TensorFlow\.js counterpart/,
+    );
     assert.match(why('net = nn.Sequential(nn.Flatten(), nn.Linear(784, 3))'), /not 10 class scores/);
   });
 });

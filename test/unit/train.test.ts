@@ -118,7 +118,12 @@ describe('training engine on real Fashion-MNIST (wasm, small subsets)', () => {
       'older checkpoints pruned, no temp files',
     );
     assert.equal(readCheckpoint(join(dir, 'checkpoints', 'epoch-0014.ckpt')).state.optimizer.length, 49);
-    assert.deepEqual(readdirSync(join(dir, 'model')).sort(), ['README.md', 'model.json', 'weights.bin', 'weights.sha256']);
+    assert.deepEqual(readdirSync(join(dir, 'model')).sort(), [
+      'README.md',
+      'model.json',
+      'weights.bin',
+      'weights.sha256',
+    ]);
   });
 
   it('one seed, one run: the same config trains to bit-identical losses twice (init, subsets, shuffles and dropout seeded); another seed differs', async () => {
@@ -231,7 +236,10 @@ describe('training engine on real Fashion-MNIST (wasm, small subsets)', () => {
     assert.equal(of(r2.events, 'batch').length, 0, 'no epoch trained again');
     assert.equal(of(r2.events, 'done')[0].testAcc, of(r1.events, 'done')[0].testAcc);
     assert.ok(existsSync(join(paths.model, 'model.json')));
-    assert.deepEqual(readdirSync(runDir).filter((n) => n.includes('.tmp-')), []);
+    assert.deepEqual(
+      readdirSync(runDir).filter((n) => n.includes('.tmp-')),
+      [],
+    );
     assert.deepEqual(readdirSync(paths.checkpoints), ['epoch-0001.ckpt']);
     // Now it has its model: asking again is the "already completed" error.
     const r3 = recorder();

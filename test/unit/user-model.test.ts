@@ -27,7 +27,7 @@ function load(file: string, name: string, input: number[]): { output?: number[];
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
 }
 
-describe('building the reader\'s model in PyTorch without running their file', function () {
+describe("building the reader's model in PyTorch without running their file", function () {
   let dir: string;
   before(function () {
     if (!hasTorch) this.skip();
@@ -58,7 +58,7 @@ describe('building the reader\'s model in PyTorch without running their file', f
       ].join('\n'),
     );
     assert.deepEqual(load(file, 'net', [1, 224, 224]), { output: [10], params: 1_992_166 });
-    assert.equal(existsSync(marker()), false, 'the file\'s own training never ran');
+    assert.equal(existsSync(marker()), false, "the file's own training never ran");
   });
 
   it('a class instantiated only in main() under the __main__ guard, and a model built by a top-level loop', () => {

@@ -22,7 +22,14 @@ async function grads(backend: string, c: Case): Promise<Float32Array[]> {
   const x = tf.randomNormal(c.x, 0, 1, 'float32', 11) as tf.Tensor4D;
   const w = tf.randomNormal([c.k, c.k, c.x[3], c.co], 0, 1, 'float32', 12) as tf.Tensor4D;
   const f = (xx: tf.Tensor4D, ww: tf.Tensor4D) => {
-    const padded = c.pad ? tf.pad(xx, [[0, 0], [c.pad, c.pad], [c.pad, c.pad], [0, 0]]) : xx;
+    const padded = c.pad
+      ? tf.pad(xx, [
+          [0, 0],
+          [c.pad, c.pad],
+          [c.pad, c.pad],
+          [0, 0],
+        ])
+      : xx;
     return tf.sum(tf.square(tf.conv2d(padded as tf.Tensor4D, ww, c.stride, 'valid')));
   };
   const [gx, gw] = tf.grads((a, b) => f(a as tf.Tensor4D, b as tf.Tensor4D))([x, w]);
@@ -66,7 +73,20 @@ describe('wasm training kernels match the cpu reference kernels', () => {
     await tf.setBackend('wasm');
     const x = tf.randomNormal([2, 12, 12, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
     const w = tf.variable(tf.randomNormal([5, 5, 3, 4], 0, 1, 'float32', 6) as tf.Tensor4D);
-    const f = () => tf.sum(tf.conv2d(tf.pad(x, [[0, 0], [2, 2], [2, 2], [0, 0]]) as tf.Tensor4D, w, 2, 'valid')) as tf.Scalar;
+    const f = () =>
+      tf.sum(
+        tf.conv2d(
+          tf.pad(x, [
+            [0, 0],
+            [2, 2],
+            [2, 2],
+            [0, 0],
+          ]) as tf.Tensor4D,
+          w,
+          2,
+          'valid',
+        ),
+      ) as tf.Scalar;
     const once = () => {
       const { value, grads } = tf.variableGrads(f);
       tf.dispose([value, grads]);

@@ -35,8 +35,22 @@ describe('data-parallel training over worker threads (wasm)', () => {
   });
 
   it('validates replica messages', () => {
-    assert.throws(() => parseFromReplica({ type: 'grads', id: 1, grads: [1, 2], loss: 1, correct: 0, liveTensors: 0 }), /invalid replica message/);
-    assert.throws(() => parseToReplica({ type: 'step', id: 1, weights: new Float32Array(1), x: new Float32Array(1), labels: new Int32Array(2), n: 1 }), /invalid message/);
+    assert.throws(
+      () => parseFromReplica({ type: 'grads', id: 1, grads: [1, 2], loss: 1, correct: 0, liveTensors: 0 }),
+      /invalid replica message/,
+    );
+    assert.throws(
+      () =>
+        parseToReplica({
+          type: 'step',
+          id: 1,
+          weights: new Float32Array(1),
+          x: new Float32Array(1),
+          labels: new Int32Array(2),
+          n: 1,
+        }),
+      /invalid message/,
+    );
     assert.equal(parseToReplica({ type: 'close' }).type, 'close');
   });
 
@@ -91,7 +105,14 @@ describe('data-parallel training over worker threads (wasm)', () => {
   });
 
   describe('ParallelTrainer (the BatchTrainer the engine can use)', () => {
-    const options = (threads: number): TrainerOptions => ({ spec: SPEC, optimizer: 'adam', lr: 0.01, backend: 'wasm', threads, seed: 5 });
+    const options = (threads: number): TrainerOptions => ({
+      spec: SPEC,
+      optimizer: 'adam',
+      lr: 0.01,
+      backend: 'wasm',
+      threads,
+      seed: 5,
+    });
     const batch = () => {
       const n = 9;
       const x = Float32Array.from({ length: n * 144 }, (_, i) => ((i * 7919) % 256) / 255);
@@ -124,7 +145,9 @@ describe('data-parallel training over worker threads (wasm)', () => {
           if (s === 1) live = two.liveTensors();
         }
         assert.equal(two.liveTensors(), live);
-        losses[0].forEach((l, i) => assert.ok(Math.abs(l - losses[1][i]) < 1e-4 * l, `step ${i}: loss ${l} vs ${losses[1][i]}`));
+        losses[0].forEach((l, i) =>
+          assert.ok(Math.abs(l - losses[1][i]) < 1e-4 * l, `step ${i}: loss ${l} vs ${losses[1][i]}`),
+        );
         assert.ok(losses[1][2] < losses[1][0], `loss did not fall: ${losses[1].join(', ')}`);
         const [a, b] = [await one.getState(), await two.getState()];
         assert.equal(b.optimizer.length, a.optimizer.length);
@@ -150,9 +173,28 @@ describe('data-parallel training over worker threads (wasm)', () => {
     const events: TrainEvent[] = [];
     try {
       const outcome = await runTraining(
-        { preset: 'compact', input: 16, epochs: 14, batchSize: 16, lr: 0.002, optimizer: 'adam', limitTrain: 64, limitTest: 64, backend: 'wasm', seed: 1, threads: 2, dataDir: '', runsDir: runs },
+        {
+          preset: 'compact',
+          input: 16,
+          epochs: 14,
+          batchSize: 16,
+          lr: 0.002,
+          optimizer: 'adam',
+          limitTrain: 64,
+          limitTest: 64,
+          backend: 'wasm',
+          seed: 1,
+          threads: 2,
+          dataDir: '',
+          runsDir: runs,
+        },
         undefined,
-        { emit: (e) => events.push(e), shouldStop: () => false, createTrainer: createParallelTrainer, data: { download: false } },
+        {
+          emit: (e) => events.push(e),
+          shouldStop: () => false,
+          createTrainer: createParallelTrainer,
+          data: { download: false },
+        },
       );
       const err = events.find((e): e is Extract<TrainEvent, { type: 'error' }> => e.type === 'error');
       assert.equal(outcome, 'done', err?.message);
@@ -164,7 +206,10 @@ describe('data-parallel training over worker threads (wasm)', () => {
       // With PyTorch's default biases and unseeded dropout the start is flat for a varying number of
       // epochs (after 8 the drop was 0.05 +- a little), so judge the last three of 14.
       const late = (epochs[11].trainLoss + epochs[12].trainLoss + epochs[13].trainLoss) / 3;
-      assert.ok(late < epochs[0].trainLoss - 0.05, `train loss ${epochs.map((e) => e.trainLoss.toFixed(3)).join(', ')}`);
+      assert.ok(
+        late < epochs[0].trainLoss - 0.05,
+        `train loss ${epochs.map((e) => e.trainLoss.toFixed(3)).join(', ')}`,
+      );
     } finally {
       rmSync(runs, { recursive: true, force: true });
     }

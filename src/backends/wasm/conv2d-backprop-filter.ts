@@ -24,19 +24,35 @@ export function filterGradientInfo(
   const info = nhwcConvInfo(x.shape, attrs.filterShape, attrs);
   const fast = gemmFilterGradient(backend, x, dy, info);
   if (fast) return fast;
-  const { filterHeight: kh, filterWidth: kw, inChannels: ci, outChannels: co, strideHeight: sh, strideWidth: sw } = info;
+  const {
+    filterHeight: kh,
+    filterWidth: kw,
+    inChannels: ci,
+    outChannels: co,
+    strideHeight: sh,
+    strideWidth: sw,
+  } = info;
   const p = info.padInfo;
   const k = new KernelRunner(backendName, backend);
   let out: Info;
   if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && p.top + p.bottom + p.left + p.right === 0) {
     const m = x.shape[0] * x.shape[1] * x.shape[2];
     // Through the BatchMatMul override (when installed), which reaches XNNPACK.
-    const dw = k.run('BatchMatMul', { a: k.reshape(x, [1, m, ci]), b: k.reshape(dy, [1, m, co]) }, { transposeA: true, transposeB: false });
+    const dw = k.run(
+      'BatchMatMul',
+      { a: k.reshape(x, [1, m, ci]), b: k.reshape(dy, [1, m, co]) },
+      { transposeA: true, transposeB: false },
+    );
     out = k.reshape(dw, [1, 1, ci, co]);
   } else {
     const xt = k.run('Transpose', { x }, { perm: [3, 1, 2, 0] });
     const f = k.run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
-    const pad = [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]];
+    const pad = [
+      [0, 0],
+      [p.top, p.bottom],
+      [p.left, p.right],
+      [0, 0],
+    ];
     const g = k.run('Conv2D', { x: xt, filter: f }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [sh, sw] });
     // The correlation may run past the kernel when the forward conv skipped trailing rows.
     const cropped = k.run('Slice', { x: g }, { begin: [0, 0, 0, 0], size: [ci, kh, kw, co] });
@@ -53,7 +69,13 @@ export function registerConv2DBackpropFilter(backendName = 'wasm'): void {
     backendName,
     kernelFunc: ({ inputs, attrs, backend }) => {
       if (!inputs.x || !inputs.dy) throw new Error('Conv2DBackpropFilter needs inputs x and dy');
-      return filterGradientInfo(backendName, backend as tf.KernelBackend, inputs.x, inputs.dy, attrs as unknown as tf.Conv2DBackpropFilterAttrs);
+      return filterGradientInfo(
+        backendName,
+        backend as tf.KernelBackend,
+        inputs.x,
+        inputs.dy,
+        attrs as unknown as tf.Conv2DBackpropFilterAttrs,
+      );
     },
   });
 }

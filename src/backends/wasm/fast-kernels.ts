@@ -32,11 +32,19 @@ function installBatchMatMul(backendName: string): void {
     const k = new KernelRunner(backendName, backend);
     const [ar, ac] = a.shape.slice(-2);
     const [br, bc] = b.shape.slice(-2);
-    const a2 = transposeA ? k.run('Transpose', { x: k.reshape(a, [ar, ac]) }, { perm: [1, 0] }) : k.reshape(a, [ar, ac]);
-    const b2 = transposeB ? k.run('Transpose', { x: k.reshape(b, [br, bc]) }, { perm: [1, 0] }) : k.reshape(b, [br, bc]);
+    const a2 = transposeA
+      ? k.run('Transpose', { x: k.reshape(a, [ar, ac]) }, { perm: [1, 0] })
+      : k.reshape(a, [ar, ac]);
+    const b2 = transposeB
+      ? k.run('Transpose', { x: k.reshape(b, [br, bc]) }, { perm: [1, 0] })
+      : k.reshape(b, [br, bc]);
     const m = transposeA ? ac : ar;
     const n = transposeB ? br : bc;
-    const out = k.call(original, { a: k.reshape(a2, [1, a2.shape[0], a2.shape[1]]), b: k.reshape(b2, [1, b2.shape[0], b2.shape[1]]) }, { transposeA: false, transposeB: false });
+    const out = k.call(
+      original,
+      { a: k.reshape(a2, [1, a2.shape[0], a2.shape[1]]), b: k.reshape(b2, [1, b2.shape[0], b2.shape[1]]) },
+      { transposeA: false, transposeB: false },
+    );
     return k.release(k.reshape(out, [...lead, m, n]));
   });
 }
@@ -49,14 +57,30 @@ function inputGradInfo(filter: Info, attrs: Attrs): tf.backend_util.Conv2DInfo |
 }
 
 /** dx of a stride-1 conv composed of XNNPACK kernels; undefined for other geometries. */
-export function inputGradientInfo(k: KernelRunner, dy: Info, filter: Info, info: tf.backend_util.Conv2DInfo): Info | undefined {
-  const { filterHeight: kh, filterWidth: kw, inChannels: ci, outChannels: co, strideHeight: sh, strideWidth: sw } = info;
+export function inputGradientInfo(
+  k: KernelRunner,
+  dy: Info,
+  filter: Info,
+  info: tf.backend_util.Conv2DInfo,
+): Info | undefined {
+  const {
+    filterHeight: kh,
+    filterWidth: kw,
+    inChannels: ci,
+    outChannels: co,
+    strideHeight: sh,
+    strideWidth: sw,
+  } = info;
   const p = info.padInfo;
   if (sh !== 1 || sw !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1) return undefined;
   const [n, h, w] = info.inShape;
   if (kh === 1 && kw === 1 && p.top + p.bottom + p.left + p.right === 0) {
     const m = n * info.outHeight * info.outWidth;
-    const dx = k.run('BatchMatMul', { a: k.reshape(dy, [1, m, co]), b: k.reshape(filter, [1, ci, co]) }, { transposeA: false, transposeB: true });
+    const dx = k.run(
+      'BatchMatMul',
+      { a: k.reshape(dy, [1, m, co]), b: k.reshape(filter, [1, ci, co]) },
+      { transposeA: false, transposeB: true },
+    );
     return k.reshape(dx, [n, h, w, ci]);
   }
   // dx = dy correlated with the filter rotated by 180 degrees, in/out channels swapped.
@@ -67,7 +91,21 @@ export function inputGradientInfo(k: KernelRunner, dy: Info, filter: Info, info:
   if (pt < 0 || pb < 0 || pl < 0 || pr < 0) return undefined;
   if (info.outHeight + pt + pb - kh + 1 !== h || info.outWidth + pl + pr - kw + 1 !== w) return undefined;
   const wt = k.track(flippedFilterInfo(k.backend, filter));
-  return k.run('Conv2D', { x: dy, filter: wt }, { strides: [1, 1], pad: [[0, 0], [pt, pb], [pl, pr], [0, 0]], dataFormat: 'NHWC', dilations: [1, 1] });
+  return k.run(
+    'Conv2D',
+    { x: dy, filter: wt },
+    {
+      strides: [1, 1],
+      pad: [
+        [0, 0],
+        [pt, pb],
+        [pl, pr],
+        [0, 0],
+      ],
+      dataFormat: 'NHWC',
+      dilations: [1, 1],
+    },
+  );
 }
 
 function installConv2DBackpropInput(backendName: string): void {

@@ -101,7 +101,14 @@ export function maxPoolBackprop(x: Float32Array, dy: Float32Array, g: PoolGeomet
 }
 
 /** W[kh, kw, ci, co] rotated by 180 degrees with in/out channels swapped: [kh, kw, co, ci]. */
-export function flipTransposeFilter(f: Float32Array, kh: number, kw: number, ci: number, co: number, out: Float32Array): void {
+export function flipTransposeFilter(
+  f: Float32Array,
+  kh: number,
+  kw: number,
+  ci: number,
+  co: number,
+  out: Float32Array,
+): void {
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
       const src = ((kh - 1 - i) * kw + (kw - 1 - j)) * ci * co;
@@ -134,7 +141,14 @@ function installMaxPoolGrad(backendName: string): void {
     const { dy, input } = inputs;
     const a = attrs as unknown as tf.MaxPoolGradAttrs;
     if (input.dtype !== 'float32' || dy.dtype !== 'float32') return undefined;
-    const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
+    const info = tf.backend_util.computePool2DInfo(
+      input.shape as [number, number, number, number],
+      a.filterSize,
+      a.strides,
+      1,
+      a.pad,
+      a.dimRoundingMode,
+    );
     if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return undefined;
     const be = backend as unknown as HeapBackend;
     const dx = be.makeOutput([...input.shape], 'float32');

@@ -21,9 +21,22 @@ export interface ConvAttrs {
 }
 
 /** The geometry of an NHWC convolution of `inShape` by a `filterShape` filter. */
-export function nhwcConvInfo(inShape: readonly number[], filterShape: readonly number[], a: ConvAttrs): tf.backend_util.Conv2DInfo {
+export function nhwcConvInfo(
+  inShape: readonly number[],
+  filterShape: readonly number[],
+  a: ConvAttrs,
+): tf.backend_util.Conv2DInfo {
   type Shape4 = [number, number, number, number];
-  return tf.backend_util.computeConv2DInfo(inShape as Shape4, filterShape as Shape4, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+  return tf.backend_util.computeConv2DInfo(
+    inShape as Shape4,
+    filterShape as Shape4,
+    a.strides,
+    a.dilations ?? 1,
+    a.pad,
+    a.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
 }
 
 /**
@@ -88,7 +101,10 @@ export class KernelRunner {
 export function overrideKernel(
   kernelName: string,
   backendName: string,
-  fast: (args: { inputs: Record<string, Info>; backend: tf.KernelBackend; attrs: Attrs }, original: KernelFn) => Info | undefined,
+  fast: (
+    args: { inputs: Record<string, Info>; backend: tf.KernelBackend; attrs: Attrs },
+    original: KernelFn,
+  ) => Info | undefined,
 ): void {
   const original = tf.getKernel(kernelName, backendName);
   if (!original) throw new Error(`kernel ${kernelName} is not registered for ${backendName}`);

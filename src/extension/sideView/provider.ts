@@ -16,7 +16,12 @@ import { buildSideViewState } from './state';
 type Log = Pick<vscode.LogOutputChannel, 'warn' | 'trace'>;
 
 /** HTML of the view: CSP with a nonce, the bundled script and the stylesheet as webview URIs. */
-export function sideViewHtml(webview: Pick<vscode.Webview, 'cspSource' | 'asWebviewUri'>, extensionUri: vscode.Uri, nonce: string, lang: string): string {
+export function sideViewHtml(
+  webview: Pick<vscode.Webview, 'cspSource' | 'asWebviewUri'>,
+  extensionUri: vscode.Uri,
+  nonce: string,
+  lang: string,
+): string {
   return webviewPage(webview, extensionUri, { bundle: 'sideView', lang, nonce });
 }
 
@@ -44,7 +49,10 @@ export class SideViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     view.webview.options = {
       enableScripts: true,
       enableCommandUris: false,
-      localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'out', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')],
+      localResourceRoots: [
+        vscode.Uri.joinPath(extensionUri, 'out', 'webview'),
+        vscode.Uri.joinPath(extensionUri, 'media'),
+      ],
     };
     view.webview.html = sideViewHtml(view.webview, extensionUri, makeNonce(), vscode.env.language);
     this.disposables.push(
@@ -103,7 +111,11 @@ export class SideViewProvider implements vscode.WebviewViewProvider, vscode.Disp
 }
 
 /** Register the architecture view provider. */
-export function registerSideView(context: vscode.ExtensionContext, session: TrainingSession, log: Log): SideViewProvider {
+export function registerSideView(
+  context: vscode.ExtensionContext,
+  session: TrainingSession,
+  log: Log,
+): SideViewProvider {
   const provider = new SideViewProvider(context, session, log);
   context.subscriptions.push(provider, vscode.window.registerWebviewViewProvider(ARCHITECTURE_VIEW, provider));
   return provider;

@@ -14,10 +14,28 @@ export function layerDetail(l: LayerSpec, t: Translate): string {
   switch (l.kind) {
     case 'nin_block':
       return l.mlpConvs === 0
-        ? t('{0}×{0} conv (stride {1}, padding {2}), {3} channels, with ReLU; no 1×1 convs', l.kernel, l.stride, l.padding, l.outChannels)
+        ? t(
+            '{0}×{0} conv (stride {1}, padding {2}), {3} channels, with ReLU; no 1×1 convs',
+            l.kernel,
+            l.stride,
+            l.padding,
+            l.outChannels,
+          )
         : l.mlpConvs === 1
-          ? t('{0}×{0} conv (stride {1}, padding {2}) → 1×1 conv, {3} channels, each with ReLU', l.kernel, l.stride, l.padding, l.outChannels)
-          : t('{0}×{0} conv (stride {1}, padding {2}) → 1×1 conv → 1×1 conv, {3} channels, each with ReLU', l.kernel, l.stride, l.padding, l.outChannels);
+          ? t(
+              '{0}×{0} conv (stride {1}, padding {2}) → 1×1 conv, {3} channels, each with ReLU',
+              l.kernel,
+              l.stride,
+              l.padding,
+              l.outChannels,
+            )
+          : t(
+              '{0}×{0} conv (stride {1}, padding {2}) → 1×1 conv → 1×1 conv, {3} channels, each with ReLU',
+              l.kernel,
+              l.stride,
+              l.padding,
+              l.outChannels,
+            );
     case 'conv':
       return t('{0}×{0} conv (stride {1}, padding {2}), {3} channels', l.kernel, l.stride, l.padding, l.outChannels);
     case 'avgpool':
@@ -85,20 +103,47 @@ export function sideViewStrings(t: Translate): Record<string, string> {
 }
 
 /** The side view's state for these settings. */
-export function buildSideViewState(settings: Pick<TrainingSettings, 'preset' | 'input'>, issues: readonly string[], running: boolean, t: Translate): SideViewState {
+export function buildSideViewState(
+  settings: Pick<TrainingSettings, 'preset' | 'input'>,
+  issues: readonly string[],
+  running: boolean,
+  t: Translate,
+): SideViewState {
   const spec = presetSpec(settings.preset, settings.input);
   const report = inferShapes(spec);
   const names = layerNames(spec);
   const err = report.error;
   const rows: SideViewRow[] = spec.layers.map((l, index) => {
     const computed = report.layers[index];
-    const base = { index, name: names[index], kind: l.kind, label: layerLabel(l, names[index], t), detail: layerDetail(l, t) };
+    const base = {
+      index,
+      name: names[index],
+      kind: l.kind,
+      label: layerLabel(l, names[index], t),
+      detail: layerDetail(l, t),
+    };
     if (err && index === err.layerIndex) {
       const input = computed?.input ?? (index > 0 ? report.layers[index - 1]?.output : spec.input) ?? [];
-      return { ...base, input: [...input], output: computed ? [...computed.output] : [], params: computed?.params ?? 0, flops: computed?.flops ?? 0, status: 'error', error: err.message };
+      return {
+        ...base,
+        input: [...input],
+        output: computed ? [...computed.output] : [],
+        params: computed?.params ?? 0,
+        flops: computed?.flops ?? 0,
+        status: 'error',
+        error: err.message,
+      };
     }
-    if (!computed || (err && index > err.layerIndex)) return { ...base, input: [], output: [], params: 0, flops: 0, status: 'unreached' };
-    return { ...base, input: [...computed.input], output: [...computed.output], params: computed.params, flops: computed.flops, status: 'ok' };
+    if (!computed || (err && index > err.layerIndex))
+      return { ...base, input: [], output: [], params: 0, flops: 0, status: 'unreached' };
+    return {
+      ...base,
+      input: [...computed.input],
+      output: [...computed.output],
+      params: computed.params,
+      flops: computed.flops,
+      status: 'ok',
+    };
   });
   return {
     preset: settings.preset,
@@ -106,7 +151,9 @@ export function buildSideViewState(settings: Pick<TrainingSettings, 'preset' | '
     rows,
     params: report.params,
     flops: report.flops,
-    error: err ? t('The network collapses at {0} for a {1}×{1} input: {2}', err.name, settings.input, err.message) : undefined,
+    error: err
+      ? t('The network collapses at {0} for a {1}×{1} input: {2}', err.name, settings.input, err.message)
+      : undefined,
     issues: [...issues],
     running,
     strings: sideViewStrings(t),

@@ -13,11 +13,13 @@ export function emptyConfusion(classes: number): Confusion {
 
 /** Add predictions to a matrix in place; labels and predictions must be class indices. */
 export function accumulate(m: Confusion, labels: ArrayLike<number>, predicted: ArrayLike<number>): void {
-  if (labels.length !== predicted.length) throw new Error(`${labels.length} labels but ${predicted.length} predictions`);
+  if (labels.length !== predicted.length)
+    throw new Error(`${labels.length} labels but ${predicted.length} predictions`);
   for (let i = 0; i < labels.length; i++) {
     const t = labels[i];
     const p = predicted[i];
-    if (!(t >= 0 && t < m.length && p >= 0 && p < m.length)) throw new Error(`class index out of range at ${i}: ${t} -> ${p}`);
+    if (!(t >= 0 && t < m.length && p >= 0 && p < m.length))
+      throw new Error(`class index out of range at ${i}: ${t} -> ${p}`);
     m[t][p]++;
   }
 }

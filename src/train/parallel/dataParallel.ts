@@ -97,7 +97,10 @@ class Replica {
     });
   }
 
-  request(m: Extract<ToReplica, { type: 'step' }>, transfer: ArrayBuffer[]): Promise<Extract<FromReplica, { type: 'grads' }>> {
+  request(
+    m: Extract<ToReplica, { type: 'step' }>,
+    transfer: ArrayBuffer[],
+  ): Promise<Extract<FromReplica, { type: 'grads' }>> {
     if (this.failed) return Promise.reject(this.failed);
     if (this.pending) return Promise.reject(new Error('replica is busy'));
     return new Promise((resolve, reject) => {
@@ -138,7 +141,9 @@ export class DataParallelStepper {
     const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
     const extra = Math.max(0, Math.floor(options.threads) - 1);
     const script = extra ? (options.replicaScript ?? replicaScriptPath()) : '';
-    const started = await Promise.allSettled(Array.from({ length: extra }, () => Replica.start(script, { spec: options.spec, backend: options.backend })));
+    const started = await Promise.allSettled(
+      Array.from({ length: extra }, () => Replica.start(script, { spec: options.spec, backend: options.backend })),
+    );
     const replicas = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure) {
@@ -163,7 +168,13 @@ export class DataParallelStepper {
    * their size-weighted mean to this thread's variables. Returns the batch's mean loss and
    * correct count (before the update).
    */
-  async step(optimizer: tf.Optimizer, x: Float32Array, labels: Int32Array, n: number, seed: number): Promise<{ loss: number; correct: number }> {
+  async step(
+    optimizer: tf.Optimizer,
+    x: Float32Array,
+    labels: Int32Array,
+    n: number,
+    seed: number,
+  ): Promise<{ loss: number; correct: number }> {
     const sizes = splitBatch(n, this.threads);
     const pixels = x.length / n;
     const weights = sizes.length > 1 ? flatWeights(this.vars) : undefined;
@@ -172,11 +183,31 @@ export class DataParallelStepper {
     for (let i = 1; i < sizes.length; i++) {
       const xs = x.slice(start * pixels, (start + sizes[i]) * pixels);
       const ls = labels.slice(start, start + sizes[i]);
-      answers.push(this.replicas[i - 1].request({ type: 'step', id: this.nextId++, weights: weights!, x: xs, labels: ls, n: sizes[i], seed: mixSeed(seed, i) }, [xs.buffer, ls.buffer]));
+      answers.push(
+        this.replicas[i - 1].request(
+          {
+            type: 'step',
+            id: this.nextId++,
+            weights: weights!,
+            x: xs,
+            labels: ls,
+            n: sizes[i],
+            seed: mixSeed(seed, i),
+          },
+          [xs.buffer, ls.buffer],
+        ),
+      );
       start += sizes[i];
     }
     // This thread's slice runs while the replicas run theirs.
-    const own = sliceGradients(this.model, this.vars, x.subarray(0, sizes[0] * pixels), labels.subarray(0, sizes[0]), sizes[0], mixSeed(seed, 0));
+    const own = sliceGradients(
+      this.model,
+      this.vars,
+      x.subarray(0, sizes[0] * pixels),
+      labels.subarray(0, sizes[0]),
+      sizes[0],
+      mixSeed(seed, 0),
+    );
     const parts = [own, ...(await Promise.all(answers))];
     const total = new Float32Array(flatSize(this.vars));
     let loss = 0;

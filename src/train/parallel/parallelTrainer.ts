@@ -20,7 +20,8 @@ interface TrainerInternals {
 
 function internals(t: TfjsTrainer): TrainerInternals {
   const i = t as unknown as Partial<TrainerInternals>;
-  if (!i.model || !i.optimizer) throw new Error('TfjsTrainer no longer exposes model/optimizer: the parallel trainer needs them');
+  if (!i.model || !i.optimizer)
+    throw new Error('TfjsTrainer no longer exposes model/optimizer: the parallel trainer needs them');
   return i as TrainerInternals;
 }
 
@@ -51,12 +52,24 @@ export class ParallelTrainer implements BatchTrainer {
     const threads = resolveThreads(options.threads);
     if (threads <= 1 || inner.backend === 'tensorflow') return inner;
     try {
-      const stepper = await DataParallelStepper.create(internals(inner).model, { spec: options.spec, backend: inner.backend, threads });
-      return new ParallelTrainer(inner, stepper, `${inner.backendReason}; data-parallel over ${stepper.threads} threads`);
+      const stepper = await DataParallelStepper.create(internals(inner).model, {
+        spec: options.spec,
+        backend: inner.backend,
+        threads,
+      });
+      return new ParallelTrainer(
+        inner,
+        stepper,
+        `${inner.backendReason}; data-parallel over ${stepper.threads} threads`,
+      );
     } catch (e) {
       // Threads are a speed-up, never a requirement: say why and train in this thread.
       const why = e instanceof Error ? e.message : String(e);
-      return new ParallelTrainer(inner, undefined, `${inner.backendReason}; one thread (worker threads failed: ${why})`);
+      return new ParallelTrainer(
+        inner,
+        undefined,
+        `${inner.backendReason}; one thread (worker threads failed: ${why})`,
+      );
     }
   }
 
@@ -93,4 +106,5 @@ export class ParallelTrainer implements BatchTrainer {
 }
 
 /** The factory for the engine: data-parallel where it helps, the in-thread trainer elsewhere. */
-export const createParallelTrainer = (options: TrainerOptions): Promise<BatchTrainer> => ParallelTrainer.create(options);
+export const createParallelTrainer = (options: TrainerOptions): Promise<BatchTrainer> =>
+  ParallelTrainer.create(options);

@@ -29,7 +29,17 @@ async function main(): Promise<void> {
         }
         assignFlat(vars, m.weights);
         const r = sliceGradients(model, vars, m.x, m.labels, m.n, m.seed);
-        send({ type: 'grads', id: m.id, grads: r.grads, loss: r.loss, correct: r.correct, liveTensors: tf.memory().numTensors }, [r.grads.buffer as ArrayBuffer]);
+        send(
+          {
+            type: 'grads',
+            id: m.id,
+            grads: r.grads,
+            loss: r.loss,
+            correct: r.correct,
+            liveTensors: tf.memory().numTensors,
+          },
+          [r.grads.buffer as ArrayBuffer],
+        );
       } catch (e) {
         send({ type: 'error', message: e instanceof Error ? e.message : String(e) });
       }

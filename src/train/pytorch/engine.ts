@@ -96,10 +96,12 @@ export class PytorchEngine implements TrainingEngine {
       checkDevice(info, device);
       const spec = presetSpec(request.preset, request.input);
       const report = inferShapes(spec);
-      if (report.error) throw new Error(`${request.preset} at ${request.input}: ${report.error.name}: ${report.error.message}`);
+      if (report.error)
+        throw new Error(`${request.preset} at ${request.input}: ${report.error.name}: ${report.error.message}`);
       const job = { type: 'calibrate', ...request, device, ...jobSpec(spec), flops: report.flops };
       const answer = await oneAnswer(info.command, job);
-      if (answer.type !== 'calibration') throw new Error(answer.type === 'error' ? answer.message : `unexpected "${answer.type}" event`);
+      if (answer.type !== 'calibration')
+        throw new Error(answer.type === 'error' ? answer.message : `unexpected "${answer.type}" event`);
       return { imagesPerSecond: answer.imagesPerSecond, flops: answer.flops, backend: answer.backend };
     } finally {
       this.calibrating = false;
@@ -135,7 +137,11 @@ function oneAnswer(command: string, job: object): Promise<WorkerEvent> {
       try {
         raw = JSON.parse(line ?? '');
       } catch {
-        return reject(new Error(`the PyTorch process ended (exit code ${code}) without an answer${err ? `: ${err.trim().split('\n').pop()}` : ''}`));
+        return reject(
+          new Error(
+            `the PyTorch process ended (exit code ${code}) without an answer${err ? `: ${err.trim().split('\n').pop()}` : ''}`,
+          ),
+        );
       }
       const v = validateWorkerEvent(raw);
       if (!v.ok) return reject(new Error(`the PyTorch process sent an invalid answer: ${v.error}`));

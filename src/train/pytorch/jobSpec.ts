@@ -9,6 +9,8 @@ export type JobLayer = LayerSpec | (Extract<LayerSpec, { kind: 'linear' }> & { r
 export function jobSpec(spec: NinSpec): { spec: Omit<NinSpec, 'layers'> & { layers: JobLayer[] }; rowNames: string[] } {
   const report = inferShapes(spec);
   if (report.error) throw new Error(report.error.message);
-  const layers = spec.layers.map((l, i): JobLayer => (l.kind === 'linear' ? { ...l, inFeatures: report.layers[i].input[0] } : l));
+  const layers = spec.layers.map((l, i): JobLayer =>
+    l.kind === 'linear' ? { ...l, inFeatures: report.layers[i].input[0] } : l,
+  );
   return { spec: { ...spec, layers }, rowNames: layerNames(spec) };
 }

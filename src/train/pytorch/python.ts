@@ -55,7 +55,12 @@ export function pythonPackageDir(): string {
 export function pythonEnv(): NodeJS.ProcessEnv {
   const pkg = pythonPackageDir();
   const old = process.env.PYTHONPATH;
-  return { ...process.env, PYTHONPATH: old ? `${pkg}${delimiter}${old}` : pkg, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' };
+  return {
+    ...process.env,
+    PYTHONPATH: old ? `${pkg}${delimiter}${old}` : pkg,
+    PYTHONDONTWRITEBYTECODE: '1',
+    PYTHONUNBUFFERED: '1',
+  };
 }
 
 type ProbeAnswer =
@@ -91,11 +96,20 @@ function probeOnce(command: string, timeoutMs: number): Promise<ProbeAnswer> {
     };
     const child = spawn(command, ['-u', '-m', 'nin_torch'], { env: pythonEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
     const timer = setTimeout(
-      () => done({ ok: false, missing: false, problem: `did not answer within ${timeoutMs / 1000} s (importing torch hung?)` }),
+      () =>
+        done({
+          ok: false,
+          missing: false,
+          problem: `did not answer within ${timeoutMs / 1000} s (importing torch hung?)`,
+        }),
       timeoutMs,
     );
     child.on('error', (e: NodeJS.ErrnoException) =>
-      done({ ok: false, missing: e.code === 'ENOENT', problem: e.code === 'ENOENT' ? 'not found' : `cannot run it (${e.code ?? e.message})` }),
+      done({
+        ok: false,
+        missing: e.code === 'ENOENT',
+        problem: e.code === 'ENOENT' ? 'not found' : `cannot run it (${e.code ?? e.message})`,
+      }),
     );
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
@@ -109,17 +123,37 @@ function probeOnce(command: string, timeoutMs: number): Promise<ProbeAnswer> {
       }
       if (!a || a.type !== 'probe') {
         const why = err.trim().split('\n').pop() ?? '';
-        return done({ ok: false, missing: false, problem: `is not a Python that runs our nin_torch package (exit code ${code}${why ? `: ${why}` : ''})` });
+        return done({
+          ok: false,
+          missing: false,
+          problem: `is not a Python that runs our nin_torch package (exit code ${code}${why ? `: ${why}` : ''})`,
+        });
       }
       const py = `Python ${String(a.pythonVersion)}`;
       if (!versionAtLeast(String(a.pythonVersion), MIN_PYTHON))
-        return done({ ok: false, missing: false, problem: `is ${py}; the PyTorch engine needs Python ${MIN_PYTHON.join('.')} or later` });
+        return done({
+          ok: false,
+          missing: false,
+          problem: `is ${py}; the PyTorch engine needs Python ${MIN_PYTHON.join('.')} or later`,
+        });
       if (typeof a.torch !== 'string')
-        return done({ ok: false, missing: false, problem: `(${py}) has no torch (${String(a.error)}): install it there (pip install torch; see pytorch.org)` });
+        return done({
+          ok: false,
+          missing: false,
+          problem: `(${py}) has no torch (${String(a.error)}): install it there (pip install torch; see pytorch.org)`,
+        });
       if (!versionAtLeast(a.torch, MIN_TORCH))
-        return done({ ok: false, missing: false, problem: `has torch ${a.torch}; the PyTorch engine needs torch ${MIN_TORCH.join('.')} or later: upgrade it (pip install -U torch)` });
+        return done({
+          ok: false,
+          missing: false,
+          problem: `has torch ${a.torch}; the PyTorch engine needs torch ${MIN_TORCH.join('.')} or later: upgrade it (pip install -U torch)`,
+        });
       if (typeof a.error === 'string')
-        return done({ ok: false, missing: false, problem: `has torch ${a.torch}, which fails to start (${a.error}): reinstall it (pip install --force-reinstall torch)` });
+        return done({
+          ok: false,
+          missing: false,
+          problem: `has torch ${a.torch}, which fails to start (${a.error}): reinstall it (pip install --force-reinstall torch)`,
+        });
       done({
         ok: true,
         info: {
@@ -171,8 +205,7 @@ export async function findPython(o: FindPythonOptions = {}): Promise<PythonInfo>
     if (a.ok) return a.info;
     if (!a.missing) tried.push(`${c === fromExt ? `the Python extension's interpreter ${c}` : c} ${a.problem}`);
   }
-  if (!tried.length)
-    throw new PythonNotFound(`no Python found (tried ${candidates.join(', ')}): ${TELL}`);
+  if (!tried.length) throw new PythonNotFound(`no Python found (tried ${candidates.join(', ')}): ${TELL}`);
   throw new PythonNotFound(`no Python with a usable PyTorch: ${tried.join('; ')}. To fix: ${TELL}`);
 }
 

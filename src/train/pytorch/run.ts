@@ -51,8 +51,16 @@ async function defaultExport(spec: NinSpec, checkpoint: string, modelDir: string
 function startBase(config: TrainConfig, runId: string, runDir: string, spec: NinSpec) {
   const report = inferShapes(spec);
   if (report.error)
-    throw new Error(`${config.preset} at ${config.input}x${config.input}: ${report.error.name}: ${report.error.message}`);
-  const layers = report.layers.map((l) => ({ name: l.name, kind: l.kind, output: [...l.output], params: l.params, flops: l.flops }));
+    throw new Error(
+      `${config.preset} at ${config.input}x${config.input}: ${report.error.name}: ${report.error.message}`,
+    );
+  const layers = report.layers.map((l) => ({
+    name: l.name,
+    kind: l.kind,
+    output: [...l.output],
+    params: l.params,
+    flops: l.flops,
+  }));
   return { runId, runDir, config, layers, params: report.params, flops: report.flops };
 }
 
@@ -91,7 +99,9 @@ export async function runPytorchTraining(
     const completed = resumeFrom ? readCheckpoint(resumeFrom).completedEpochs : 0;
     const exported = existsSync(join(paths.model, 'model.json'));
     if (completed >= config.epochs && exported)
-      throw new Error(`the run has already completed ${completed} of ${config.epochs} epochs; ask for more epochs to continue it`);
+      throw new Error(
+        `the run has already completed ${completed} of ${config.epochs} epochs; ask for more epochs to continue it`,
+      );
     writeRunConfig(runDir, config);
     const spec = specOf(config);
     const start = startBase(config, runId, runDir, spec);
@@ -146,7 +156,10 @@ interface RunPlace {
 /** Start the child, relay its validated events, and make its end one final event. */
 function superviseChild(python: PythonInfo, job: object, hooks: PytorchHooks, place: RunPlace): Promise<TrainOutcome> {
   return new Promise((resolvePromise) => {
-    const child = spawn(python.command, ['-u', '-m', 'nin_torch'], { env: pythonEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(python.command, ['-u', '-m', 'nin_torch'], {
+      env: pythonEnv(),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     hooks.onProcess?.(child);
     let outcome: TrainOutcome | undefined;
     let heldDone: Extract<TrainEvent, { type: 'done' }> | undefined;
@@ -173,7 +186,9 @@ function superviseChild(python: PythonInfo, job: object, hooks: PytorchHooks, pl
       try {
         raw = JSON.parse(line);
       } catch {
-        return fail(`the PyTorch process wrote something that is not an event on its stdout: ${JSON.stringify(line.slice(0, 200))}`);
+        return fail(
+          `the PyTorch process wrote something that is not an event on its stdout: ${JSON.stringify(line.slice(0, 200))}`,
+        );
       }
       const v = validateEvent(raw);
       if (!v.ok) return fail(`the PyTorch process sent an invalid event: ${v.error}`);
@@ -210,7 +225,12 @@ function superviseChild(python: PythonInfo, job: object, hooks: PytorchHooks, pl
       }
     });
     child.stderr.on('data', (d: Buffer) => {
-      stderr.push(...d.toString('utf8').split('\n').filter((l) => l.trim()));
+      stderr.push(
+        ...d
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l.trim()),
+      );
       stderr.splice(0, Math.max(0, stderr.length - STDERR_TAIL));
     });
     child.stdin.on('error', () => undefined); // the child may be gone before it reads
@@ -225,7 +245,9 @@ function superviseChild(python: PythonInfo, job: object, hooks: PytorchHooks, pl
     const finish = async (code: number | null, signal: NodeJS.Signals | null): Promise<TrainOutcome> => {
       if (outcome) return outcome;
       const kept = latestCheckpoint(place.ckDir);
-      const keep = kept ? `its last checkpoint (${kept}) is kept: resume the run to continue` : 'no checkpoint was written yet';
+      const keep = kept
+        ? `its last checkpoint (${kept}) is kept: resume the run to continue`
+        : 'no checkpoint was written yet';
       if (heldDone && !failure && code === 0) {
         try {
           if (!kept) throw new Error('no final checkpoint to export the model from');
@@ -234,7 +256,11 @@ function superviseChild(python: PythonInfo, job: object, hooks: PytorchHooks, pl
           hooks.emit(heldDone);
           return 'done';
         } catch (e) {
-          hooks.emit({ type: 'error', message: `exporting the model failed: ${(e as Error).message}`, runDir: place.runDir });
+          hooks.emit({
+            type: 'error',
+            message: `exporting the model failed: ${(e as Error).message}`,
+            runDir: place.runDir,
+          });
           return 'error';
         }
       }

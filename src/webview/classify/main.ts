@@ -135,7 +135,11 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
     const m = input.model;
     model?.dispose();
     model = await tfl.loadLayersModel(
-      tf.io.fromMemory({ modelTopology: m.modelTopology as object, weightSpecs: m.weightSpecs as tf.io.WeightsManifestEntry[], weightData: base64ToBuffer(m.weightData) }),
+      tf.io.fromMemory({
+        modelTopology: m.modelTopology as object,
+        weightSpecs: m.weightSpecs as tf.io.WeightsManifestEntry[],
+        weightData: base64ToBuffer(m.weightData),
+      }),
     );
     rgba = await decode(input.image);
     await classify();

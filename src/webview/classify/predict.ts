@@ -9,8 +9,16 @@ import { resizeBilinear } from '../../data/resize';
 import { MNIST_SIDE } from './preprocess';
 
 /** Logits `[1, classes]` of `pixels` (28x28 in [0, 1]) for a model whose input is `[h, w]`. */
-export function classifyLogits(model: tfl.LayersModel, pixels: Float32Array, [h, w]: readonly [number, number]): tf.Tensor {
+export function classifyLogits(
+  model: tfl.LayersModel,
+  pixels: Float32Array,
+  [h, w]: readonly [number, number],
+): tf.Tensor {
   const input = new Float32Array(h * w);
-  resizeBilinear(pixels, { offset: 0, height: MNIST_SIDE, width: MNIST_SIDE }, input, { offset: 0, height: h, width: w });
+  resizeBilinear(pixels, { offset: 0, height: MNIST_SIDE, width: MNIST_SIDE }, input, {
+    offset: 0,
+    height: h,
+    width: w,
+  });
   return tf.tidy(() => model.predict(tf.tensor4d(input, [1, h, w, 1])) as tf.Tensor);
 }

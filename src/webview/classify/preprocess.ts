@@ -38,7 +38,13 @@ export function borderMean(gray: ArrayLike<number>, width: number, height: numbe
  * with `fill`), averaging the source pixels each target pixel covers (box filter: no aliasing
  * when a large photo shrinks to 28x28).
  */
-export function fitSquare(gray: ArrayLike<number>, width: number, height: number, side = MNIST_SIDE, fill = 0): Float32Array {
+export function fitSquare(
+  gray: ArrayLike<number>,
+  width: number,
+  height: number,
+  side = MNIST_SIDE,
+  fill = 0,
+): Float32Array {
   const out = new Float32Array(side * side).fill(fill);
   const scale = side / Math.max(width, height);
   const w = Math.max(1, Math.round(width * scale));
@@ -69,8 +75,14 @@ export function fitSquare(gray: ArrayLike<number>, width: number, height: number
 }
 
 /** The network's view of an image; `invert` undefined = decide from the background. */
-export function prepareImage(rgba: ArrayLike<number>, width: number, height: number, invert?: boolean): { pixels: Float32Array; inverted: boolean } {
-  if (!(width > 0 && height > 0) || rgba.length < 4 * width * height) throw new Error(`image data does not match ${width}x${height}`);
+export function prepareImage(
+  rgba: ArrayLike<number>,
+  width: number,
+  height: number,
+  invert?: boolean,
+): { pixels: Float32Array; inverted: boolean } {
+  if (!(width > 0 && height > 0) || rgba.length < 4 * width * height)
+    throw new Error(`image data does not match ${width}x${height}`);
   let gray = toGray(rgba, width, height);
   const inverted = invert ?? borderMean(gray, width, height) > 0.5;
   if (inverted) gray = gray.map((v) => 1 - v);

@@ -94,7 +94,9 @@ export class RunsView {
       height: 200,
       yFormat,
       lines: this.curves.map((c, i) => ({
-        label: c.network ? `${c.network}${c.params === undefined ? '' : ` (${compact(c.params)})`} · ${c.name}` : c.name,
+        label: c.network
+          ? `${c.network}${c.params === undefined ? '' : ` (${compact(c.params)})`} · ${c.name}`
+          : c.name,
         color: i,
         width: 2,
         points: true,

@@ -3,9 +3,18 @@
  * and reports clicks. Built with DOM APIs only (no innerHTML: every text is set as text), keyboard
  * accessible (each block is a button), VS Code theme colours through media/sideView.css.
  */
-import { validateHostToSideView, type SideViewRow, type SideViewState, type SideViewToHost } from '../../protocol/index';
+import {
+  validateHostToSideView,
+  type SideViewRow,
+  type SideViewState,
+  type SideViewToHost,
+} from '../../protocol/index';
 
-declare function acquireVsCodeApi(): { postMessage(message: unknown): void; setState(state: unknown): void; getState(): unknown };
+declare function acquireVsCodeApi(): {
+  postMessage(message: unknown): void;
+  setState(state: unknown): void;
+  getState(): unknown;
+};
 
 const vscode = acquireVsCodeApi();
 const root = document.getElementById('root') as HTMLElement;
@@ -38,7 +47,9 @@ function row(r: SideViewRow, s: SideViewState): HTMLElement {
   b.title = s.strings.reveal;
   const head = el('div', 'head');
   head.append(el('span', 'label', r.label));
-  head.append(el('span', 'shape', r.status === 'unreached' ? s.strings.unreached : r.output.length ? `→ ${shape(r.output)}` : ''));
+  head.append(
+    el('span', 'shape', r.status === 'unreached' ? s.strings.unreached : r.output.length ? `→ ${shape(r.output)}` : ''),
+  );
   b.append(head);
   b.append(el('div', 'detail', r.detail));
   if (r.status === 'ok' && (r.params > 0 || r.flops > 0)) {
@@ -49,7 +60,15 @@ function row(r: SideViewRow, s: SideViewState): HTMLElement {
     e.setAttribute('role', 'alert');
     b.append(e);
   }
-  const aria = [r.label, r.status === 'ok' ? `${shape(r.input)} → ${shape(r.output)}` : r.status === 'error' ? `${s.strings.collapse}: ${r.error ?? ''}` : s.strings.unreached, s.strings.reveal];
+  const aria = [
+    r.label,
+    r.status === 'ok'
+      ? `${shape(r.input)} → ${shape(r.output)}`
+      : r.status === 'error'
+        ? `${s.strings.collapse}: ${r.error ?? ''}`
+        : s.strings.unreached,
+    s.strings.reveal,
+  ];
   b.setAttribute('aria-label', aria.join('. '));
   b.addEventListener('click', () => send({ type: 'reveal', index: r.index, name: r.name }));
   li.append(b);
@@ -87,7 +106,14 @@ function render(s: SideViewState): void {
 
   const total = el('footer', 'total');
   // totals of a network that collapses would count only the rows before the break: leave them out
-  if (!s.error) total.append(el('div', '', `${s.strings.total}: ${count(s.params)} ${s.strings.params} · ${flops(s.flops)} ${s.strings.flops}`));
+  if (!s.error)
+    total.append(
+      el(
+        'div',
+        '',
+        `${s.strings.total}: ${count(s.params)} ${s.strings.params} · ${flops(s.flops)} ${s.strings.flops}`,
+      ),
+    );
   if (!s.running) {
     const train = el('button', 'primary', s.strings.train);
     train.type = 'button';
