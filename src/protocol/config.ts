@@ -1,4 +1,4 @@
-/** The training configuration: what defines a run (its config.json), the article's recipe, and its validator. */
+/** The training configuration: what defines a run (the run folder's config, src/runs), the article's recipe, and its validator. */
 import { BACKEND_PREFERENCES, DEVICES, type BackendPreference, type DevicePreference } from '../backends/backend-names';
 import { isLayerSpec, PRESET_NAMES, type LayerSpec, type PresetName } from '../model/spec';
 import {
@@ -39,7 +39,7 @@ export interface ModelSource {
 /** What `preset` says when the network is the reader's own (`model`). */
 export const MODEL_PRESET = 'model';
 
-/** Everything that defines a training run (stored as the run's config.json). */
+/** Everything that defines a training run (stored in its run folder, src/runs). */
 export interface TrainConfig {
   /** A built-in network, or `model` for the reader's own (then `model` says which). */
   readonly preset: PresetName | typeof MODEL_PRESET;
@@ -116,7 +116,7 @@ const CONFIG_CHECKS: Checks<TrainConfig> = {
 
 const checkConfig = object<TrainConfig>('training config', CONFIG_CHECKS);
 
-/** Validate a training config (from a command, a settings object or a run's config.json). */
+/** Validate a training config (from a command, a settings object or a run folder's config). */
 export function validateConfig(v: unknown): Validated<TrainConfig> {
   const r = checkConfig(v);
   if (!r.ok) return r;

@@ -1,6 +1,6 @@
 /**
  * What the training engine emits, worker -> host: the run's events, also the CLI's --json lines
- * and the lines of a run's metrics.jsonl. These `type` names are persisted: renaming one would
+ * and the lines of a run's metrics log (src/runs). These `type` names are persisted: renaming one would
  * make every earlier run's log unreadable.
  */
 import { BACKEND_NAMES, type BackendName } from '../backends/backend-names';

@@ -5,8 +5,8 @@
  *
  * | file        | channel                                                            |
  * |-------------|--------------------------------------------------------------------|
- * | config.ts   | the training configuration (a run's config.json)                   |
- * | events.ts   | engine events: worker -> host, CLI --json lines, metrics.jsonl     |
+ * | config.ts   | the training configuration (a run folder's config)                 |
+ * | events.ts   | engine events: worker -> host, CLI --json lines, metrics logs      |
  * | worker.ts   | host <-> training worker (commands; events and calibration answers) |
  * | panel.ts    | training panel webview <-> host                                    |
  * | sideView.ts | architecture side view <-> host                                    |

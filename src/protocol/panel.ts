@@ -32,7 +32,7 @@ export interface RunSummary {
   readonly runDir: string;
   /** The folder's name (the run id). */
   readonly name: string;
-  /** The recipe from config.json, when readable. */
+  /** The recipe from the run's config, when readable. */
   readonly config?: TrainConfig;
   /** Completed epochs in the metrics log. */
   readonly epochs: number;
@@ -70,7 +70,7 @@ export interface PanelResetMessage {
   readonly type: 'reset';
   readonly runDir?: string;
   readonly running: boolean;
-  /** `live`: the session's history; `log`: the run's metrics.jsonl; `none`: nothing to show yet. */
+  /** `live`: the session's history; `log`: the run's metrics log; `none`: nothing to show yet. */
   readonly source: 'live' | 'log' | 'none';
   readonly events: readonly TrainEvent[];
   /** Lines of the log that were skipped as malformed. */

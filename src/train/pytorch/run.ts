@@ -1,6 +1,6 @@
 /**
- * One training run on the PyTorch engine: the run folder as the tfjs engine keeps it (config.json,
- * metrics.jsonl, checkpoints pruned the same way, model/ exported in the TensorFlow.js layers
+ * One training run on the PyTorch engine: the run folder as the tfjs engine keeps it (src/runs:
+ * config, metrics log, checkpoints pruned the same way, model/ exported in the TensorFlow.js layers
  * format), the training itself in a child Python process (python/nin_torch) that sends one JSON
  * event per stdout line. Every line is validated; anything else on stdout, or the process ending
  * without a final event, is an `error` event that keeps the last checkpoint (the run resumes).
