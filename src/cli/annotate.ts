@@ -1,15 +1,21 @@
-/** `nin annotate FILE`: the shape analyser on a Python file, as a table or one JSON object. */
+/**
+ * `nin annotate FILE`: the shape analyser on a Python file or a Jupyter notebook (its code
+ * cells as one program), as a table or one JSON object. Notebook results carry `cell`
+ * (0-based, every cell counted) and `line` (1-based within the cell).
+ */
 import { readFileSync } from 'node:fs';
 import { analysePython, type Analysis } from '../pyshape/analyse';
+import type { Span } from '../pyshape/ast';
 import { parseShapeText } from '../pyshape/inputShape';
+import { cellLine, joinCells, parseIpynb, type JoinedCells } from '../pyshape/notebook';
 import { loadPythonParser } from '../pyshape/parser';
-import { annotations, diagnosticEnglish } from '../pyshape/report';
+import { annotatedEvents, annotations, diagnosticEnglish } from '../pyshape/report';
 import { formatShape } from '../pyshape/values';
 import { parseFlags, printJson, UsageError } from './args';
 
 /** Usage text for `annotate`. */
 export const ANNOTATE_USAGE =
-  'nin annotate FILE [--input C,H,W] [--json]   (shapes of the PyTorch models in a Python file)';
+  'nin annotate FILE [--input C,H,W] [--json]   (shapes of the PyTorch models in a Python file or .ipynb notebook)';
 
 /** Run `annotate`; exit code 1 when a diagnostic is an error. */
 export async function annotateCommand(argv: string[]): Promise<number> {
@@ -31,27 +37,38 @@ export async function annotateCommand(argv: string[]): Promise<number> {
   } catch (e) {
     throw new Error(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  const nb = /\.ipynb$/i.test(file) ? joinCells(parseIpynb(source, file)) : undefined;
   const parser = await loadPythonParser();
-  const a = analysePython(parser, source, input ? { input, inputSource: 'override' } : {});
-  if (values.json) printJson(toJson(a, input));
-  else process.stdout.write(text(a, file));
+  const a = analysePython(parser, nb ? nb.source : source, {
+    ...(input ? { input, inputSource: 'override' as const } : {}),
+    notebook: !!nb,
+  });
+  const where = nb ? (s: Span) => cellLine(nb, s) : (s: Span) => ({ line: s.line + 1 });
+  if (values.json) printJson(toJson(a, input, where));
+  else process.stdout.write(text(a, file, where, nb));
   return a.diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
 }
 
-function toJson(a: Analysis, input: number[] | undefined): unknown {
+/** Where a span starts, as printed: `line` in a file, `cell` and `line` in a notebook. */
+type Where = (s: Span) => { cell?: number; line: number };
+
+function toJson(a: Analysis, input: number[] | undefined, where: Where): unknown {
+  // The events annotations() lists, in its order: each one's place in the file or notebook.
+  const top = annotatedEvents(a);
   return {
     input: a.models[0]?.input ?? input ?? null,
-    annotations: annotations(a),
+    annotations: annotations(a).map((x, i) => ({ ...x, ...where(top[i].site.span) })),
     diagnostics: a.diagnostics.map((d) => ({
-      line: d.span.line + 1,
+      ...where(d.span),
       severity: d.severity,
       message: diagnosticEnglish(d),
     })),
     models: a.models.map((m) => ({
       name: m.name,
-      line: m.span.line + 1,
+      ...where(m.span),
       input: m.input,
       inputFrom: m.inputFrom,
+      ...(m.inferredFrom ? { inferredFrom: m.inferredFrom } : {}),
       output: m.output,
       params: m.params,
     })),
@@ -60,27 +77,37 @@ function toJson(a: Analysis, input: number[] | undefined): unknown {
 
 const num = (n: number | null): string => (n === null ? '?' : n.toLocaleString('en-US'));
 
-function text(a: Analysis, file: string): string {
+const at = (w: { cell?: number; line: number }): string =>
+  w.cell === undefined ? `line ${w.line}` : `cell ${w.cell} line ${w.line}`;
+
+function text(a: Analysis, file: string, where: Where, nb: JoinedCells | undefined): string {
   const out: string[] = [];
   if (a.models.length === 0) out.push(`${file}: no PyTorch model found`);
   for (const m of a.models) {
     out.push(
-      `${m.name} (line ${m.span.line + 1}): input ${formatShape(m.input)} (${m.inputFrom}) -> ${formatShape(m.output)}, ${num(m.params)} params`,
+      `${m.name} (${at(where(m.span))}): input ${formatShape(m.input)} (${m.inferredFrom ? `inferred from ${m.inferredFrom}` : m.inputFrom}) -> ${formatShape(m.output)}, ${num(m.params)} params`,
     );
-    const rows = a.events
-      .filter((e) => e.root === m.index && e.depth === 0)
-      .map((e) => [
-        `${e.site.span.line + 1}`,
-        e.site.callee,
-        `${formatShape(e.input)} -> ${formatShape(e.output)}`,
-        num(e.params),
-      ]);
+    const rows = annotatedEvents(a)
+      .filter((e) => e.root === m.index)
+      .map((e) => {
+        const w = where(e.site.span);
+        return [
+          w.cell === undefined ? `${w.line}` : `${w.cell}:${w.line}`,
+          e.site.callee,
+          `${formatShape(e.input)} -> ${formatShape(e.output)}`,
+          num(e.params),
+        ];
+      });
     const widths = [0, 1, 2, 3].map((i) => Math.max(0, ...rows.map((r) => r[i].length)));
     for (const r of rows)
       out.push(
         `  ${r[0].padStart(widths[0])}  ${r[1].padEnd(widths[1])}  ${r[2].padEnd(widths[2])}  ${r[3].padStart(widths[3])}`,
       );
   }
-  for (const d of a.diagnostics) out.push(`${file}:${d.span.line + 1}: ${d.severity}: ${diagnosticEnglish(d)}`);
+  for (const d of a.diagnostics) {
+    const w = where(d.span);
+    const place = nb ? `cell ${w.cell}:${w.line}` : `${w.line}`;
+    out.push(`${file}:${place}: ${d.severity}: ${diagnosticEnglish(d)}`);
+  }
   return out.join('\n') + '\n';
 }

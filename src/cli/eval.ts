@@ -12,7 +12,7 @@ import { SALT, subsetIndices } from '../data/batches';
 import { datasetCacheDir, defaultCacheRoot, loadFashionMnist } from '../data/fashionMnist';
 import { CLASS_NAMES } from '../model/eval/classes';
 import { mostConfused, perClassAccuracy } from '../model/eval/confusion';
-import { presetSpec } from '../model/spec';
+import { networkName, specOf } from '../model/spec';
 import { readCheckpoint, latestCheckpoint } from '../train/checkpoint';
 import { readMetrics, readRunConfig, runFacts, runPaths } from '../runs';
 import { evaluate } from '../train/engine';
@@ -57,7 +57,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     throw new Error(`${runDir}: no exported model (${modelDir}) and no checkpoint to evaluate`);
 
   const choice = await selectBackend(backend);
-  const spec = presetSpec(config.preset, config.input);
+  const spec = specOf(config);
   let predictor: Parameters<typeof evaluate>[0];
   let source: string;
   let dispose: () => Promise<void> | void;
@@ -115,7 +115,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     const out: string[] = [];
     out.push(
       `run ${runDir}`,
-      `evaluated ${source} on ${subset.length} test images (${config.preset} at ${config.input}x${config.input}, backend ${choice.name})`,
+      `evaluated ${source} on ${subset.length} test images (${networkName(config)} at ${config.input}x${config.input}, backend ${choice.name})`,
     );
     out.push(
       `test accuracy ${ev.testAcc.toFixed(4)}${runTestAcc === undefined ? '' : runTestAcc === ev.testAcc ? ' (the run reported the same)' : ` (the run reported ${runTestAcc.toFixed(4)})`}`,

@@ -6,15 +6,16 @@
  */
 import { isBackendPreference } from '../backends/backend-names';
 import { datasetCacheDir, defaultCacheRoot } from '../data/fashionMnist';
-import { ARTICLE_RECIPE, OPTIMIZERS, type OptimizerName, type TrainConfig, type TrainEvent } from '../protocol/index';
-import { isPresetName, PRESET_NAMES, presetSpec } from '../model/spec';
+import { ARTICLE_RECIPE, MODEL_PRESET, OPTIMIZERS, type OptimizerName, type TrainConfig, type TrainEvent } from '../protocol/index';
+import { isPresetName, networkName, PRESET_NAMES, presetSpec, type PresetName } from '../model/spec';
 import { readRunConfig } from '../runs';
 import { runTraining } from '../train/engine';
 import { intFlag, parseFlags, printJson, UsageError } from './args';
+import { readModelArg } from './model';
 
 /** Usage text for `train`. */
 export const TRAIN_USAGE =
-  'nin train [--preset seed|compact|compact-fc|compact-no1x1] [--input N] [--epochs E] [--batch-size B] [--lr X] [--optimizer sgd|momentum|adam] [--limit-train N] [--limit-test N] [--backend auto|tensorflow|wasm|cpu] [--threads N] [--data DIR] [--seed S] [--runs DIR] [--resume RUN] [--json]';
+  'nin train [--preset seed|compact|compact-fc|compact-no1x1 | --model FILE[:NAME]] [--input N] [--epochs E] [--batch-size B] [--lr X] [--optimizer sgd|momentum|adam] [--limit-train N] [--limit-test N] [--backend auto|tensorflow|wasm|cpu] [--threads N] [--data DIR] [--seed S] [--runs DIR] [--resume RUN] [--json]';
 
 /** Where runs go unless --runs says otherwise (relative to the working directory). */
 export const DEFAULT_RUNS_DIR = '.nin/runs';
@@ -29,7 +30,7 @@ function numFlag(name: string, value: string | undefined): number | undefined {
 /** The ways a recipe differs from the article's, in words (empty when it is the article's). */
 export function deviations(c: TrainConfig): string[] {
   const out: string[] = [];
-  if (c.preset !== ARTICLE_RECIPE.preset) out.push(`the ${c.preset} network`);
+  if (c.preset !== ARTICLE_RECIPE.preset) out.push(`the ${networkName(c)} network`);
   if (c.input !== ARTICLE_RECIPE.input) out.push(`${c.input}x${c.input} input`);
   if (c.optimizer !== ARTICLE_RECIPE.optimizer) out.push(`${c.optimizer} optimizer`);
   if (c.lr !== ARTICLE_RECIPE.lr) out.push(`lr ${c.lr}`);
@@ -49,7 +50,10 @@ export async function configFromFlags(values: Record<string, string | boolean | 
   const resume = s('resume');
   const preset = s('preset');
   if (preset !== undefined && !isPresetName(preset))
-    throw new UsageError(`--preset must be one of ${PRESET_NAMES.join(", ")}, got "${preset}"`);
+    throw new UsageError(`--preset must be one of ${PRESET_NAMES.join(', ')}, got "${preset}"`);
+  const modelArg = s('model');
+  if (modelArg !== undefined && (preset !== undefined || resume))
+    throw new UsageError('--model trains a network read from code: it goes without --preset and --resume');
   const optimizer = s('optimizer');
   if (optimizer !== undefined && !(OPTIMIZERS as readonly string[]).includes(optimizer))
     throw new UsageError(`--optimizer must be one of ${OPTIMIZERS.join(', ')}, got "${optimizer}"`);
@@ -58,7 +62,8 @@ export async function configFromFlags(values: Record<string, string | boolean | 
     throw new UsageError(`--backend must be auto, tensorflow, wasm or cpu, got "${backend}"`);
   const given: Partial<Record<keyof TrainConfig, unknown>> = {
     preset,
-    input: intFlag('input', s('input')),
+    // With --model, --input is the model's C,H,W (read by readModelArg).
+    input: modelArg === undefined ? intFlag('input', s('input')) : undefined,
     epochs: intFlag('epochs', s('epochs')),
     batchSize: intFlag('batch-size', s('batch-size')),
     lr: numFlag('lr', s('lr')),
@@ -76,10 +81,16 @@ export async function configFromFlags(values: Record<string, string | boolean | 
     // The run's recipe, with what the flags change (the engine refuses recipe changes by name).
     return { config: { ...(await readRunConfig(resume)), ...defined }, resume };
   }
-  const p = (defined.preset ?? ARTICLE_RECIPE.preset) as TrainConfig['preset'];
+  const base = { ...ARTICLE_RECIPE, dataDir: '', runsDir: DEFAULT_RUNS_DIR };
+  if (modelArg !== undefined) {
+    // The model's own input (its `# input shape:` comment, or what its layers admit) unless --input says.
+    const model = await readModelArg(modelArg, s('input'));
+    return { config: { ...base, ...defined, preset: MODEL_PRESET, model, input: model.input[1] } };
+  }
+  const p = (defined.preset ?? ARTICLE_RECIPE.preset) as PresetName;
   // Without --input, a preset trains at its own size: 224 for the article's, 28 for compact.
   const input = defined.input ?? presetSpec(p).input[1];
-  return { config: { ...ARTICLE_RECIPE, dataDir: '', runsDir: DEFAULT_RUNS_DIR, ...defined, preset: p, input } };
+  return { config: { ...base, ...defined, preset: p, input } };
 }
 
 function duration(s: number): string {
@@ -113,7 +124,7 @@ function humanView(tty: boolean): (e: TrainEvent) => void {
         const c = e.config;
         process.stdout.write(
           `run ${e.runDir}\n` +
-            `${c.preset} NiN at ${c.input}x${c.input}: ${e.params.toLocaleString('en-US')} parameters; ${e.trainSize} training / ${e.testSize} test images, ` +
+            `${c.model ? `${c.model.name} from ${c.model.file}` : `${c.preset} NiN`} at ${c.input}x${c.input}: ${e.params.toLocaleString('en-US')} parameters; ${e.trainSize} training / ${e.testSize} test images, ` +
             `batch ${c.batchSize}, ${c.optimizer} lr ${c.lr}, ${c.epochs} epochs${e.startEpoch > 1 ? ` (resuming at epoch ${e.startEpoch})` : ''}\n` +
             `backend ${e.backend}: ${e.backendReason}\n` +
             (e.dataSource ? `data: ${e.dataSource}\n` : ''),
@@ -184,6 +195,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     seed: { type: 'string' },
     runs: { type: 'string' },
     resume: { type: 'string' },
+    model: { type: 'string' },
     json: { type: 'boolean', default: false },
   });
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);

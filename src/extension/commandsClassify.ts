@@ -40,7 +40,7 @@ export async function classifyImage(
     if (!model.inputShape || model.inputShape.length !== 3) throw new Error(`${join(picked.modelDir, 'model.json')}: no input shape in the model topology`);
     const zh = vscode.env.language.toLowerCase().startsWith('zh');
     message = {
-      type: 'classify/input',
+      type: 'input',
       fileName: basename(uri.fsPath),
       image: readImage(uri.fsPath),
       model: modelPayload(model),
@@ -78,8 +78,8 @@ export async function classifyImage(
       return;
     }
     const msg = v.value;
-    if (msg.type === 'classify/ready') void panel.webview.postMessage(message);
-    else if (msg.type === 'classify/result') {
+    if (msg.type === 'ready') void panel.webview.postMessage(message);
+    else if (msg.type === 'result') {
       log.info(`classified ${uri.fsPath} with ${picked.modelDir}${msg.inverted ? ' (inverted)' : ''}: ${msg.top.map((t) => `${CLASS_NAMES[t.label]} ${percent(t.probability)}`).join(', ')}`);
     } else {
       log.error(`classify view: ${msg.message}`);

@@ -143,7 +143,7 @@ export async function pickRecipe(
   const render = () => {
     const active = qp.activeItems[0]?.id;
     const items: Item[] = choices.map(({ id, fields }) => {
-      const problem = shapeProblem(fields.preset, fields.input);
+      const problem = shapeProblem(fields);
       return {
         id,
         fields,
@@ -187,7 +187,7 @@ export async function pickRecipe(
         if (!qp.busy) measure(true);
         return;
       }
-      if (!item.fields || shapeProblem(item.fields.preset, item.fields.input)) return; // the detail line says why
+      if (!item.fields || shapeProblem(item.fields)) return; // the detail line says why
       picked = { id: item.id, fields: item.fields };
       qp.hide();
     });

@@ -9,7 +9,7 @@ import { isAbsolute, join } from 'node:path';
 import { BACKEND_PREFERENCES, type BackendPreference } from '../backends/backend-names';
 import { OPTIMIZERS, type OptimizerName, type TrainConfig } from '../protocol/index';
 import { inferShapes, type ShapeError } from '../model/shapes';
-import { PRESET_NAMES, presetSpec, type PresetName } from '../model/spec';
+import { PRESET_NAMES, presetSpec, specOf, type NetworkChoice, type PresetName } from '../model/spec';
 import { SETTINGS } from './runFeed';
 
 /** `vscode.l10n.t`'s shape: a message with `{0}` placeholders and its arguments. */
@@ -113,8 +113,8 @@ export function readTrainingSettings(
 }
 
 /** Where a network collapses for this preset and input size, if it does. */
-export function shapeProblem(preset: PresetName, input: number): ShapeError | undefined {
-  return inferShapes(presetSpec(preset, input)).error;
+export function shapeProblem(c: NetworkChoice): ShapeError | undefined {
+  return inferShapes(specOf(c)).error;
 }
 
 /** `~/x` to the home folder; relative paths against the workspace folder (when there is one). */

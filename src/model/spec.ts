@@ -173,6 +173,25 @@ export function presetSpec(name: PresetName, input?: number | Shape3): NinSpec {
   return { ...base, input: shape };
 }
 
+/** What a training config names as its network: a preset at a size, or a model read from code. */
+export interface NetworkChoice {
+  readonly preset: string;
+  readonly input: number;
+  readonly model?: { readonly name: string; readonly input: Shape3; readonly layers: readonly LayerSpec[] };
+}
+
+/** The spec of a config's network. */
+export function specOf(c: NetworkChoice): NinSpec {
+  if (c.model) return { preset: c.model.name, input: c.model.input, classes: 10, layers: c.model.layers };
+  if (!isPresetName(c.preset)) throw new Error(`unknown network "${c.preset}" (and no model)`);
+  return presetSpec(c.preset, c.input);
+}
+
+/** How a config's network is named to people: the preset, or the model's name. */
+export function networkName(c: Pick<NetworkChoice, 'preset' | 'model'>): string {
+  return c.model ? c.model.name : c.preset;
+}
+
 /** Parse `N` or `C,H,W` (also `CxHxW`, `C*H*W`) into a shape; throws with the offending text. */
 export function parseInputShape(text: string, channels = 1): Shape3 {
   const parts = text
@@ -210,4 +229,35 @@ export function layerNames(spec: NinSpec): string[] {
     counts[b] = (counts[b] ?? 0) + 1;
     return total[b] > 1 || numbered.has(l.kind) ? `${b}_${counts[b]}` : b;
   });
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isCount = (v: unknown, min = 0): boolean => Number.isSafeInteger(v) && (v as number) >= min;
+const hasOnly = (v: Record<string, unknown>, keys: readonly string[]): boolean => Object.keys(v).every((k) => keys.includes(k));
+
+/** The fields of each layer kind and their checks (for specs that arrive from outside: a run's config). */
+const LAYER_FIELDS: { [K in LayerSpec['kind']]: Record<string, (v: unknown) => boolean> } = {
+  nin_block: {
+    outChannels: (v) => isCount(v, 1),
+    kernel: (v) => isCount(v, 1),
+    stride: (v) => isCount(v, 1),
+    padding: (v) => isCount(v),
+    mlpConvs: (v) => v === undefined || (isCount(v) && (v as number) <= 2),
+  },
+  conv: { outChannels: (v) => isCount(v, 1), kernel: (v) => isCount(v, 1), stride: (v) => isCount(v, 1), padding: (v) => isCount(v) },
+  maxpool: { kernel: (v) => isCount(v, 1), stride: (v) => isCount(v, 1), padding: (v) => isCount(v) },
+  avgpool: { kernel: (v) => isCount(v, 1), stride: (v) => isCount(v, 1) },
+  linear: { outFeatures: (v) => isCount(v, 1) },
+  activation: { fn: (v) => v === 'relu' || v === 'sigmoid' || v === 'tanh' },
+  batchnorm: {},
+  dropout: { rate: (v) => typeof v === 'number' && v >= 0 && v < 1 },
+  gap: {},
+  flatten: {},
+};
+
+/** True when `v` is a well-formed layer (its kind's fields, no others). */
+export function isLayerSpec(v: unknown): v is LayerSpec {
+  if (!isObj(v) || typeof v.kind !== 'string' || !Object.hasOwn(LAYER_FIELDS, v.kind)) return false;
+  const fields = LAYER_FIELDS[v.kind as LayerSpec['kind']];
+  return hasOnly(v, ['kind', ...Object.keys(fields)]) && Object.entries(fields).every(([k, ok]) => ok(v[k]));
 }

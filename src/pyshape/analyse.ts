@@ -14,14 +14,25 @@ import {
   type TopLevel,
 } from './ast';
 import { Propagator, type ShapeEvent } from './forward';
+import { inferInput } from './inferInput';
 import { commentFor, DEFAULT_INPUT, findInputShapeComments } from './inputShape';
-import { BudgetExceeded, Interp, type InterpLimits } from './interp';
+import { BudgetExceeded, Interp, UNDEFINED_IN_NOTEBOOK, type InterpLimits } from './interp';
 import type { MessageArgs, MessageId } from './messages';
 import type { PythonParser, SyntaxTree } from './parser';
-import { asMod, pushAll, type Mod, type Shape, type Site, type Value } from './values';
+import {
+  asMod,
+  formatShape,
+  pushAll,
+  type Mod,
+  type Shape,
+  type FuncValue,
+  type Site,
+  type UserClass,
+  type Value,
+} from './values';
 
 /** Where a model's input shape came from. */
-export type InputSource = 'comment' | 'override' | 'setting' | 'first-layer';
+export type InputSource = 'comment' | 'override' | 'setting' | 'first-layer' | 'inferred';
 
 /** Options for one analysis. */
 export interface AnalyseOptions {
@@ -42,6 +53,11 @@ export interface AnalyseOptions {
    * were left out. Default: no limit.
    */
   readonly maxCallers?: number;
+  /**
+   * The source is a notebook's code cells joined (see notebook.ts): a name undefined where it
+   * is used may come from a cell run out of order or an import, so it is unknown, not a notice.
+   */
+  readonly notebook?: boolean;
 }
 
 /** One model found in the file. */
@@ -51,6 +67,8 @@ export interface ModelReport {
   readonly span: Span;
   readonly input: Shape;
   readonly inputFrom: InputSource;
+  /** With `inferred`: the layer whose features fix the input's size (`fc1`). */
+  readonly inferredFrom?: string;
   readonly output: Shape | null;
   readonly params: number | null;
   /** The resolved module tree (what toSpec.ts builds a trainable network from). */
@@ -118,6 +136,7 @@ export function* analyseSteps(
   options: AnalyseOptions = {},
 ): Generator<void, Analysis, void> {
   const ip = new Interp(source, { ...DEFAULT_LIMITS, ...options.limits });
+  if (options.notebook) ip.undefinedWhy = UNDEFINED_IN_NOTEBOOK;
   let stmts: Stmt[];
   let wanted: Set<Stmt> | undefined;
   let defSpans: Span[];
@@ -140,9 +159,11 @@ export function* analyseSteps(
       if (plan.roots.has(t)) for (const s of ss) wanted.add(s);
     }
     defSpans = tops.filter((t) => t.kind !== 'other').map((t) => t.span);
+    for (const ss of converted.values()) pushAll(defSpans, lambdaSpans(ss));
   } else {
     stmts = convertModule(tree.rootNode);
     defSpans = stmts.filter((s) => s.t === 'def' || s.t === 'class').map((s) => s.span);
+    pushAll(defSpans, lambdaSpans(stmts));
     calls = allCalls(source);
   }
   let budgetExceeded = false;
@@ -183,30 +204,57 @@ export function* analyseSteps(
     }
     if (ip.steps !== before) yield;
   }
+  // A class instantiated only inside functions that give no model (a training script's
+  // `model = Net().to(device)` in main()) is analysed where it is defined.
+  const held = classesIn(found);
+  const bases = new Set<UserClass>();
+  for (const v of ip.globals.vars.values())
+    if (v.type === 'class') for (const b of v.cls.bases) if (b.type === 'class') bases.add(b.cls);
+  for (const s of stmts) {
+    if (budgetExceeded) break;
+    if (s.t !== 'class' || (wanted && !wanted.has(s))) continue;
+    const c = ip.globals.vars.get(s.cls.name);
+    if (c?.type !== 'class' || held.has(c.cls) || bases.has(c.cls)) continue;
+    const build = classRoot(ip, s, source);
+    const r = build && guard(build);
+    if (r) pushAll(found, r);
+    yield;
+  }
   const roots = dropContained(found);
   const lines = source.split('\n');
   const comments = findInputShapeComments(source);
   const models: ModelReport[] = [];
   const events: ShapeEvent[] = [];
   for (const [index, root] of roots.entries()) {
-    const { input, from } = chooseInput(root, comments, lines, options);
+    const chosen = chooseInput(root, comments, lines, options);
+    // Nothing states the input: a Linear after a flatten may fix its size.
+    const inferred =
+      chosen.from === 'setting' || chosen.from === 'first-layer'
+        ? guard(() => inferInput(ip, index, root.mod, chosen.input))
+        : undefined;
+    const input = inferred?.input ?? chosen.input;
+    const from: InputSource = inferred ? 'inferred' : chosen.from;
     const prop = new Propagator(ip, index);
     const output = guard(() => prop.run(root.mod, input)) ?? null;
+    if (from !== 'comment' && from !== 'override') guard(() => markAssumed(ip, index, root.mod, input, prop.events));
     pushAll(events, prop.events);
     const top = prop.events.find((e) => e.depth === -1);
-    models.push({
+    const report = {
       index,
       name: root.name,
       span: root.span,
       input,
       inputFrom: from,
+      ...(inferred ? { inferredFrom: inferred.from } : {}),
       output,
       params: top?.params ?? null,
-      mod: root.mod,
-    });
+    };
+    // The module tree links back to interpreter objects (cycles): kept off JSON, so an analysis stays plain data.
+    models.push(Object.defineProperty(report, 'mod', { value: root.mod, enumerable: false }) as ModelReport);
     yield;
   }
-  const diagnostics = collectDiagnostics(ip, events, roots);
+  const all = collectDiagnostics(ip, events, roots);
+  const diagnostics = options.notebook ? all.filter((d) => !undefinedInNotebook(d)) : all;
   if (budgetExceeded) {
     const span = { start: 0, end: 0, line: 0, col: 0, endLine: 0, endCol: 0 };
     diagnostics.push({ span, severity: 'info', id: 'budget', args: { steps: ip.limits.maxSteps } });
@@ -236,12 +284,24 @@ function candidate(
 ): (() => Root[]) | undefined {
   if (s.t === 'assign') {
     const roots: Root[] = [];
+    const factories: [string, FuncValue][] = [];
     for (const t of s.targets) {
       if (t.t !== 'name') continue;
       const v = ip.globals.vars.get(t.id);
-      if (isModValue(v)) roots.push({ name: t.id, span: s.span, mod: asMod(v)! });
+      const m = v && asMod(v);
+      if (m) roots.push({ name: t.id, span: s.span, mod: m });
+      // `make = lambda: vgg(arch)`: a factory never called in the file, found like a def.
+      else if (v?.type === 'func' && v.def.name === '<lambda>' && !ip.called.has(v.def) && noArgs(v.def))
+        factories.push([t.id, v]);
     }
-    return roots.length ? () => roots : undefined;
+    if (!roots.length && !factories.length) return undefined;
+    return () => {
+      for (const [name, fn] of factories) {
+        const v = ip.callFunc(fn, [], [], { span: headerSpan(s.span, source), callee: name });
+        if (isModValue(v)) roots.push({ name: `${name}()`, span: s.span, mod: asMod(v)! });
+      }
+      return roots;
+    };
   }
   if (s.t === 'def') {
     const fn = ip.globals.vars.get(s.fn.name);
@@ -255,17 +315,35 @@ function candidate(
   }
   if (s.t === 'class') {
     const c = ip.globals.vars.get(s.cls.name);
-    if (c?.type !== 'class' || ip.called.has(c.cls) || !ip.torchBase(c.cls) || usedInside(s.cls.name, s.span))
-      return undefined;
-    const init = ip.classAttr(c.cls, '__init__');
-    if (init?.type === 'func' && !noArgs(init.def, 1)) return undefined;
-    return () => {
-      const site: Site = { span: headerSpan(s.span, source), callee: s.cls.name };
-      const v = ip.invoke(c, [], [], site);
-      return isModValue(v) ? [{ name: `${s.cls.name}()`, span: s.span, mod: asMod(v)! }] : [];
-    };
+    if (c?.type !== 'class' || ip.called.has(c.cls) || usedInside(s.cls.name, s.span)) return undefined;
+    return classRoot(ip, s, source);
   }
   return undefined;
+}
+
+/** An nn.Module class instantiated with no arguments, as a root; undefined when it needs some. */
+function classRoot(ip: Interp, s: Extract<Stmt, { t: 'class' }>, source: string): (() => Root[]) | undefined {
+  const c = ip.globals.vars.get(s.cls.name);
+  if (c?.type !== 'class' || !ip.torchBase(c.cls)) return undefined;
+  const init = ip.classAttr(c.cls, '__init__');
+  if (init?.type === 'func' && !noArgs(init.def, 1)) return undefined;
+  return () => {
+    const site: Site = { span: headerSpan(s.span, source), callee: s.cls.name };
+    const v = ip.invoke(c, [], [], site);
+    return isModValue(v) ? [{ name: `${s.cls.name}()`, span: s.span, mod: asMod(v)! }] : [];
+  };
+}
+
+/** Classes of the nn.Module instances the roots hold. */
+function classesIn(roots: readonly Root[]): Set<UserClass> {
+  const out = new Set<UserClass>();
+  let budget = 1_000_000;
+  for (const r of roots) {
+    const seen = reachable(r.mod, budget);
+    budget -= seen.size;
+    for (const m of seen) if (m.kind === 'custom') out.add(m.obj.cls);
+  }
+  return out;
 }
 
 /** Where a name is called (offsets of `name(`), by text. */
@@ -415,6 +493,11 @@ function changedNames(stmts: readonly Stmt[], imported: ReadonlySet<string>): st
   return [...out];
 }
 
+/** Top-level `name = lambda ...` statements: like defs, what they call is not a model of its own. */
+function lambdaSpans(stmts: readonly Stmt[]): Span[] {
+  return stmts.filter((s) => s.t === 'assign' && s.value.t === 'lambda').map((s) => s.span);
+}
+
 /** True when a function can be called with no arguments (after `skip` bound ones like self). */
 function noArgs(def: FuncDef, skip = 0): boolean {
   return def.params.slice(skip).every((p) => p.default !== undefined || p.kind === 'varargs' || p.kind === 'kwargs');
@@ -546,6 +629,32 @@ function firstLayer(mod: Mod, depth: number): Mod | undefined {
   }
 }
 
+/**
+ * With an input nobody stated, an error or warning proves nothing unless the model has it
+ * whatever its input: run it again on an input of unknown shape, and mark the problems that
+ * do not come back as assumed (hover only).
+ */
+function markAssumed(ip: Interp, index: number, mod: Mod, input: Shape, events: readonly ShapeEvent[]): void {
+  const serious = (p: { severity: string }): boolean => p.severity !== 'info';
+  if (!events.some((e) => e.problems.some(serious))) return;
+  const check = new Propagator(ip, index);
+  const notes = ip.notes.length;
+  check.run(mod, null);
+  ip.notes.length = notes;
+  const key = (e: ShapeEvent, id: string): string => `${e.site.span.start}:${e.site.span.end}:${id}`;
+  const proven = new Set(check.events.flatMap((e) => e.problems.filter(serious).map((p) => key(e, p.id))));
+  const shown = formatShape(input);
+  for (const e of events)
+    e.problems = e.problems.map((p) =>
+      !serious(p) || proven.has(key(e, p.id)) ? p : { ...p, severity: 'info', assumed: shown },
+    );
+}
+
+/** A notice that only says a name is not defined in an earlier cell (see AnalyseOptions.notebook). */
+function undefinedInNotebook(d: ShapeDiagnostic): boolean {
+  return d.id === 'unresolved' && String(d.args.why).endsWith(UNDEFINED_IN_NOTEBOOK);
+}
+
 function collectDiagnostics(ip: Interp, events: readonly ShapeEvent[], roots: readonly Root[]): ShapeDiagnostic[] {
   const out: ShapeDiagnostic[] = [];
   const seen = new Set<string>();
@@ -557,6 +666,7 @@ function collectDiagnostics(ip: Interp, events: readonly ShapeEvent[], roots: re
   };
   for (const e of events) {
     for (const p of e.problems) {
+      if (p.assumed) continue;
       const inner = e.site !== e.top && e.site.span.start !== e.top.span.start;
       push({
         span: e.top.span,

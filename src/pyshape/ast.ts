@@ -54,6 +54,7 @@ export type Expr = { readonly span: Span } & (
       readonly clauses: readonly Clause[];
     }
   | { readonly t: 'unsupported'; readonly what: string }
+  | { readonly t: 'lambda'; readonly fn: FuncDef }
 );
 
 /** A function parameter. */
@@ -289,9 +290,34 @@ function exprStmt(n: PyNode, depth: number): Stmt {
 }
 
 function funcDef(n: PyNode, depth: number): FuncDef {
+  const bodyNode = field(n, 'body');
+  let cached: Stmt[] | undefined;
+  return {
+    name: field(n, 'name')?.text ?? '',
+    params: paramList(field(n, 'parameters'), depth),
+    span: spanOf(n),
+    body: () => (cached ??= body(bodyNode, depth)),
+  };
+}
+
+/** A `lambda`: a function whose body returns its expression. */
+function lambdaDef(n: PyNode, depth: number): FuncDef {
+  const bodyNode = field(n, 'body');
+  const span = spanOf(n);
+  let cached: Stmt[] | undefined;
+  return {
+    name: '<lambda>',
+    params: paramList(field(n, 'parameters'), depth),
+    span,
+    body: () => (cached ??= [{ t: 'return', span, value: expr(bodyNode, depth + 1) }]),
+  };
+}
+
+function paramList(list: PyNode | null | undefined, depth: number): Param[] {
   const params: Param[] = [];
   let kind: Param['kind'] = 'normal';
-  for (const p of named(field(n, 'parameters')!)) {
+  if (!list) return params;
+  for (const p of named(list)) {
     switch (p.type) {
       case 'identifier':
         params.push({ name: p.text, kind });
@@ -326,14 +352,7 @@ function funcDef(n: PyNode, depth: number): FuncDef {
         break;
     }
   }
-  const bodyNode = field(n, 'body');
-  let cached: Stmt[] | undefined;
-  return {
-    name: field(n, 'name')?.text ?? '',
-    params,
-    span: spanOf(n),
-    body: () => (cached ??= body(bodyNode, depth)),
-  };
+  return params;
 }
 
 function classDef(n: PyNode, depth: number): ClassDef {
@@ -515,6 +534,8 @@ export function expr(n: PyNode | null | undefined, depth: number): Expr {
       };
     case 'keyword_argument':
       return expr(field(n, 'value'), d);
+    case 'lambda':
+      return { t: 'lambda', fn: lambdaDef(n, d), span };
     default:
       return { t: 'unsupported', what: n.type, span };
   }

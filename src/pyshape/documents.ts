@@ -29,6 +29,8 @@ interface Entry {
   tree: SyntaxTree;
   /** Edits applied to `tree` since it was parsed: it must be reparsed before use. */
   edited: boolean;
+  /** The text `tree` was parsed from (kept for treeOfText). */
+  text?: string;
 }
 
 /** Parsed trees per document (by key, e.g. its URI), the least recently used dropped first. */
@@ -87,6 +89,7 @@ export class DocumentTrees {
         e.tree.delete();
         e.tree = next;
         e.edited = false;
+        e.text = text;
         this.stats.incremental++;
       }
       if (e.tree.rootNode.endIndex === text.length) return e.tree;
@@ -95,9 +98,28 @@ export class DocumentTrees {
     } else if (e) this.forget(doc);
     const tree = this.parser.parse(text);
     this.stats.full++;
-    this.entries.set(doc, { version, tree, edited: false });
+    this.entries.set(doc, { version, tree, edited: false, text });
     if (this.entries.size > this.maxDocuments) this.forget(this.entries.keys().next().value!);
     return tree;
+  }
+
+  /**
+   * Like tree(), for a text whose edits nobody reports (a notebook's joined cells): the
+   * change from the kept text is found by comparing the two (one replaced range, from the
+   * common prefix and suffix), so the parse is still incremental.
+   */
+  treeOfText(doc: string, version: number, text: string): SyntaxTree {
+    const e = this.entries.get(doc);
+    if (e && e.version !== version && !e.edited && e.text !== undefined) {
+      const change = textChange(e.text, text);
+      if (!change) {
+        e.version = version;
+        return this.tree(doc, version, text);
+      }
+      e.version = version - 1;
+      this.edit(doc, version, [change]);
+    }
+    return this.tree(doc, version, text);
   }
 
   /** True while `tree` is this document's kept tree for `version`, unedited (safe to read). */
@@ -114,6 +136,31 @@ export class DocumentTrees {
         this.entries.delete(k);
       }
   }
+}
+
+/** The one range that turns `before` into `after` (their common prefix and suffix kept); undefined when equal. */
+export function textChange(before: string, after: string): TextChange | undefined {
+  if (before === after) return undefined;
+  const max = Math.min(before.length, after.length);
+  let p = 0;
+  while (p < max && before.charCodeAt(p) === after.charCodeAt(p)) p++;
+  let q = 0;
+  while (q < max - p && before.charCodeAt(before.length - 1 - q) === after.charCodeAt(after.length - 1 - q)) q++;
+  const at = (offset: number): TextPosition => {
+    let line = 0;
+    let last = -1;
+    for (let i = before.indexOf('\n'); i >= 0 && i < offset; i = before.indexOf('\n', i + 1)) {
+      line++;
+      last = i;
+    }
+    return { line, character: offset - last - 1 };
+  };
+  return {
+    range: { start: at(p), end: at(before.length - q) },
+    rangeOffset: p,
+    rangeLength: before.length - q - p,
+    text: after.slice(p, after.length - q),
+  };
 }
 
 /** Where `text` ends when inserted at `from`. */

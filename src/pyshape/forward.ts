@@ -18,6 +18,7 @@ import {
   show,
   unknown,
   type Dim,
+  type FuncValue,
   type Mod,
   type Shape,
   type Site,
@@ -142,6 +143,8 @@ export class Propagator implements TensorHooks {
   readonly events: ShapeEvent[] = [];
   private depth = -2;
   private top: Site | undefined;
+  /** Arguments after the input for the next custom forward() (set by applyModule). */
+  private extraArgs: readonly Value[] = [];
 
   constructor(
     private readonly ip: Interp,
@@ -149,7 +152,7 @@ export class Propagator implements TensorHooks {
   ) {}
 
   /** Apply the model to `input`; helpers wrapping the model itself stay at depth -1. */
-  run(mod: Mod, input: Shape): Shape | null {
+  run(mod: Mod, input: Shape | null): Shape | null {
     const saved = this.ip.hooks;
     this.ip.hooks = this;
     try {
@@ -254,7 +257,10 @@ export class Propagator implements TensorHooks {
       });
       return null;
     }
-    const r = this.ip.callFunc(fwd, [mod.obj, { type: 'tensor', shape: input }], [], mod.site);
+    const extra = this.extraArgs;
+    this.extraArgs = [];
+    const { pos, kw } = forwardArgs(fwd, [{ type: 'tensor', shape: input }, ...extra]);
+    const r = this.ip.callFunc(fwd, [mod.obj, ...pos], kw, mod.site);
     const t =
       r.type === 'tensor'
         ? r
@@ -275,6 +281,10 @@ export class Propagator implements TensorHooks {
   applyModule(mod: Mod, args: readonly Value[], call: Span): Value {
     const x = args[0];
     if (x?.type !== 'tensor') return { type: 'tensor', shape: null };
+    // A custom module's forward() gets the call's other arguments too (`self.block(x, mask)`).
+    let inner = mod;
+    for (let i = 0; inner.kind === 'helper' && i < 100; i++) inner = inner.inner;
+    if (inner.kind === 'custom') this.extraArgs = args.slice(1);
     return { type: 'tensor', shape: this.apply(mod, x.shape, call) };
   }
 
@@ -366,6 +376,25 @@ export class Propagator implements TensorHooks {
       [],
     );
   }
+}
+
+/**
+ * The arguments a forward() is called with: those given, fitted to its signature. A model is
+ * run with one input tensor; a forward() that needs more (`forward(self, x, mask)`) gets
+ * tensors of unknown shape for them, one that takes fewer gets fewer: the analyser's choice of
+ * inputs is never the code's error.
+ */
+function forwardArgs(fwd: FuncValue, given: readonly Value[]): { pos: Value[]; kw: [string, Value][] } {
+  const params = fwd.def.params.slice(1);
+  const positional = params.filter((p) => p.kind === 'normal' || p.kind === 'posonly');
+  const open = params.some((p) => p.kind === 'varargs');
+  const pos = open ? [...given] : given.slice(0, positional.length);
+  const anyTensor: Value = { type: 'tensor', shape: null };
+  for (let i = pos.length; i < positional.length && !fwd.defaults.has(positional[i].name); i++) pos.push(anyTensor);
+  const kw: [string, Value][] = params
+    .filter((p) => p.kind === 'kwonly' && !fwd.defaults.has(p.name))
+    .map((p) => [p.name, anyTensor]);
+  return { pos, kw };
 }
 
 type OpResult = { shape: Shape | null; formula?: string[]; problems?: Problem[] } | { value: Value };

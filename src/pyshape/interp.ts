@@ -132,6 +132,10 @@ export function canonical(path: string): string {
   return path;
 }
 
+/** How an undefined name's unknown value reads in a file, and in a notebook (never a diagnostic there). */
+export const UNDEFINED_IN_FILE = 'is not defined in this file';
+export const UNDEFINED_IN_NOTEBOOK = 'is not defined in an earlier cell';
+
 /** The evaluator for one file. */
 export class Interp {
   steps = 0;
@@ -143,6 +147,8 @@ export class Interp {
   private depth = 0;
   private nesting = 0;
   readonly globals = new Scope();
+  /** Why an undefined name is unknown: in a notebook it may come from a cell run out of order. */
+  undefinedWhy = UNDEFINED_IN_FILE;
 
   constructor(
     readonly source: string,
@@ -677,6 +683,8 @@ export class Interp {
         return unknown('slice');
       case 'unsupported':
         return unknown(e.what);
+      case 'lambda':
+        return this.makeFunc(e.fn, scope);
     }
   }
 
@@ -688,7 +696,7 @@ export class Interp {
     if (id === '__name__') return unknown('__name__');
     const star = scope.lookup('__star_nn__') ?? this.globals.lookup('__star_nn__');
     if (star) return this.attr(star, id);
-    return unknown(`${id} is not defined in this file`);
+    return unknown(`${id} ${this.undefinedWhy}`);
   }
 
   /** Attribute access on any value. */

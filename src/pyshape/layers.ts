@@ -13,6 +13,11 @@ export interface Problem {
   readonly id: MessageId;
   readonly args: MessageArgs;
   readonly severity: 'error' | 'warning' | 'info';
+  /**
+   * Set (to the input, e.g. `1x224x224`) when the problem follows only from an input the
+   * analyser assumed, not one the code or the user stated: shown in hovers, never a diagnostic.
+   */
+  readonly assumed?: string;
 }
 
 /** What a layer does to an input. `output` null: unknown from here on. */

@@ -6,7 +6,7 @@ import type { Analysis, ShapeDiagnostic } from './analyse';
 import type { Span } from './ast';
 import type { ShapeEvent } from './forward';
 import { formatMessage, MESSAGES, type MessageArgs } from './messages';
-import { formatShape, type Shape } from './values';
+import { formatShape, pushAll, type Shape } from './values';
 
 /** One annotation of `nin annotate --json`. */
 export interface Annotation {
@@ -18,17 +18,37 @@ export interface Annotation {
   readonly params: number | null;
 }
 
-/** The layers and calls written in each model's own expression (depth 0), in order. */
+/**
+ * The events `nin annotate` lists, in order: the layers and calls written in each model's own
+ * expression (depth 0), except that an `nn.Sequential(...)` built inline and applied from a
+ * forward() (`self.features = nn.Sequential(...)`, then `self.features(x)`) is listed as the
+ * layers written inside it, one each, the way a top-level nn.Sequential is.
+ */
+export function annotatedEvents(a: Analysis): ShapeEvent[] {
+  const out: ShapeEvent[] = [];
+  const ev = a.events;
+  for (let i = 0; i < ev.length; i++) {
+    const e = ev[i];
+    if (e.depth !== 0) continue;
+    const children: ShapeEvent[] = [];
+    if (e.kind === 'sequential' && e.use && /(^|\.)Sequential$/.test(e.site.callee))
+      for (let j = i + 1; j < ev.length && ev[j].depth > 0 && ev[j].root === e.root; j++)
+        if (ev[j].depth === 1) children.push(ev[j]);
+    if (children.length) pushAll(out, children);
+    else out.push(e);
+  }
+  return out;
+}
+
+/** One annotation per event of annotatedEvents(). */
 export function annotations(a: Analysis): Annotation[] {
-  return a.events
-    .filter((e) => e.depth === 0)
-    .map((e) => ({
-      line: e.site.span.line + 1,
-      call: e.site.callee,
-      input: e.input,
-      output: e.output,
-      params: e.params,
-    }));
+  return annotatedEvents(a).map((e) => ({
+    line: e.site.span.line + 1,
+    call: e.site.callee,
+    input: e.input,
+    output: e.output,
+    params: e.params,
+  }));
 }
 
 /** Format a diagnostic with `t` (identity for English; vscode.l10n.t in the extension). */

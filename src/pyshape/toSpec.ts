@@ -10,6 +10,8 @@
 import { inferShapes } from '../model/shapes';
 import type { ActivationName, LayerSpec, NinSpec, Shape3 } from '../model/spec';
 import { LayerArgs } from './layers';
+import type { ModelSource } from '../protocol';
+import type { Analysis } from './analyse';
 import type { Mod, Shape, Value } from './values';
 
 /** The spec of a model, or why it cannot be built statically. */
@@ -129,12 +131,20 @@ function modRows(mod: Mod, input: Shape3, before: readonly LayerSpec[], group: b
       const block = group ? asNinBlock(rows, mod.kind === 'helper' && /nin/i.test(mod.name)) : undefined;
       return block ? [block] : rows;
     }
+    default:
+      return refuse(notStatic(mod));
+  }
+}
+
+/** Why a module that is not a layer or a Sequential cannot be built without running it. */
+function notStatic(mod: Exclude<Mod, { kind: 'layer' | 'sequential' | 'helper' }>): string {
+  switch (mod.kind) {
     case 'modulelist':
-      return refuse('an nn.ModuleList runs as its forward() says: train it through PyTorch');
+      return 'an nn.ModuleList runs as its forward() says: train it through PyTorch';
     case 'custom':
-      return refuse('a module with its own forward(): train it through PyTorch');
+      return 'a module with its own forward(): train it through PyTorch';
     case 'opaque':
-      return refuse(`${mod.name}: ${mod.why}`);
+      return `${mod.name}: ${mod.why}`;
   }
 }
 
@@ -154,4 +164,30 @@ export function modToSpec(name: string, mod: Mod, input: Shape, classes = 10): S
     if (e instanceof Refused) return { ok: false, why: e.message };
     throw e;
   }
+}
+
+/** A model of a file picked for training, or why it cannot be. */
+export type ModelPick = { readonly ok: true; readonly model: ModelSource } | { readonly ok: false; readonly why: string };
+
+/**
+ * The model `name` of an analysis (or its only one) as a trainable network read from code:
+ * Fashion-MNIST's one channel, a square input, ten class scores, layers tfjs can build.
+ */
+export function pickModel(a: Analysis, file: string, source: string, name?: string): ModelPick {
+  const names = a.models.map((m) => m.name);
+  const m = name === undefined ? (a.models.length === 1 ? a.models[0] : undefined) : a.models.find((x) => x.name === name);
+  if (!m) {
+    if (!names.length) return { ok: false, why: `${file}: no PyTorch model found` };
+    return name === undefined
+      ? { ok: false, why: `${file} has ${names.length} models (${names.join(', ')}): name one as ${file}:NAME` }
+      : { ok: false, why: `${file} has no model ${name} (it has ${names.join(', ')})` };
+  }
+  if (m.mod.kind !== 'layer' && m.mod.kind !== 'sequential' && m.mod.kind !== 'helper') return { ok: false, why: `${m.name}: ${notStatic(m.mod)}` };
+  const [c, h, w] = m.input;
+  if (m.input.length !== 3 || h !== w) return { ok: false, why: `${m.name}: input ${m.input.join('x')} is not a square image` };
+  if (c !== 1) return { ok: false, why: `${m.name}: takes ${c} channels; Fashion-MNIST images have 1` };
+  const r = modToSpec(m.name, m.mod, m.input);
+  if (!r.ok) return { ok: false, why: `${m.name}: ${r.why}` };
+  const input = r.spec.input;
+  return { ok: true, model: { name: m.name, file, source, input: [input[0], input[1], input[2]], layers: r.spec.layers, params: inferShapes(r.spec).params } };
 }

@@ -4,7 +4,8 @@ import { basename, join, resolve } from 'node:path';
 import type { RunCurves } from '../protocol/index';
 import { runPaths } from './layout';
 import { readMetrics, tryReadRunConfig, type RunLog } from './read';
-import { epochRecords, runInfo, type RunInfo } from './summary';
+import { networkName } from '../model/spec';
+import { epochRecords, runFacts, runInfo, type RunInfo } from './summary';
 
 /** Summarise one run folder; undefined when it holds neither a config nor a metrics log. */
 export async function readRun(runDir: string, log?: RunLog): Promise<RunInfo | undefined> {
@@ -41,5 +42,13 @@ export async function listRuns(roots: readonly string[], log?: RunLog): Promise<
 /** Per-epoch curves of a run, for the Runs tab overlay. */
 export async function readCurves(runDir: string, log?: RunLog): Promise<RunCurves> {
   const { events } = await readMetrics(runDir, log);
-  return { runDir, name: basename(runDir), epochs: epochRecords(events) };
+  const facts = runFacts(events);
+  const network = facts.startConfig && networkName(facts.startConfig);
+  return {
+    runDir,
+    name: basename(runDir),
+    ...(network ? { network } : {}),
+    ...(facts.params !== undefined ? { params: facts.params } : {}),
+    epochs: epochRecords(events),
+  };
 }

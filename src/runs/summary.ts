@@ -57,6 +57,8 @@ export interface RunFacts {
   readonly modelDir?: string;
   /** The recipe of the first `start` event (for a run whose config.json is unreadable). */
   readonly startConfig?: TrainConfig;
+  /** The network's parameters (from the start event). */
+  readonly params?: number;
 }
 
 /** Summarise a run's events. */
@@ -68,11 +70,13 @@ export function runFacts(events: readonly TrainEvent[]): RunFacts {
   let checkpoint: string | undefined;
   let modelDir: string | undefined;
   let startConfig: TrainConfig | undefined;
+  let params: number | undefined;
   for (const e of history) {
     switch (e.type) {
       case 'start':
         status = 'incomplete';
         startConfig ??= e.config;
+        params ??= e.params;
         break;
       case 'epoch':
         epochs = Math.max(epochs, e.epoch);
@@ -99,7 +103,7 @@ export function runFacts(events: readonly TrainEvent[]): RunFacts {
         break;
     }
   }
-  return { status, epochs, finalTestAcc, checkpoint, modelDir, startConfig };
+  return { status, epochs, finalTestAcc, checkpoint, modelDir, startConfig, params };
 }
 
 /** A run's per-epoch records in order (superseded ones dropped). */
@@ -108,15 +112,24 @@ export function epochRecords(events: readonly TrainEvent[]): EpochEvent[] {
 }
 
 /** A run folder as listings show it: the panel's summary plus what commands need. */
-export interface RunInfo extends RunSummary, Omit<RunFacts, 'startConfig' | 'finalTestAcc' | 'epochs' | 'status'> {
+export interface RunInfo extends RunSummary, Omit<RunFacts, 'startConfig' | 'finalTestAcc' | 'epochs' | 'status' | 'params'> {
   /** Lines of the log that did not validate. */
   readonly badLines: number;
 }
 
 /** The panel's RunSummary of a RunInfo (the panel message carries exactly these fields). */
 export function panelSummary(r: RunInfo): RunSummary {
-  const { runDir, name, config, epochs, finalTestAcc, status, modified } = r;
-  return { runDir, name, ...(config ? { config } : {}), epochs, ...(finalTestAcc !== undefined ? { finalTestAcc } : {}), status, modified };
+  const { runDir, name, config, epochs, finalTestAcc, status, modified, params } = r;
+  return {
+    runDir,
+    name,
+    ...(config ? { config } : {}),
+    epochs,
+    ...(finalTestAcc !== undefined ? { finalTestAcc } : {}),
+    status,
+    modified,
+    ...(params !== undefined ? { params } : {}),
+  };
 }
 
 /** Build a RunInfo from a folder's parts. */

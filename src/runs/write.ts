@@ -4,6 +4,7 @@
  */
 import { appendFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { networkName } from '../model/spec';
 import type { TrainConfig, TrainEvent } from '../protocol/index';
 import { runPaths } from './layout';
 
@@ -27,7 +28,9 @@ function stamp(d = new Date()): string {
 export function createRunFolder(runsDir: string, config: TrainConfig): { runId: string; runDir: string } {
   const root = resolve(runsDir);
   mkdirSync(root, { recursive: true });
-  const base = `${stamp()}-${config.preset}${config.input}-${config.optimizer}`;
+  // A model's name as a folder name: `nin()` -> `nin`.
+  const network = networkName(config).replace(/[^A-Za-z0-9_-]+/g, '');
+  const base = `${stamp()}-${network}${config.input}-${config.optimizer}`;
   for (let i = 1; ; i++) {
     const runId = i === 1 ? base : `${base}-${i}`;
     const runDir = join(root, runId);

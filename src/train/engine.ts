@@ -15,7 +15,7 @@ import {
   type TrainEvent,
 } from '../protocol';
 import { inferShapes } from '../model/shapes';
-import { presetSpec } from '../model/spec';
+import { networkName, specOf } from '../model/spec';
 import { batchCount, batchIndices, epochOrder, makeBatch, SALT, stepSeed, subsetIndices } from '../data/batches';
 import {
   defaultCacheRoot,
@@ -189,17 +189,17 @@ export async function runTraining(
     writeRunConfig(runDir, config);
 
     // --- network, data, trainer
-    const spec = presetSpec(config.preset, config.input);
+    const spec = specOf(config);
     const report = inferShapes(spec);
     if (report.error)
       throw new Error(
-        `${config.preset} at ${config.input}x${config.input}: ${report.error.name}: ${report.error.message}`,
+        `${networkName(config)} at ${config.input}x${config.input}: ${report.error.name}: ${report.error.message}`,
       );
     const data = await dataset(config, hooks);
     const trainSet = subsetIndices(data.train.count, config.limitTrain, config.seed, SALT.trainSubset);
     const testSet = subsetIndices(data.test.count, config.limitTest, config.seed, SALT.testSubset);
     const perEpoch = batchCount(trainSet.length, config.batchSize);
-    emitPrepare(hooks, `Building ${config.preset} NiN at ${config.input}x${config.input}`);
+    emitPrepare(hooks, `Building ${networkName(config)} at ${config.input}x${config.input}`);
     trainer = await (hooks.createTrainer ?? createParallelTrainer)({
       spec,
       optimizer: config.optimizer,

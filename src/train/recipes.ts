@@ -9,7 +9,7 @@
  */
 import { ARTICLE_RECIPE, type OptimizerName, type TrainConfig } from '../protocol/index';
 import { inferShapes } from '../model/shapes';
-import { presetSpec, type PresetName } from '../model/spec';
+import { specOf, type NetworkChoice, type PresetName } from '../model/spec';
 
 /** Fashion-MNIST's split sizes. */
 export const TRAIN_IMAGES = 60_000;
@@ -21,7 +21,7 @@ export type RecipeId = 'article' | 'seed96' | 'compact28' | 'quick';
 /** The fields of a TrainConfig that a recipe fixes (machine and folders come from the settings). */
 export type RecipeFields = Pick<
   TrainConfig,
-  'preset' | 'input' | 'epochs' | 'batchSize' | 'lr' | 'optimizer' | 'limitTrain' | 'limitTest'
+  'preset' | 'model' | 'input' | 'epochs' | 'batchSize' | 'lr' | 'optimizer' | 'limitTrain' | 'limitTest'
 >;
 
 /** A built-in recipe. */
@@ -100,7 +100,12 @@ export function recipeConfig(
 
 /** Forward FLOPs of one image, or undefined when the network collapses at this size. */
 export function forwardFlops(preset: PresetName, input: number): number | undefined {
-  const r = inferShapes(presetSpec(preset, input));
+  return networkFlops({ preset, input });
+}
+
+/** Forward FLOPs of one image of a config's network (a preset or a model), or undefined when it collapses. */
+export function networkFlops(c: NetworkChoice): number | undefined {
+  const r = inferShapes(specOf(c));
   return r.error ? undefined : r.flops;
 }
 
@@ -175,7 +180,7 @@ export function estimateSeconds(model: CostModel, run: RunSize): number {
 
 /** The size of a recipe's run, or undefined when its network collapses. */
 export function runSize(r: RecipeFields): RunSize | undefined {
-  const flops = forwardFlops(r.preset, r.input);
+  const flops = networkFlops(r);
   if (flops === undefined) return undefined;
   return {
     flops,

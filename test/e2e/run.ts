@@ -266,7 +266,7 @@ async function main(): Promise<number> {
       const uiPage = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       recordConsole(uiPage, consoleLines);
       await uiPage.goto(workbenchUrl(port, dirs.workspace, undefined));
-      const ui = await uiChecks(uiPage, { resultsDir, pythonFile: dirs.pythonFile, trainTimeoutMs: TRAIN_TIMEOUT_MS });
+      const ui = await uiChecks(uiPage, { resultsDir, pythonFile: dirs.pythonFile, notebookFile: dirs.notebookFile, trainTimeoutMs: TRAIN_TIMEOUT_MS });
       for (const c of ui) if (!c.ok) fail(`UI check failed: ${c.name}`);
     }
   } catch (e) {

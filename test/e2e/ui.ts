@@ -17,6 +17,8 @@ export interface UiCheck {
 export interface UiOptions {
   resultsDir: string;
   pythonFile: string;
+  /** The article's two blocks as the two cells of a notebook. */
+  notebookFile?: string;
   /** How long one training run may take (the quick recipe). */
   trainTimeoutMs: number;
 }
@@ -178,9 +180,9 @@ export async function webviewFrame(page: Page, selector: string, what: string, t
   );
 }
 
-/** The editor line whose text contains `text`. */
-function editorLine(page: Page, text: string): Locator {
-  return page.locator('.monaco-editor .view-line', { hasText: text }).first();
+/** The editor line whose text contains `text` (under `within`, e.g. a notebook editor). */
+function editorLine(page: Page, text: string, within = ''): Locator {
+  return page.locator(`${within} .monaco-editor .view-line`.trim(), { hasText: text }).first();
 }
 
 /**
@@ -225,8 +227,9 @@ export async function hoverUntil(
   word: string,
   expect: string,
   timeoutMs = 60_000,
+  within = '',
 ): Promise<string> {
-  const line = editorLine(page, lineText);
+  const line = editorLine(page, lineText, within);
   await line.waitFor({ timeout: 30_000 });
   const hover = page
     .locator('.monaco-hover:not(.hidden) .monaco-hover-content, .monaco-hover:not(.hidden) .hover-contents')
@@ -357,6 +360,45 @@ export async function uiChecks(page: Page, opts: UiOptions): Promise<UiCheck[]> 
     await page.screenshot({ path: path.join(opts.resultsDir, 'side-view.png') });
     return `${shapes.length} rows: ${shapes.filter(Boolean).slice(0, 4).join(' ')} ... (test-results/side-view.png)`;
   });
+
+  if (opts.notebookFile) {
+    const nbName = path.basename(opts.notebookFile);
+    await step(
+      `in ${nbName} (the article as two cells), the hover on nin_block(96, 256, ...) in the second cell shows 96x26x26 -> 256x26x26 and the inlay hint`,
+      async () => {
+        await dismissToasts(page);
+        await openFile(page, nbName);
+        const cells = '.notebook-editor';
+        await page.locator(`${cells} .monaco-editor .view-line`).first().waitFor({ timeout: 60_000 });
+        let text = '';
+        for (let i = 0; i < 3; i++) {
+          await dismissToasts(page);
+          text = await hoverUntil(page, 'nin_block(96, 256', 'nin_block', '256x26x26', 60_000, cells);
+          if ((await page.locator('.notifications-toasts .notification-toast').count()) === 0) break;
+        }
+        await settled(page.locator('.monaco-hover:not(.hidden)').first());
+        await page.screenshot({ path: path.join(opts.resultsDir, 'notebook-hover.png') });
+        if (!/96x26x26\s*→\s*256x26x26/.test(text) || !text.includes('746,240'))
+          throw new Error(`hover text lacks "96x26x26 → 256x26x26" and 746,240: ${JSON.stringify(text.slice(0, 300))}`);
+        const line = editorLine(page, 'nin_block(96, 256', cells);
+        await waitFor(
+          'the inlay hint in the cell',
+          async () => ((await line.innerText()).replace(/\u00a0/g, ' ').includes('-> 256x26x26') ? true : undefined),
+          30_000,
+        );
+        const problems = await page
+          .locator(
+            '.notebook-editor .squiggly-info, .notebook-editor .squiggly-warning, .notebook-editor .squiggly-error',
+          )
+          .count();
+        if (problems) throw new Error(`${problems} squiggles in the notebook`);
+        return `${text
+          .split('\n')
+          .find((l) => l.includes('→'))
+          ?.trim()}; hint -> 256x26x26 (test-results/notebook-hover.png)`;
+      },
+    );
+  }
 
   await step(
     "NiN: Show Training Panel opens the panel; its diagram shows the settings' network (seed, 1×224×224 → 96×54×54)",

@@ -1,7 +1,7 @@
 /**
  * What both runners (code-server + Chromium, and @vscode/test-electron) prepare before VS Code
  * starts: fresh user-data and extensions folders, a temporary workspace holding the article's
- * Python code as `nin.py`, and the results-file path the suite writes to.
+ * Python code as `nin.py` and as the two cells of `nin.ipynb`, and the results-file path the suite writes to.
  */
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -19,6 +19,8 @@ export interface RunDirs {
   workspace: string;
   /** The article's code (first block `nin_block`, second block `nin()`), as the user would have it. */
   pythonFile: string;
+  /** The same two blocks as the two code cells of a Jupyter notebook. */
+  notebookFile: string;
   results: string;
 }
 
@@ -54,13 +56,16 @@ export function makeRunDirs(prefix: string): RunDirs {
     extensions: path.join(dir, 'extensions'),
     workspace: path.join(dir, 'workspace'),
     pythonFile: path.join(dir, 'workspace', 'nin.py'),
+    notebookFile: path.join(dir, 'workspace', 'nin.ipynb'),
     results: path.join(dir, 'results.json'),
   };
-  for (const p of [d.userData, d.extensions, d.workspace, path.join(d.userData, 'User')]) mkdirSync(p, { recursive: true });
+  for (const p of [d.userData, d.extensions, d.workspace, path.join(d.userData, 'User')])
+    mkdirSync(p, { recursive: true });
   writeFileSync(path.join(d.userData, 'User', 'settings.json'), JSON.stringify(USER_SETTINGS, null, 2));
   // The article's two Python blocks, joined by a blank line, with the article's own
   // `# input shape: 1 * 224 * 224` comment (the fixture is exactly that text).
   copyFileSync(path.join(repoRoot, 'test', 'fixtures', 'pyshape', 'article_nin.py'), d.pythonFile);
+  copyFileSync(path.join(repoRoot, 'test', 'fixtures', 'pyshape', 'nin_article.ipynb'), d.notebookFile);
   return d;
 }
 

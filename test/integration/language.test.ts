@@ -112,6 +112,26 @@ suite('NiN shape hovers, inlay hints and diagnostics', function () {
     assert.equal(errors[0].relatedInformation?.[0].location.range.start.line, 2);
   });
 
+  test('an MNIST script instantiating its Net only in main(): the hover says the input 1x28x28 was inferred from fc1', async () => {
+    const doc = await open('mnist_main.py');
+    const line = doc
+      .getText()
+      .split('\n')
+      .findIndex((l) => l.includes('x = self.conv2(x)'));
+    const pos = new vscode.Position(line, doc.lineAt(line).text.indexOf('conv2') + 2);
+    const text = await until('a hover', async () => {
+      const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, pos);
+      const t = hoverText(hovers ?? []);
+      return t.includes('64x24x24') ? t : undefined;
+    });
+    assert.match(text, /32x26x26 → 64x24x24/);
+    assert.match(text, /input 1x28x28, inferred from `fc1`/);
+    assert.deepEqual(
+      vscode.languages.getDiagnostics(doc.uri).filter((d) => d.severity !== vscode.DiagnosticSeverity.Information),
+      [],
+    );
+  });
+
   test('nin.hover.inlayHints = false switches the hints off', async () => {
     const doc = await open('article_nin.py');
     const config = vscode.workspace.getConfiguration('nin');

@@ -9,6 +9,7 @@ import { cpus, loadavg } from 'node:os';
 import { analysePython, analyseSteps, analyseTree } from '../../src/pyshape/analyse';
 import { AnalysisCache } from '../../src/pyshape/cache';
 import { DocumentTrees, type TextChange } from '../../src/pyshape/documents';
+import { joinCells, placeOf, type CellText, type JoinedCells } from '../../src/pyshape/notebook';
 import type { ShapeEvent } from '../../src/pyshape/forward';
 import { loadPythonParser, type SyntaxTree } from '../../src/pyshape/parser';
 import { eventsAt } from '../../src/pyshape/report';
@@ -164,6 +165,70 @@ describe('pyshape: speed on a 2,000-line file (printed)', () => {
       [[256, 26, 26]],
     );
     // A sanity bound only (a loaded CI machine is slow): the answer must not be the whole file's.
+    assert.ok(median(afterEdit) < 1000, `hover after edit ${median(afterEdit)} ms`);
+  });
+});
+
+describe('pyshape: speed in a notebook of the same 2,000 lines, one cell per top-level statement (printed)', () => {
+  it('a hover in a later cell after editing an earlier one: join the cells, reparse by comparing texts, focused analysis', async () => {
+    const parser = await loadPythonParser(join(ROOT, 'out', 'wasm'));
+    warmUp(parser);
+    // One cell per top-level def/class (and what runs between them), markdown between every few.
+    const text = generateLongFile(2000);
+    const cells: CellText[] = [];
+    for (const part of text.split(/\n(?=(?:def|class) )/)) {
+      if (cells.length % 5 === 4) cells.push({ code: false, text: '## notes' });
+      cells.push({ code: true, text: part });
+    }
+    const trees = new DocumentTrees(parser);
+    const target = cells.findIndex((c) => c.code && c.text.includes('nin_block_20(96, 256'));
+    const edited = cells.findIndex((c) => c.code && c.text.startsWith('def nin_block_20('));
+    assert.ok(edited >= 0 && target > edited, `cells ${edited} -> ${target}`);
+    let version = 1;
+    const hoverIn = (j: JoinedCells): number =>
+      placeOf(j, target)!.start + cells[target].text.indexOf('nin_block_20(96, 256') + 2;
+    let j = joinCells(cells);
+    trees.treeOfText('nb', version, j.source);
+    const afterEdit: number[] = [];
+    const join_: number[] = [];
+    const reparse: number[] = [];
+    let shown: (readonly (number | null)[] | null)[] = [];
+    for (let i = 0; i < 20; i++) {
+      // Type in the helper's cell (one 1x1 convolution's width): the later cell is analysed against it.
+      const width = i % 2 ? 'out_channels' : 'out_channels * 2';
+      cells[edited] = {
+        code: true,
+        text: cells[edited].text.replace(
+          /nn\.Conv2d\(out_channels(?: \* 2)?, out_channels(?: \* 2)?, kernel_size=1\)/,
+          `nn.Conv2d(out_channels, ${width}, kernel_size=1)`,
+        ),
+      };
+      version++;
+      afterEdit.push(
+        time(() => {
+          join_.push(time(() => (j = joinCells(cells))));
+          let tree!: SyntaxTree;
+          reparse.push(time(() => (tree = trees.treeOfText('nb', version, j.source))));
+          const at = hoverIn(j);
+          shown = eventsAt(analyseTree(tree, j.source, { focus: { start: at, end: at + 1 }, notebook: true }), at).map(
+            (e) => e.output,
+          );
+        }),
+      );
+    }
+    console.log(
+      [
+        `conditions: load average ${loadavg()[0].toFixed(2)} on ${cpus().length} CPUs`,
+        `${cells.length} cells (${cells.filter((c) => c.code).length} code), ${j.source.split('\n').length} lines:`,
+        `  hover in cell ${target} after an edit in cell ${edited}: ${spread(afterEdit)}; joining the cells ${spread(join_)}; reparse ${spread(reparse)}`,
+        `  parses: ${trees.stats.full} full, ${trees.stats.incremental} incremental`,
+      ]
+        .map((l) => `      ${l}`)
+        .join('\n'),
+    );
+    // The last edit (i = 19) left the article's widths: the later cell shows them.
+    assert.deepEqual(shown, [[256, 26, 26]]);
+    assert.deepEqual(trees.stats, { full: 1, incremental: 20 }, 'every edit after the first parse is incremental');
     assert.ok(median(afterEdit) < 1000, `hover after edit ${median(afterEdit)} ms`);
   });
 });

@@ -52,6 +52,7 @@ describe('the run folder (src/runs)', () => {
       checkpoint: '/c1',
       modelDir: undefined,
       startConfig: config,
+      params: 1,
     });
     const done = runFacts([epoch(1, 0.5), { type: 'done', testAcc: 0.9, runDir: '/r', modelDir: '/r/model' }]);
     assert.deepEqual([done.status, done.finalTestAcc, done.modelDir], ['done', 0.9, '/r/model']);

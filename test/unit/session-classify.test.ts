@@ -72,15 +72,15 @@ describe('classify: preparing an image like Fashion-MNIST', () => {
 
 describe('classify: messages', () => {
   it('results from the view are validated', () => {
-    assert.ok(validateClassifyMessage({ type: 'classify/ready' }).ok);
-    assert.ok(validateClassifyMessage({ type: 'classify/result', top: [{ label: 9, probability: 0.9 }], inverted: true }).ok);
-    assert.equal(validateClassifyMessage({ type: 'classify/result', top: [{ label: 10, probability: 0.9 }], inverted: true }).ok, false);
-    assert.equal(validateClassifyMessage({ type: 'classify/result', top: [{ label: 1, probability: 2 }], inverted: true }).ok, false);
-    assert.equal(validateClassifyMessage({ type: 'classify/eval', code: 'x' }).ok, false);
+    assert.ok(validateClassifyMessage({ type: 'ready' }).ok);
+    assert.ok(validateClassifyMessage({ type: 'result', top: [{ label: 9, probability: 0.9 }], inverted: true }).ok);
+    assert.equal(validateClassifyMessage({ type: 'result', top: [{ label: 10, probability: 0.9 }], inverted: true }).ok, false);
+    assert.equal(validateClassifyMessage({ type: 'result', top: [{ label: 1, probability: 2 }], inverted: true }).ok, false);
+    assert.equal(validateClassifyMessage({ type: 'eval', code: 'x' }).ok, false);
   });
   it('the input message is validated in the view', () => {
     const ok = {
-      type: 'classify/input',
+      type: 'input',
       fileName: 'a.png',
       image: 'data:image/png;base64,AAAA',
       model: { modelTopology: {}, weightSpecs: [{ name: 'w', shape: [1], dtype: 'float32' }], weightData: '' },

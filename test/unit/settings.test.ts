@@ -87,9 +87,9 @@ describe('settings: nin.* read into a training config', () => {
   });
 
   it('a collapsing input size is found, naming the layer where it breaks', () => {
-    assert.equal(shapeProblem('seed', 224), undefined);
-    assert.equal(shapeProblem('compact', 28), undefined);
-    const e = shapeProblem('seed', 28);
+    assert.equal(shapeProblem({ preset: 'seed', input: 224 }), undefined);
+    assert.equal(shapeProblem({ preset: 'compact', input: 28 }), undefined);
+    const e = shapeProblem({ preset: 'seed', input: 28 });
     assert.ok(e, 'seed at 28x28 collapses');
     assert.match(e.name, /^(nin_block|maxpool)_\d$/);
     assert.match(e.message, new RegExp(`^${e.name}:`));

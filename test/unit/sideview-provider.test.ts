@@ -58,7 +58,7 @@ describe('architecture view provider', () => {
   it('sends the state when the view says it is ready, and again when a nin setting changes', () => {
     const { view, posted, send } = fakeView();
     provider.resolveWebviewView(view as never);
-    send({ type: 'sideView/ready' });
+    send({ type: 'ready' });
     assert.equal(posted.length, 1);
     assert.equal(posted[0].state.rows[0].output.join('x'), '96x54x54');
     ui.settings = { preset: 'compact' };
@@ -73,7 +73,7 @@ describe('architecture view provider', () => {
     const { view, posted, send } = fakeView();
     provider.resolveWebviewView(view as never);
     ui.settings = { inputSize: 66, epochs: -2 };
-    send({ type: 'sideView/ready' });
+    send({ type: 'ready' });
     const s = posted[0].state;
     assert.equal(s.rows.find((r) => r.status === 'error')?.name, 'maxpool_3');
     assert.equal(s.issues.length, 1);
@@ -83,10 +83,10 @@ describe('architecture view provider', () => {
   it('a click reveals the block in the panel; malformed or unknown messages are logged and ignored', () => {
     const { view, posted, send } = fakeView();
     provider.resolveWebviewView(view as never);
-    send({ type: 'sideView/reveal', index: 2, name: 'nin_block_2' });
+    send({ type: 'reveal', index: 2, name: 'nin_block_2' });
     assert.deepEqual(ui.commands.at(-1), ['nin.revealBlock', 'nin_block_2', 2]);
     const before = ui.commands.length;
-    for (const bad of [{ type: 'sideView/reveal', index: '2', name: 'nin_block_2' }, { type: 'exec', cmd: 'rm' }, 'ready', null]) send(bad);
+    for (const bad of [{ type: 'reveal', index: '2', name: 'nin_block_2' }, { type: 'exec', cmd: 'rm' }, 'ready', null]) send(bad);
     assert.equal(ui.commands.length, before, 'nothing ran');
     assert.equal(posted.length, 0);
     assert.equal(warnings.length, 4);

@@ -35,7 +35,7 @@ describe('architecture side view', () => {
     assert.equal(s.rows[0].label, 'NiN block 1');
     assert.match(s.rows[0].detail, /^11×11 conv \(stride 4, padding 0\) → 1×1 conv → 1×1 conv, 96 channels/);
     assert.equal(s.rows[8].label, 'Global average pooling');
-    assert.ok(validateHostToSideView({ type: 'sideView/state', state: s }).ok);
+    assert.ok(validateHostToSideView({ type: 'state', state: s }).ok);
   });
 
   it('both presets at every size in the PyTorch fixture agree on shapes and parameters', () => {
@@ -63,7 +63,7 @@ describe('architecture side view', () => {
     assert.ok(s.rows.slice(0, err).every((r) => r.status === 'ok'));
     assert.ok(s.rows.slice(err + 1).every((r) => r.status === 'unreached' && r.output.length === 0));
     assert.match(s.error ?? '', /collapses at maxpool_3 for a 66×66 input/);
-    assert.ok(validateHostToSideView({ type: 'sideView/state', state: s }).ok);
+    assert.ok(validateHostToSideView({ type: 'state', state: s }).ok);
   });
 
   it('carries the settings issues and the running flag', () => {
@@ -81,20 +81,20 @@ describe('architecture side view', () => {
   });
 
   it('messages from the view are validated; unknown or malformed ones are rejected', () => {
-    assert.ok(validateSideViewMessage({ type: 'sideView/ready' }).ok);
-    assert.ok(validateSideViewMessage({ type: 'sideView/reveal', index: 2, name: 'nin_block_2' }).ok);
-    assert.ok(validateSideViewMessage({ type: 'sideView/openSettings', setting: 'nin.inputSize' }).ok);
-    assert.ok(validateSideViewMessage({ type: 'sideView/openSettings' }).ok);
+    assert.ok(validateSideViewMessage({ type: 'ready' }).ok);
+    assert.ok(validateSideViewMessage({ type: 'reveal', index: 2, name: 'nin_block_2' }).ok);
+    assert.ok(validateSideViewMessage({ type: 'openSettings', setting: 'nin.inputSize' }).ok);
+    assert.ok(validateSideViewMessage({ type: 'openSettings' }).ok);
     for (const bad of [
       null,
       'ready',
-      { type: 'sideView/reveal', index: -1, name: 'nin_block_1' },
-      { type: 'sideView/reveal', index: 1, name: '<img onerror=x>' },
-      { type: 'sideView/openSettings', setting: 'workbench.colorTheme' },
+      { type: 'reveal', index: -1, name: 'nin_block_1' },
+      { type: 'reveal', index: 1, name: '<img onerror=x>' },
+      { type: 'openSettings', setting: 'workbench.colorTheme' },
       { type: 'runCommand', command: 'x' },
     ]) {
       assert.equal(validateSideViewMessage(bad).ok, false, JSON.stringify(bad));
     }
-    assert.equal(validateHostToSideView({ type: 'sideView/state', state: { rows: 'x' } }).ok, false);
+    assert.equal(validateHostToSideView({ type: 'state', state: { rows: 'x' } }).ok, false);
   });
 });

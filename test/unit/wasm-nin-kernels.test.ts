@@ -14,6 +14,7 @@ import {
   instantiateNinKernels,
   loadNinKernels,
   setNinKernelsEnabled,
+  sliceItems,
   type NinKernels,
 } from '../../src/backends/wasm/nin-kernels';
 import { relErr } from './wasm-helpers';
@@ -313,5 +314,41 @@ describe('the wasm backend runs its convolutions on nin-kernels', () => {
     assert.ok(ref.some((v) => v === 0) && ref.some((v) => v > 0), 'the ReLU should clip some outputs');
     const e = relErr(ours, ref);
     assert.ok(e < 1e-5, `relative error ${e}`);
+  });
+
+  it("a Linear layer's fused product (bias, ReLU) runs on nin-kernels and matches the cpu backend", async () => {
+    const run = async (backend: string): Promise<Float32Array> => {
+      await tf.setBackend(backend);
+      return tf.tidy(() => {
+        const a = tf.randomNormal([7, 300], 0, 1, 'float32', 3) as tf.Tensor2D;
+        const b = tf.randomNormal([300, 40], 0, 1, 'float32', 4) as tf.Tensor2D;
+        const bias = tf.randomNormal([40], 0, 1, 'float32', 5);
+        return tf.fused.matMul({ a, b, bias, activation: 'relu' }).dataSync() as Float32Array;
+      });
+    };
+    const ref = await run('cpu');
+    const k = kernel();
+    const original = k.matMul;
+    let calls = 0;
+    k.matMul = function (...args: Parameters<NinKernels['matMul']>) {
+      calls++;
+      return original.apply(this, args);
+    };
+    let ours: Float32Array;
+    try {
+      ours = await run('wasm');
+    } finally {
+      k.matMul = original;
+    }
+    assert.equal(calls, 1, 'the product ran on nin-kernels');
+    assert.ok(ref.some((v) => v === 0) && ref.some((v) => v > 0), 'the ReLU should clip some outputs');
+    assert.ok(relErr(ours, ref) < 1e-5, `relative error ${relErr(ours, ref)}`);
+  });
+
+  it('slices stay large when the fixed operand alone is over the budget (a 4096x4096 weight)', () => {
+    // Before: one row per call, so the 64 MB weight was packed again for every row of the batch.
+    const budget = SLICE_BYTES;
+    assert.equal(sliceItems(128, (4096 + 4096) * 4, 4096 * 4096 * 4, budget), 128);
+    assert.equal(sliceItems(10_000, 1 << 20, 0, budget), 32, 'within the budget as before');
   });
 });

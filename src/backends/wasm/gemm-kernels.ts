@@ -1,8 +1,8 @@
 /**
  * The wasm backend's convolutions and matrix products on nin-kernels.wasm (FMA, see
  * nin-kernels.ts) instead of XNNPACK, where that module loads: Conv2D and FusedConv2D (bias
- * and ReLU applied after the product), the filter gradient, and unbatched BatchMatMul in any
- * transposition. The input gradient needs no kernel of its own: fast-kernels.ts composes it
+ * and ReLU applied after the product), the filter gradient, unbatched BatchMatMul in any
+ * transposition, and _FusedMatMul (a Linear layer's product with its bias and ReLU). The input gradient needs no kernel of its own: fast-kernels.ts composes it
  * from Conv2D. Every other case (other dtypes or layouts, batched products, other fused
  * activations) returns undefined and stays with the original kernel.
  */
@@ -107,12 +107,30 @@ export function gemmMatMul(
   return out;
 }
 
+/** A Linear layer's forward (tfjs-layers' dense: product, bias, activation) on the kernel. */
+function installFusedMatMul(backendName: string): void {
+  overrideKernel('_FusedMatMul', backendName, ({ inputs, backend, attrs }) => {
+    const { a, b, bias, preluActivationWeights } = inputs;
+    const { transposeA, transposeB, activation } = attrs as unknown as tf._FusedMatMulAttrs;
+    if ((activation !== 'linear' && activation !== 'relu') || preluActivationWeights) return undefined;
+    const n = b.shape[transposeB ? b.shape.length - 2 : b.shape.length - 1];
+    if (bias && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== n)) return undefined;
+    const out = gemmMatMul(backend, a, b, transposeA, transposeB);
+    if (!out) return undefined;
+    const be = backend as unknown as HeapBackend;
+    biasActivation(be.typedArrayFromHeap(out), bias && be.typedArrayFromHeap(bias), activation === 'relu');
+    return out;
+  });
+}
+
 /**
- * Install the forward convolutions on the kernel where it loads (idempotent; the gradient and
- * matMul paths are called from their own overrides; the backend line says why when it does not).
+ * Install the forward convolutions and fused products on the kernel where it loads (idempotent;
+ * the gradient and matMul paths are called from their own overrides; the backend line says why
+ * when it does not).
  */
 export function installGemmKernels(backendName = 'wasm'): void {
   if (!loadNinKernels().kernel) return;
   installConv2D(backendName);
   installFusedConv2D(backendName);
+  installFusedMatMul(backendName);
 }

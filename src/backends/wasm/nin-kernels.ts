@@ -111,9 +111,15 @@ export const SLICE_BYTES = 32 << 20;
 
 const align = (bytes: number): number => Math.ceil(bytes / 64) * 64;
 
-/** Items per slice of `budget` bytes when each takes `perItem` bytes beside `fixed` (at least one). */
-function sliceItems(count: number, perItem: number, fixed: number, budget: number): number {
-  return Math.max(1, Math.min(count, Math.floor((budget - fixed) / perItem)));
+/**
+ * Items per slice of `budget` bytes when each takes `perItem` bytes beside `fixed` (at least
+ * one). A `fixed` part over the budget (a 4096x4096 Linear weight is 64 MB) still leaves half
+ * the budget for the slices: one row or one depth step per call re-packed the whole weight each
+ * time, and a fully connected head trained 20x slower than its FLOPs say.
+ */
+export function sliceItems(count: number, perItem: number, fixed: number, budget: number): number {
+  const room = Math.max(budget - fixed, budget / 2);
+  return Math.max(1, Math.min(count, Math.floor(room / perItem)));
 }
 
 /** The kernels of one thread. */

@@ -1,6 +1,7 @@
 /** Localised text for hovers and diagnostics (English templates from the analyser). */
 import * as vscode from 'vscode';
 import type { Analysis, ModelReport, ShapeDiagnostic } from '../../pyshape/analyse';
+import type { Span } from '../../pyshape/ast';
 import type { ShapeEvent } from '../../pyshape/forward';
 import type { MessageArgs } from '../../pyshape/messages';
 import { diagnosticText } from '../../pyshape/report';
@@ -26,6 +27,8 @@ function inputNote(m: ModelReport): string {
       return vscode.l10n.t('input {0}: the setting, with the channels of the first layer', formatShape(m.input));
     case 'setting':
       return vscode.l10n.t('input {0} from the setting nin.hover.inputShape', formatShape(m.input));
+    case 'inferred':
+      return vscode.l10n.t('input {0}, inferred from `{1}`', formatShape(m.input), m.inferredFrom ?? '?');
   }
 }
 
@@ -40,8 +43,17 @@ function inner(a: Analysis, ev: ShapeEvent): ShapeEvent[] {
   return out;
 }
 
+/** How a hover names the line of a span (a notebook says which cell too). */
+export type LineLabel = (span: Span) => string;
+
+const fileLine: LineLabel = (s) => vscode.l10n.t('line {0}', s.line + 1);
+
 /** Markdown for the events under the cursor (one call, possibly run several times). */
-export function hoverMarkdown(a: Analysis, events: readonly ShapeEvent[]): vscode.MarkdownString {
+export function hoverMarkdown(
+  a: Analysis,
+  events: readonly ShapeEvent[],
+  lineLabel: LineLabel = fileLine,
+): vscode.MarkdownString {
   const md = new vscode.MarkdownString();
   const first = events[0];
   md.appendMarkdown(`**${first.site.callee}**`);
@@ -57,17 +69,15 @@ export function hoverMarkdown(a: Analysis, events: readonly ShapeEvent[]): vscod
     if (rows.length) {
       const lines = rows
         .slice(0, MAX_ROWS)
-        .map(
-          (r) =>
-            `${r.site.callee} (${vscode.l10n.t('line {0}', r.site.span.line + 1)})  ${formatShape(r.output)}  ${num(r.params)}`,
-        );
+        .map((r) => `${r.site.callee} (${lineLabel(r.site.span)})  ${formatShape(r.output)}  ${num(r.params)}`);
       if (rows.length > MAX_ROWS) lines.push('…');
       md.appendCodeblock(lines.join('\n'), 'text');
     }
-    for (const p of ev.problems)
-      md.appendMarkdown(
-        `⚠ ${diagnosticMessage({ span: ev.site.span, severity: p.severity, id: p.id, args: p.args })}\n\n`,
-      );
+    for (const p of ev.problems) {
+      const text = diagnosticMessage({ span: ev.site.span, severity: p.severity, id: p.id, args: p.args });
+      const note = p.assumed ? ` ${vscode.l10n.t('(only with the assumed input {0})', p.assumed)}` : '';
+      md.appendMarkdown(`⚠ ${text}${note}\n\n`);
+    }
   }
   if (events.length > MAX_RUNS) md.appendMarkdown(vscode.l10n.t('… and {0} more', events.length - MAX_RUNS) + '\n\n');
   const model = a.models[first.root];

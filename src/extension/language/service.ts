@@ -10,7 +10,7 @@ import { analyseSteps, analyseTree, type Analysis, type AnalyseOptions } from '.
 import { AnalysisCache } from '../../pyshape/cache';
 import { DocumentTrees, type TextChange } from '../../pyshape/documents';
 import { DEFAULT_INPUT, parseShapeText } from '../../pyshape/inputShape';
-import { loadPythonParser, type PythonParser } from '../../pyshape/parser';
+import { loadPythonParser, type PythonParser, type SyntaxTree } from '../../pyshape/parser';
 import { warmUp } from '../../pyshape/warmup';
 import { SETTINGS } from '../runFeed';
 
@@ -19,6 +19,19 @@ const OVERRIDES_KEY = 'nin.inputShapeOverrides';
 const MAX_CALLERS = 8;
 /** Longest stretch of a whole-file analysis before it lets other requests run. */
 const SLICE_MS = 8;
+
+/**
+ * What the service analyses: a Python document, or a notebook's code cells joined (see
+ * notebook.ts). A TextDocument is one; `version` and `isClosed` must read live.
+ */
+export interface ShapeSource {
+  readonly uri: vscode.Uri;
+  readonly version: number;
+  readonly isClosed: boolean;
+  getText(): string;
+  /** Set for a notebook: undefined names are unknown, not notices. */
+  readonly notebook?: boolean;
+}
 
 /** One analysis with the options it was made with. */
 export interface DocAnalysis {
@@ -94,8 +107,8 @@ export class ShapeService implements vscode.Disposable {
    * in slices of a few ms, so hovers are answered in between; undefined when the document
    * changed or closed before it finished (a newer request follows).
    */
-  async analyse(doc: vscode.TextDocument): Promise<DocAnalysis | undefined> {
-    const options = this.optionsFor(doc.uri);
+  async analyse(doc: ShapeSource): Promise<DocAnalysis | undefined> {
+    const options = this.sourceOptions(doc);
     const key = JSON.stringify(options);
     const uri = doc.uri.toString();
     const hit = this.cache.peek(uri, doc.version, key);
@@ -113,12 +126,17 @@ export class ShapeService implements vscode.Disposable {
     }
   }
 
-  private async runSliced(doc: vscode.TextDocument, options: AnalyseOptions): Promise<DocAnalysis | undefined> {
+  private sourceOptions(doc: ShapeSource): AnalyseOptions {
+    const options = this.optionsFor(doc.uri);
+    return doc.notebook ? { ...options, notebook: true } : options;
+  }
+
+  private async runSliced(doc: ShapeSource, options: AnalyseOptions): Promise<DocAnalysis | undefined> {
     const uri = doc.uri.toString();
     const version = doc.version;
     const text = doc.getText();
     let slice = performance.now();
-    const tree = this.trees!.tree(uri, version, text);
+    const tree = this.treeOf(doc, uri, version, text);
     const steps = analyseSteps(tree, text, options);
     let busy = 0;
     for (;;) {
@@ -138,8 +156,8 @@ export class ShapeService implements vscode.Disposable {
    * An analysis that covers the models shown between two offsets: the whole-file one when it
    * is current, else one focused on them (a hover after an edit does not wait for the file).
    */
-  async analyseRange(doc: vscode.TextDocument, start: number, end: number): Promise<DocAnalysis> {
-    const options = this.optionsFor(doc.uri);
+  async analyseRange(doc: ShapeSource, start: number, end: number): Promise<DocAnalysis> {
+    const options = this.sourceOptions(doc);
     const key = JSON.stringify(options);
     const uri = doc.uri.toString();
     const full = this.cache.peek(uri, doc.version, key);
@@ -156,12 +174,17 @@ export class ShapeService implements vscode.Disposable {
     return r;
   }
 
-  private run(doc: vscode.TextDocument, options: AnalyseOptions): DocAnalysis {
+  private run(doc: ShapeSource, options: AnalyseOptions): DocAnalysis {
     const t0 = performance.now();
     const text = doc.getText();
-    const tree = this.trees!.tree(doc.uri.toString(), doc.version, text);
+    const tree = this.treeOf(doc, doc.uri.toString(), doc.version, text);
     const analysis: Analysis = analyseTree(tree, text, options);
     return { analysis, options, ms: performance.now() - t0 };
+  }
+
+  /** A document's tree; a notebook's edits are not reported one by one, so they are found by comparing texts. */
+  private treeOf(doc: ShapeSource, key: string, version: number, text: string): SyntaxTree {
+    return doc.notebook ? this.trees!.treeOfText(key, version, text) : this.trees!.tree(key, version, text);
   }
 
   /** A document changed: edit its kept tree so the next parse is incremental. */
@@ -170,8 +193,8 @@ export class ShapeService implements vscode.Disposable {
   }
 
   /** The cached analysis if it is for this version, without computing. */
-  peek(doc: vscode.TextDocument): DocAnalysis | undefined {
-    return this.cache.peek(doc.uri.toString(), doc.version, JSON.stringify(this.optionsFor(doc.uri)));
+  peek(doc: ShapeSource): DocAnalysis | undefined {
+    return this.cache.peek(doc.uri.toString(), doc.version, JSON.stringify(this.sourceOptions(doc)));
   }
 
   /** Forget a closed document. */

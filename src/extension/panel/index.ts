@@ -17,7 +17,7 @@ import {
   type TrainEvent,
 } from '../../protocol/index';
 import { inferShapes } from '../../model/shapes';
-import { isPresetName, presetSpec, type PresetName } from '../../model/spec';
+import { isPresetName, presetSpec, specOf, type PresetName } from '../../model/spec';
 import { COMMANDS, SETTINGS, type RunFeed } from '../runFeed';
 import { resolveRunsDir } from '../settings';
 import { workspaceDir } from '../settingsHost';
@@ -328,13 +328,11 @@ class PanelController implements vscode.Disposable {
   }
 
   /** The diagram for a run's recipe, or for the current settings (nin.preset, nin.inputSize). */
-  private diagramFor(config: Pick<TrainConfig, 'preset' | 'input'> | undefined): DiagramLayout {
+  private diagramFor(config: Pick<TrainConfig, 'preset' | 'input' | 'model'> | undefined): DiagramLayout {
+    if (config) return diagramLayout(inferShapes(specOf(config)), translateDiagram);
     let preset: PresetName = 'seed';
     let input: number | undefined;
-    if (config) {
-      preset = config.preset;
-      input = config.input;
-    } else {
+    {
       const c = vscode.workspace.getConfiguration('nin');
       const p = c.get<unknown>(SETTINGS.preset);
       if (isPresetName(p)) preset = p;

@@ -66,17 +66,17 @@ export class SideViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     }
     const msg = v.value;
     switch (msg.type) {
-      case 'sideView/ready':
+      case 'ready':
         this.post();
         break;
-      case 'sideView/reveal':
+      case 'reveal':
         // The training panel implements nin.revealBlock(name, index).
         void vscode.commands.executeCommand(COMMANDS.revealBlock, msg.name, msg.index);
         break;
-      case 'sideView/openSettings':
+      case 'openSettings':
         void vscode.commands.executeCommand('workbench.action.openSettings', msg.setting ?? 'nin.');
         break;
-      case 'sideView/train':
+      case 'train':
         void vscode.commands.executeCommand(COMMANDS.train);
         break;
     }
@@ -92,7 +92,7 @@ export class SideViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       this.session.running,
       vscode.l10n.t,
     );
-    const message: HostToSideView = { type: 'sideView/state', state };
+    const message: HostToSideView = { type: 'state', state };
     void this.view.webview.postMessage(message);
     this.log.trace(`side view: ${state.preset} ${state.input.join('x')}${state.error ? ` (${state.error})` : ''}`);
   }

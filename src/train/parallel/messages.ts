@@ -1,9 +1,24 @@
 /**
  * Messages between the training thread and its gradient replicas (worker_threads). Private to
- * data-parallel training; validated on arrival like every message that crosses a thread.
+ * data-parallel training; validated on arrival like every message that crosses a thread, by
+ * the protocol's one mechanism (src/protocol/checks.ts).
  */
-import { isBackendPreference, type BackendPreference } from '../../backends/backend-names';
-import type { NinSpec } from '../../model/spec';
+import { BACKEND_PREFERENCES, type BackendPreference } from '../../backends/backend-names';
+import {
+  arrayOf,
+  instanceOf,
+  int,
+  isNum,
+  isStr,
+  object,
+  oneOf,
+  orThrow,
+  partly,
+  union,
+  where,
+  type Check,
+} from '../../protocol/checks';
+import type { LayerSpec, NinSpec } from '../../model/spec';
 
 /** Sent once, as workerData: what to build. */
 export interface ReplicaInit {
@@ -31,53 +46,65 @@ export type ToReplica = ReplicaStep | { readonly type: 'close' };
 /** Replica to main thread. */
 export type FromReplica =
   | { readonly type: 'ready'; readonly backend: string; readonly reason: string }
-  | { readonly type: 'grads'; readonly id: number; readonly grads: Float32Array; readonly loss: number; readonly correct: number; readonly liveTensors: number }
+  | {
+      readonly type: 'grads';
+      readonly id: number;
+      readonly grads: Float32Array;
+      readonly loss: number;
+      readonly correct: number;
+      readonly liveTensors: number;
+    }
   | { readonly type: 'error'; readonly message: string };
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
-const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+/** A layer has a kind; the rest is the trainer's own spec, which the replica builds as the trainer did. */
+const isLayer = partly<{ readonly kind: LayerSpec['kind'] }>({
+  kind: isStr as Check<LayerSpec['kind']>,
+}) as Check<LayerSpec>;
+const isSpec = partly<NinSpec>({
+  preset: isStr,
+  input: where(arrayOf(int(1)), (d) => d.length === 3) as Check<NinSpec['input']>,
+  classes: int(1),
+  layers: arrayOf(isLayer),
+});
+const checkInit = object<ReplicaInit>('replica init data', { spec: isSpec, backend: oneOf(BACKEND_PREFERENCES) });
+const checkToReplica = union<ToReplica>('message', {
+  step: {
+    id: int(),
+    weights: instanceOf(Float32Array),
+    x: instanceOf(Float32Array),
+    labels: instanceOf(Int32Array),
+    n: int(1),
+    seed: isNum,
+  },
+  close: {},
+});
+const checkFromReplica = union<FromReplica>('replica message', {
+  ready: { backend: isStr, reason: isStr },
+  grads: {
+    id: int(),
+    grads: instanceOf(Float32Array),
+    // NaN or Infinity when training diverges: the trainer reports that, so it is not a bad message.
+    loss: (v): v is number => typeof v === 'number',
+    correct: int(),
+    liveTensors: int(),
+  },
+  error: { message: isStr },
+});
 
 /** Validate a message from a replica; throws with what is wrong. */
 export function parseFromReplica(v: unknown): FromReplica {
-  if (!isObj(v)) throw new Error('replica message is not an object');
-  switch (v.type) {
-    case 'ready':
-      if (typeof v.backend === 'string' && typeof v.reason === 'string') return v as FromReplica;
-      break;
-    case 'grads':
-      if (isNum(v.id) && v.grads instanceof Float32Array && typeof v.loss === 'number' && isNum(v.correct) && isNum(v.liveTensors)) return v as FromReplica;
-      break;
-    case 'error':
-      if (typeof v.message === 'string') return v as FromReplica;
-      break;
-  }
-  throw new Error(`invalid replica message of type ${String(v.type)}`);
+  return orThrow(checkFromReplica(v), 'invalid replica message');
 }
 
 /** Validate a message to a replica; throws with what is wrong. */
 export function parseToReplica(v: unknown): ToReplica {
-  if (!isObj(v)) throw new Error('message is not an object');
-  if (v.type === 'close') return { type: 'close' };
-  if (
-    v.type === 'step' &&
-    isNum(v.id) &&
-    v.weights instanceof Float32Array &&
-    v.x instanceof Float32Array &&
-    v.labels instanceof Int32Array &&
-    isNum(v.n) &&
-    v.n > 0 &&
-    v.labels.length === v.n &&
-    isNum(v.seed)
-  ) {
-    return v as unknown as ReplicaStep;
-  }
-  throw new Error(`invalid message of type ${String(v.type)} for a replica`);
+  const m = orThrow(checkToReplica(v), 'invalid message for a replica');
+  if (m.type === 'step' && m.labels.length !== m.n)
+    throw new Error(`invalid message for a replica: "step" has ${m.n} images and ${m.labels.length} labels`);
+  return m;
 }
 
-/** Validate the replica's workerData. */
+/** Validate the replica's workerData (the spec is the trainer's own, built by this process). */
 export function parseInit(v: unknown): ReplicaInit {
-  if (!isObj(v) || !isObj(v.spec) || !Array.isArray((v.spec as { layers?: unknown }).layers) || !isBackendPreference(v.backend)) {
-    throw new Error('invalid replica init data');
-  }
-  return v as unknown as ReplicaInit;
+  return orThrow(checkInit(v), 'invalid replica init data');
 }

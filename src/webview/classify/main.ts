@@ -113,13 +113,13 @@ async function classify(invert?: boolean): Promise<void> {
   }
   frag.append(el('h3', '', s.top), list);
   root.replaceChildren(frag);
-  send({ type: 'classify/result', top, inverted });
+  send({ type: 'result', top, inverted });
 }
 
 function fail(e: unknown): void {
   const message = e instanceof Error ? e.message : String(e);
   root.replaceChildren(el('p', 'error', message));
-  send({ type: 'classify/error', message });
+  send({ type: 'error', message });
 }
 
 window.addEventListener('message', (event: MessageEvent<unknown>) => {
@@ -142,4 +142,4 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
   })().catch(fail);
 });
 
-send({ type: 'classify/ready' });
+send({ type: 'ready' });

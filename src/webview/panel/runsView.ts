@@ -5,6 +5,8 @@
  */
 import type uPlot from 'uplot';
 import type { RunCurves, RunSummary, TrainConfig } from '../../protocol/index';
+import { compact } from '../../model/diagram';
+import { networkName } from '../../model/spec';
 import { LineChart, type ChartSpec } from './charts';
 import { int, num, pct, s } from './i18n';
 import { statusText } from './statusText';
@@ -18,10 +20,10 @@ export interface RunsActions {
 }
 
 /** A recipe in one line: `seed 224×224 · 10 epochs · batch 128 · sgd lr 0.1 · 6,000 images`. */
-export function recipeText(c: TrainConfig | undefined): string {
+export function recipeText(c: TrainConfig | undefined, params?: number): string {
   if (!c) return s('unknown recipe');
   const parts = [
-    `${c.preset} ${c.input}×${c.input}`,
+    `${networkName(c)}${params === undefined ? '' : ` (${compact(params)})`} ${c.input}×${c.input}`,
     s('{n} epochs', { n: c.epochs }),
     s('batch {n}', { n: c.batchSize }),
     `${c.optimizer} lr ${c.lr}`,
@@ -92,7 +94,7 @@ export class RunsView {
       height: 200,
       yFormat,
       lines: this.curves.map((c, i) => ({
-        label: c.name,
+        label: c.network ? `${c.network}${c.params === undefined ? '' : ` (${compact(c.params)})`} · ${c.name}` : c.name,
         color: i,
         width: 2,
         points: true,
@@ -176,7 +178,7 @@ export class RunsView {
       const cells: (string | HTMLElement)[] = [
         pick,
         r.name,
-        recipeText(r.config),
+        recipeText(r.config, r.params),
         String(r.epochs),
         r.finalTestAcc === undefined ? '–' : pct(r.finalTestAcc),
         statusText(r.status),

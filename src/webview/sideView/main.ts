@@ -51,7 +51,7 @@ function row(r: SideViewRow, s: SideViewState): HTMLElement {
   }
   const aria = [r.label, r.status === 'ok' ? `${shape(r.input)} → ${shape(r.output)}` : r.status === 'error' ? `${s.strings.collapse}: ${r.error ?? ''}` : s.strings.unreached, s.strings.reveal];
   b.setAttribute('aria-label', aria.join('. '));
-  b.addEventListener('click', () => send({ type: 'sideView/reveal', index: r.index, name: r.name }));
+  b.addEventListener('click', () => send({ type: 'reveal', index: r.index, name: r.name }));
   li.append(b);
   return li;
 }
@@ -70,7 +70,7 @@ function render(s: SideViewState): void {
     for (const i of s.issues) box.append(el('div', 'issue', i));
     const open = el('button', 'link', s.strings.openSettings);
     open.type = 'button';
-    open.addEventListener('click', () => send({ type: 'sideView/openSettings' }));
+    open.addEventListener('click', () => send({ type: 'openSettings' }));
     box.append(open);
     frag.append(box);
   }
@@ -91,7 +91,7 @@ function render(s: SideViewState): void {
   if (!s.running) {
     const train = el('button', 'primary', s.strings.train);
     train.type = 'button';
-    train.addEventListener('click', () => send({ type: 'sideView/train' }));
+    train.addEventListener('click', () => send({ type: 'train' }));
     total.append(train);
   }
   frag.append(total);
@@ -123,7 +123,7 @@ root.addEventListener('keydown', (e: KeyboardEvent) => {
 });
 
 const saved = vscode.getState();
-const restored = validateHostToSideView({ type: 'sideView/state', state: saved });
+const restored = validateHostToSideView({ type: 'state', state: saved });
 if (restored.ok) render(restored.value.state);
 else root.textContent = '';
-send({ type: 'sideView/ready' });
+send({ type: 'ready' });
