@@ -10,10 +10,14 @@
  *
  * Environment: NIN_CODE_SERVER (code-server package folder), CHROMIUM (browser binary),
  * NIN_E2E_SUITE_TIMEOUT_S (default 900), NIN_E2E_KEEP=1 (keep the temp folder),
- * NIN_E2E_HEADED=1 (show the browser), NIN_TEST_GREP (run matching integration tests only).
+ * NIN_E2E_HEADED=1 (show the browser), NIN_TEST_GREP (run matching integration tests only),
+ * NIN_E2E_VSIX=FILE (test what ships: install FILE into the fresh extensions folder with
+ * code-server's --install-extension and run the integration suite against that installed
+ * extension, the window's development extension being an empty stub; the browser-side UI
+ * checks are skipped, since they read test hooks a production build does not have).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -136,10 +140,13 @@ class Server {
   }
 }
 
-/** The URL that opens the workspace with our extension in development mode (and, optionally, the suite). */
-export function workbenchUrl(port: number, workspace: string, tests: string | undefined): string {
+/**
+ * The URL that opens the workspace with an extension in development mode (ours unless
+ * `devPath` names another) and, optionally, the suite.
+ */
+export function workbenchUrl(port: number, workspace: string, tests: string | undefined, devPath = repoRoot): string {
   const authority = `127.0.0.1:${port}`;
-  const payload: [string, string][] = [['extensionDevelopmentPath', `vscode-remote://${authority}${repoRoot}`]];
+  const payload: [string, string][] = [['extensionDevelopmentPath', `vscode-remote://${authority}${devPath}`]];
   if (tests) payload.push(['extensionTestsPath', `vscode-remote://${authority}${tests}`]);
   payload.push(['skipWelcome', 'true']);
   return `http://${authority}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
@@ -209,7 +216,10 @@ async function main(): Promise<number> {
     console.error(`\nE2E FAILURE: ${msg}`);
   };
 
+  const vsix = process.env.NIN_E2E_VSIX ? path.resolve(process.env.NIN_E2E_VSIX) : undefined;
+  let devPath = repoRoot;
   try {
+    if (vsix) devPath = installVsix(pkg, vsix, dirs);
     const port = await freePort();
     log(`code-server ${pkg} on 127.0.0.1:${port}, workspace ${dirs.workspace}`);
     server = new Server(pkg, port, dirs, serverLog);
@@ -242,7 +252,7 @@ async function main(): Promise<number> {
     // 1. The integration suite, in the extension host of a window opened with extensionTestsPath.
     const suitePage = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     recordConsole(suitePage, consoleLines);
-    await suitePage.goto(workbenchUrl(port, dirs.workspace, suite));
+    await suitePage.goto(workbenchUrl(port, dirs.workspace, suite, devPath));
     log('integration suite started in the extension host; waiting for its results file');
     const results = await waitFor(
       `the integration suite's results (${dirs.results})`,
@@ -261,19 +271,22 @@ async function main(): Promise<number> {
     if (results.failed > 0 || results.passed === 0)
       fail(`integration suite: ${results.failed} failed, ${results.passed} passed`);
     await suitePage.close();
-
-    // 2. The browser side: a fresh window with the extension in development mode.
-    log('UI checks');
-    const uiPage = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    recordConsole(uiPage, consoleLines);
-    await uiPage.goto(workbenchUrl(port, dirs.workspace, undefined));
-    const ui = await uiChecks(uiPage, {
-      resultsDir,
-      pythonFile: dirs.pythonFile,
-      notebookFile: dirs.notebookFile,
-      trainTimeoutMs: TRAIN_TIMEOUT_MS,
-    });
-    for (const c of ui) if (!c.ok) fail(`UI check failed: ${c.name}`);
+    if (vsix) {
+      log(`the suite ran against ${vsix} as installed; UI checks skipped (they read development builds' test hooks)`);
+    } else {
+      // 2. The browser side: a fresh window with the extension in development mode.
+      log('UI checks');
+      const uiPage = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      recordConsole(uiPage, consoleLines);
+      await uiPage.goto(workbenchUrl(port, dirs.workspace, undefined));
+      const ui = await uiChecks(uiPage, {
+        resultsDir,
+        pythonFile: dirs.pythonFile,
+        notebookFile: dirs.notebookFile,
+        trainTimeoutMs: TRAIN_TIMEOUT_MS,
+      });
+      for (const c of ui) if (!c.ok) fail(`UI check failed: ${c.name}`);
+    }
   } catch (e) {
     fail(e instanceof Error ? e.message : String(e));
   } finally {
@@ -294,11 +307,45 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
+/**
+ * Install `vsix` into the run's extensions folder with code-server's own CLI, and make an empty
+ * stub extension for the window's development path (extensionTestsPath needs one), so the
+ * suite's `getExtension('nin-lab.nin-vscode')` finds the installed copy. Returns the stub's path.
+ */
+function installVsix(pkg: string, vsix: string, dirs: RunDirs): string {
+  if (!existsSync(vsix)) throw new E2EError(`NIN_E2E_VSIX=${vsix}: no such file (npm run package builds it)`);
+  const r = spawnSync(
+    process.execPath,
+    [
+      path.join(pkg, 'out', 'node', 'entry.js'),
+      '--user-data-dir',
+      dirs.userData,
+      '--extensions-dir',
+      dirs.extensions,
+      '--install-extension',
+      vsix,
+    ],
+    { encoding: 'utf8', timeout: 120_000, env: { ...process.env, EXTENSIONS_GALLERY: '{}' } },
+  );
+  const installed = existsSync(dirs.extensions)
+    ? readdirSync(dirs.extensions).filter((d) => d.startsWith('nin-lab.nin-vscode'))
+    : [];
+  if (r.status !== 0 || !installed.length)
+    throw new E2EError(`--install-extension ${vsix} failed (exit ${r.status}): ${r.stdout}${r.stderr}`);
+  log(`installed ${installed.join(', ')} from ${vsix}: ${r.stdout.trim().split('\n').pop()}`);
+  const stub = path.join(dirs.dir, 'stub-extension');
+  mkdirSync(stub, { recursive: true });
+  writeFileSync(
+    path.join(stub, 'package.json'),
+    JSON.stringify({ name: 'nin-e2e-stub', publisher: 'nin-lab', version: '0.0.0', engines: { vscode: '^1.96.0' } }),
+  );
+  return stub;
+}
+
 /** The last lines of the newest extension host log under the user-data folder. */
 function extensionHostLog(dirs: RunDirs): string | undefined {
   const logs = path.join(dirs.userData, 'logs');
   if (!existsSync(logs)) return undefined;
-  const { readdirSync } = require('node:fs') as typeof import('node:fs');
   const found = readdirSync(logs, { recursive: true })
     .map(String)
     .filter((f) => f.endsWith(path.join('exthost', 'exthost.log')) || f.endsWith('remoteexthost.log'))

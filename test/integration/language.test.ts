@@ -6,10 +6,9 @@ import * as vscode from 'vscode';
 
 const EXTENSION_ID = 'nin-lab.nin-vscode';
 
+/** A fixture of the repository this suite was built in (out/test/integration/..): an installed VSIX has no test/. */
 function fixtureUri(name: string): vscode.Uri {
-  const ext = vscode.extensions.getExtension(EXTENSION_ID);
-  const root = ext ? ext.extensionUri.fsPath : path.resolve(__dirname, '..', '..', '..');
-  return vscode.Uri.file(path.join(root, 'test', 'fixtures', 'pyshape', name));
+  return vscode.Uri.file(path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'pyshape', name));
 }
 
 async function open(name: string): Promise<vscode.TextDocument> {
