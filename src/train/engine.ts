@@ -5,15 +5,9 @@
  * Runs wherever it is called: the worker, the CLI, tests. No vscode, no worker_threads here.
  */
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { accumulate, accuracy, emptyConfusion, type Confusion } from '../model/eval/confusion';
-import {
-  validateConfig,
-  type LayerSummary,
-  type PredictionSample,
-  type TrainConfig,
-  type TrainEvent,
-} from '../protocol';
+import { type LayerSummary, type PredictionSample, type TrainConfig, type TrainEvent } from '../protocol';
 import { inferShapes } from '../model/shapes';
 import { networkName, specOf } from '../model/spec';
 import { batchCount, batchIndices, epochOrder, makeBatch, SALT, stepSeed, subsetIndices } from '../data/batches';
@@ -33,16 +27,8 @@ import { resolveThreads } from './parallel/dataParallel';
 import { createParallelTrainer } from './parallel/parallelTrainer';
 import { SecondsPerImage } from './rate';
 import { EVAL_COST_RATIO } from './recipes';
-import {
-  appendRunEvent,
-  createRunFolder,
-  lockRun,
-  readRunConfig,
-  removeStaleTemps,
-  runPaths,
-  writeRunConfig,
-  type RunLock,
-} from '../runs';
+import { writeRunConfig } from '../runs';
+import { appendIfLocked, openRunFolder, type RunWriter } from './runFolder';
 
 /** Minutes of training between checkpoints inside an epoch, unless the config says otherwise. */
 export const DEFAULT_CHECKPOINT_MINUTES = 5;
@@ -74,9 +60,6 @@ export interface EngineHooks {
 /** How a run ended. */
 export type TrainOutcome = 'done' | 'stopped' | 'error';
 
-/** Fields that define what is trained; a resume must not change them. */
-const FIXED_ON_RESUME = ['preset', 'input', 'batchSize', 'lr', 'optimizer', 'limitTrain', 'limitTest', 'seed'] as const;
-
 let datasetMemo: { key: string; data: FashionMnist } | undefined;
 
 /** Load Fashion-MNIST once per process (the worker lives as long as the extension). */
@@ -92,26 +75,6 @@ async function dataset(config: TrainConfig, hooks: EngineHooks): Promise<Fashion
   });
   datasetMemo = { key, data };
   return data;
-}
-
-/** The config a resume runs with: the run's own, with only epochs/backend/threads/device/data taken from `asked`. */
-export function resumeConfig(saved: TrainConfig, asked: TrainConfig): TrainConfig {
-  const diff = FIXED_ON_RESUME.filter((k) => saved[k] !== asked[k]);
-  if (diff.length) {
-    throw new Error(
-      `cannot resume with a different recipe: ${diff.map((k) => `${k} ${JSON.stringify(asked[k])} (the run has ${JSON.stringify(saved[k])})`).join(', ')}`,
-    );
-  }
-  const device = asked.device ?? saved.device;
-  return {
-    ...saved,
-    epochs: asked.epochs,
-    backend: asked.backend,
-    threads: asked.threads,
-    dataDir: asked.dataDir,
-    ...(device ? { device } : {}),
-    checkpointMinutes: asked.checkpointMinutes,
-  };
 }
 
 /** Test-set evaluation: accuracy, confusion, a gallery sample (mistakes first). */
@@ -168,31 +131,15 @@ export async function runTraining(
   resumeRunDir: string | undefined,
   hooks: EngineHooks,
 ): Promise<TrainOutcome> {
-  let runDir: string | undefined;
-  let lock: RunLock | undefined;
+  const writer: RunWriter = {};
   let trainer: BatchTrainer | undefined;
   const emit = (e: TrainEvent): void => {
-    // Only the lock holder writes the run's log (a refused second writer must not append to it).
-    if (runDir && lock) appendRunEvent(runDir, e);
+    appendIfLocked(writer, e);
     hooks.emit(e);
   };
   try {
     // --- the run folder
-    let config: TrainConfig;
-    let runId: string;
-    if (resumeRunDir) {
-      runDir = resolve(resumeRunDir);
-      config = resumeConfig(await readRunConfig(runDir), asked);
-      runId = runDir.split(/[\\/]/).pop() ?? runDir;
-    } else {
-      const v = validateConfig(asked);
-      if (!v.ok) throw new Error(v.error);
-      config = asked;
-      ({ runId, runDir } = createRunFolder(config.runsDir || join(defaultCacheRoot(), 'runs'), config));
-    }
-    lock = lockRun(runDir);
-    removeStaleTemps(runDir);
-    const paths = runPaths(runDir);
+    const { config, runId, runDir, paths } = await openRunFolder(asked, resumeRunDir, writer);
     const ckDir = paths.checkpoints;
     const resumeFrom = resumeRunDir ? latestCheckpoint(ckDir) : undefined;
     // Killed before its first checkpoint, a run has nothing saved to lose: it resumes from the start.
@@ -279,7 +226,7 @@ export async function runTraining(
     let lastCheckpointAt = clock();
 
     const emitStopped = (epoch: number, checkpoint?: string): TrainOutcome => {
-      emit({ type: 'stopped', epoch, runDir: runDir!, checkpoint: checkpoint ?? latestCheckpoint(ckDir) });
+      emit({ type: 'stopped', epoch, runDir, checkpoint: checkpoint ?? latestCheckpoint(ckDir) });
       return 'stopped';
     };
     // Every state is checked before it is written: a checkpoint never holds NaN weights, so the
@@ -382,11 +329,11 @@ export async function runTraining(
     const error: TrainEvent = {
       type: 'error',
       message: e instanceof Error ? e.message : String(e),
-      ...(runDir ? { runDir } : {}),
+      ...(writer.runDir ? { runDir: writer.runDir } : {}),
       ...(e instanceof DivergedError ? { diverged: e.at } : {}),
     };
     try {
-      if (runDir && lock) appendRunEvent(runDir, error);
+      appendIfLocked(writer, error);
     } catch {
       // The disk that failed the run may refuse its log too; the listener still hears why.
     }
@@ -394,7 +341,7 @@ export async function runTraining(
     return 'error';
   } finally {
     await trainer?.dispose();
-    lock?.release();
+    writer.lock?.release();
   }
 }
 

@@ -7,24 +7,16 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { validateConfig, validateEvent, type TrainConfig, type TrainEvent } from '../../protocol';
+import { join } from 'node:path';
+import { validateEvent, type TrainConfig, type TrainEvent } from '../../protocol';
 import { inferShapes } from '../../model/shapes';
 import { specOf, type NinSpec } from '../../model/spec';
 import { jobSpec } from './jobSpec';
 import { defaultCacheRoot, datasetCacheDir, resolveDatasetFiles } from '../../data/fashionMnist';
-import {
-  appendRunEvent,
-  createRunFolder,
-  lockRun,
-  readRunConfig,
-  removeStaleTemps,
-  runPaths,
-  writeRunConfig,
-  type RunLock,
-} from '../../runs';
+import { writeRunConfig } from '../../runs';
 import { latestCheckpoint, pruneCheckpoints, readCheckpoint } from '../checkpoint';
-import { MAX_SAMPLES, resumeConfig, type EngineHooks, type TrainOutcome } from '../engine';
+import { MAX_SAMPLES, type EngineHooks, type TrainOutcome } from '../engine';
+import { appendIfLocked, openRunFolder, type RunWriter } from '../runFolder';
 import { EVAL_COST_RATIO } from '../recipes';
 import { checkDevice, findPython, pythonEnv, type FindPythonOptions, type PythonInfo } from './python';
 
@@ -70,29 +62,13 @@ export async function runPytorchTraining(
   resumeRunDir: string | undefined,
   hooks: PytorchHooks,
 ): Promise<TrainOutcome> {
-  let runDir: string | undefined;
-  let lock: RunLock | undefined;
+  const writer: RunWriter = {};
   const emit = (e: TrainEvent): void => {
-    // Only the lock holder writes the run's log (a refused second writer must not append to it).
-    if (runDir && lock) appendRunEvent(runDir, e);
+    appendIfLocked(writer, e);
     hooks.emit(e);
   };
   try {
-    let config: TrainConfig;
-    let runId: string;
-    if (resumeRunDir) {
-      runDir = resolve(resumeRunDir);
-      config = resumeConfig(await readRunConfig(runDir), asked);
-      runId = runDir.split(/[\\/]/).pop() ?? runDir;
-    } else {
-      const v = validateConfig(asked);
-      if (!v.ok) throw new Error(v.error);
-      config = asked;
-      ({ runId, runDir } = createRunFolder(config.runsDir || join(defaultCacheRoot(), 'runs'), config));
-    }
-    lock = lockRun(runDir);
-    removeStaleTemps(runDir);
-    const paths = runPaths(runDir);
+    const { config, runId, runDir, paths } = await openRunFolder(asked, resumeRunDir, writer);
     const ckDir = paths.checkpoints;
     const resumeFrom = resumeRunDir ? latestCheckpoint(ckDir) : undefined;
     if (resumeRunDir && !resumeFrom) throw new Error(`${ckDir}: no checkpoint to resume from`);
@@ -140,10 +116,14 @@ export async function runPytorchTraining(
     };
     return await superviseChild(python, job, { ...hooks, emit }, { runDir, ckDir, spec });
   } catch (e) {
-    emit({ type: 'error', message: e instanceof Error ? e.message : String(e), ...(runDir ? { runDir } : {}) });
+    emit({
+      type: 'error',
+      message: e instanceof Error ? e.message : String(e),
+      ...(writer.runDir ? { runDir: writer.runDir } : {}),
+    });
     return 'error';
   } finally {
-    lock?.release();
+    writer.lock?.release();
   }
 }
 
