@@ -1,37 +1,9 @@
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateEvent, type TrainEvent } from '../../src/protocol/index';
-import { ROOT, runCli } from './helpers';
-
-/** Run the CLI; `onLine` sees each stdout line as it arrives (and may signal the child). */
-function cli(
-  args: string[],
-  onLine: (line: string, kill: (s: NodeJS.Signals) => void) => void = () => {},
-): Promise<{ code: number | null; lines: string[]; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'out', 'cli.js'), ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const lines: string[] = [];
-    let buf = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        lines.push(line);
-        onLine(line, (s) => child.kill(s));
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, lines, stderr }));
-  });
-}
+import { runCliStreaming as cli, runCli } from './helpers';
 
 const events = (lines: string[]): TrainEvent[] =>
   lines.map((l) => {

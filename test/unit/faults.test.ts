@@ -30,7 +30,7 @@ import { listCheckpoints, readCheckpoint } from '../../src/train/checkpoint';
 import { firstNonFinite } from '../../src/train/divergence';
 import { runTraining, type EngineHooks } from '../../src/train/engine';
 import { readModelFiles } from '../../src/extension/commandsModel';
-import { ROOT, runCli } from './helpers';
+import { runCliStreaming as cli, ROOT, runCli } from './helpers';
 
 type Of<T extends TrainEvent['type']> = Extract<TrainEvent, { type: T }>;
 const of = <T extends TrainEvent['type']>(events: readonly TrainEvent[], type: T): Of<T>[] =>
@@ -79,33 +79,6 @@ function diskFullFor(which: RegExp): () => void {
     throw enospc();
   };
   return () => (fileSystem.writeFileSync = real);
-}
-
-/** Run the CLI; `onLine` sees each stdout line (and may signal the child). */
-function cli(
-  args: string[],
-  onLine: (line: string, kill: (s: NodeJS.Signals) => void) => void = () => {},
-): Promise<{ code: number | null; signal: NodeJS.Signals | null; lines: string[]; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'out', 'cli.js'), ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const lines: string[] = [];
-    let buf = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        lines.push(line);
-        onLine(line, (s) => child.kill(s));
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code, signal) => resolve({ code, signal, lines, stderr }));
-  });
 }
 
 const jsonEvents = (lines: string[]): TrainEvent[] =>

@@ -1,5 +1,5 @@
 /** Shared test helpers: paths, fixtures, and running the bundled CLI. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -18,6 +18,44 @@ export function runCli(args: string[], timeoutMs = 120_000): { code: number | nu
     timeout: timeoutMs,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** What a streamed CLI run ended with. */
+export interface CliRun {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly lines: string[];
+  readonly stderr: string;
+}
+
+/**
+ * Run the bundled CLI without blocking; `onLine` sees each stdout line as it arrives and may
+ * signal the child (the fault tests stop or kill a run at a chosen event).
+ */
+export function runCliStreaming(
+  args: string[],
+  onLine: (line: string, kill: (s: NodeJS.Signals) => void) => void = () => {},
+): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(ROOT, 'out', 'cli.js'), ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const lines: string[] = [];
+    let buf = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        lines.push(line);
+        onLine(line, (s) => child.kill(s));
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code, signal) => resolve({ code, signal, lines, stderr }));
+  });
 }
 
 /** The interpreter with the real PyTorch here (Debian's python3-torch; see ENVIRONMENT.md). */
