@@ -28,6 +28,12 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(name && name !== '--help' ? `unknown command "${name}"\n${usage()}` : usage());
     return name === '--help' ? 0 : 2;
   }
+  // Flags after a bare `--` are the command's own arguments, not a request for help.
+  const flags = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+  if (flags.includes('--help') || flags.includes('-h')) {
+    process.stdout.write(`usage: ${cmd.usage}\n`);
+    return 0;
+  }
   try {
     return await cmd.run(rest);
   } catch (e) {

@@ -57,3 +57,14 @@ describe('nin shapes (CLI)', () => {
     assert.equal(runCli(['shapes', '--bogus']).code, 2);
   });
 });
+
+describe('nin COMMAND --help', () => {
+  for (const command of ['shapes', 'train', 'eval', 'annotate', 'bench']) {
+    it(`${command} --help prints its usage on stdout and exits 0, running nothing`, () => {
+      const r = runCli([command, '--help'], 30_000);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`^usage: nin ${command} `));
+      assert.equal(r.stdout.split('\n').filter(Boolean).length, 1, 'only the usage line');
+    });
+  }
+});
