@@ -10,13 +10,14 @@ import { DEVICES, isBackendPreference, isDevicePreference } from '../backends/ba
 import { datasetCacheDir, defaultCacheRoot } from '../data/fashionMnist';
 import {
   ARTICLE_RECIPE,
+  isCodeModel,
   MODEL_PRESET,
   OPTIMIZERS,
   type OptimizerName,
   type TrainConfig,
   type TrainEvent,
 } from '../protocol/index';
-import { isPresetName, networkName, PRESET_NAMES, presetSpec, type PresetName } from '../model/spec';
+import { isPresetName, needsPytorch, networkName, PRESET_NAMES, presetSpec, type PresetName } from '../model/spec';
 import { readRunConfig } from '../runs';
 import { runTraining } from '../train/engine';
 import { runPytorchTraining } from '../train/pytorch/run';
@@ -121,7 +122,9 @@ export async function configFromFlags(values: Record<string, string | boolean | 
   const base = { ...ARTICLE_RECIPE, dataDir: '', runsDir: DEFAULT_RUNS_DIR };
   if (modelArg !== undefined) {
     // The model's own input (its `# input shape:` comment, or what its layers admit) unless --input says.
-    const model = await readModelArg(modelArg, s('input'));
+    const model = await readModelArg(modelArg, s('input'), true);
+    if (isCodeModel(model) && backend !== 'pytorch')
+      throw new UsageError(`--model: ${needsPytorch(model)} (add --engine pytorch)`);
     return { config: { ...base, ...defined, preset: MODEL_PRESET, model, input: model.input[1] } };
   }
   const p = (defined.preset ?? ARTICLE_RECIPE.preset) as PresetName;
@@ -198,7 +201,7 @@ function humanView(tty: boolean): (e: TrainEvent) => void {
       case 'done':
         clear();
         process.stdout.write(
-          `done: test accuracy ${e.testAcc.toFixed(4)}\nrun folder ${e.runDir}\nmodel ${e.modelDir} (TensorFlow.js layers format)\n`,
+          `done: test accuracy ${e.testAcc.toFixed(4)}\nrun folder ${e.runDir}\nmodel ${e.modelDir} (${e.modelFormat === 'torch-state-dict' ? 'PyTorch state dict' : 'TensorFlow.js layers format'})\n`,
         );
         break;
       case 'stopped':
@@ -275,6 +278,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
         ? await runPytorchTraining(config, resume, {
             ...hooks,
             python: python ? { configured: python, configuredBy: '--python' } : {},
+            // The user named the file (--model) or the run (--resume): its code may build the model.
+            allowUserCode: true,
           })
         : await runTraining(config, resume, hooks);
     if (outcome === 'stopped') return 128 + constants.signals[stopSignal ?? 'SIGINT'];
