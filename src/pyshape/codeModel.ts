@@ -34,11 +34,15 @@ export function pickModelOrCode(a: Analysis, file: string, source: string, name?
     name === undefined ? (a.models.length === 1 ? a.models[0] : undefined) : a.models.find((x) => x.name === name);
   if (!m) return spec;
   const [c, h, w] = m.input;
+  const refuse = (why: string): ModelPick => ({
+    ok: false,
+    why: `${spec.why}; and PyTorch cannot train it either: ${m.name}: ${why}`,
+  });
   if (m.input.length !== 3 || h === null || h !== w)
-    return { ok: false, why: `${m.name}: input ${formatShape(m.input)} is not a square image` };
-  if (c !== 1) return { ok: false, why: `${m.name}: takes ${c} channels; Fashion-MNIST images have 1` };
+    return refuse(`input ${formatShape(m.input)} is not a square image`);
+  if (c !== 1) return refuse(`takes ${c} channels; Fashion-MNIST images have 1`);
   if (m.output && (m.output.length !== 1 || m.output[0] !== 10))
-    return { ok: false, why: `${m.name}: its output is ${formatShape(m.output)}, not 10 class scores` };
+    return refuse(`its output is ${formatShape(m.output)}, not 10 class scores`);
   const model: ModelSource = {
     name: m.name,
     file,

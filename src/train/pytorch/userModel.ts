@@ -148,3 +148,45 @@ export function verifiedStateDict(modelDir: string): string {
 export function notTfjsMessage(modelDir: string): string {
   return `${modelDir} holds a PyTorch state dict (${STATE_DICT_FILE}), not a TensorFlow.js model (${WEIGHTS_FILE}): the network was built by its code and has no TensorFlow.js conversion; evaluate it with \`nin eval\` (PyTorch)`;
 }
+
+/** What a PyTorch evaluation of a model from code answers. */
+export interface CodeEvaluation {
+  readonly testAcc: number;
+  readonly confusion: number[][];
+  readonly testSize: number;
+  readonly backendReason: string;
+}
+
+const isConfusion = (v: unknown): v is number[][] =>
+  Array.isArray(v) &&
+  v.length === 10 &&
+  v.every((r) => Array.isArray(r) && r.length === 10 && r.every((c) => Number.isInteger(c) && c >= 0));
+
+/**
+ * Evaluate a run's model from code on its test subset in PyTorch, from its state dict (checked
+ * against its SHA-256) or a checkpoint.
+ */
+export async function evaluateUserModel(
+  python: PythonInfo,
+  config: TrainConfig,
+  weights: { readonly stateDict: string } | { readonly checkpoint: string },
+  dataPaths: Record<string, string>,
+): Promise<CodeEvaluation> {
+  const job = {
+    type: 'eval',
+    userModel: jobUserModel(config.model!),
+    ...weights,
+    dataPaths,
+    input: config.input,
+    limitTest: config.limitTest,
+    seed: config.seed,
+    batchSize: config.batchSize,
+    device: config.device ?? 'auto',
+    threads: config.threads,
+  };
+  const a = await oneJob(python, job, 'evaluated');
+  const { testAcc, confusion, testSize, backendReason } = a;
+  if (typeof testAcc !== 'number' || !isConfusion(confusion) || typeof testSize !== 'number')
+    throw new Error(`the PyTorch process sent an invalid evaluation: ${JSON.stringify(a).slice(0, 200)}`);
+  return { testAcc, confusion, testSize, backendReason: typeof backendReason === 'string' ? backendReason : '' };
+}
