@@ -21,9 +21,14 @@ export function splitModelArg(arg: string): { file: string; name?: string } {
 
 /**
  * Read, analyse and pick the model; errors say what to do. With `code`, a model the analysis
- * cannot build (a class with its own forward()) comes back to be built by its code (PyTorch).
+ * cannot build (a class with its own forward()) comes back to be built by its code (PyTorch);
+ * `always`: every model does.
  */
-export async function readModelArg(arg: string, inputText?: string, code = false): Promise<ModelSource> {
+export async function readModelArg(
+  arg: string,
+  inputText?: string,
+  code: false | 'fallback' | 'always' = false,
+): Promise<ModelSource> {
   const { file, name } = splitModelArg(arg);
   const path = resolve(file);
   let source: string;
@@ -46,7 +51,7 @@ export async function readModelArg(arg: string, inputText?: string, code = false
     ...(input ? { input, inputSource: 'override' as const } : {}),
     notebook,
   });
-  const picked = (code ? pickModelOrCode : pickModel)(a, path, source, name);
+  const picked = code ? pickModelOrCode(a, path, source, name, code === 'always') : pickModel(a, path, source, name);
   if (!picked.ok) throw new UsageError(`--model: ${picked.why}`);
   return picked.model;
 }

@@ -22,13 +22,25 @@ function layerShapes(a: Analysis, m: ModelReport): ModelLayerShape[] {
   return out;
 }
 
+/** Why a model that the analysis could build is built by its code: the user asked. */
+export const CODE_ASKED = 'asked to build it by running its code (its own initialisation included)';
+
 /**
  * The model `name` (or the only one) to train: built from the analysis where it can be
  * (pickModel), else from its code with the reason; refused when its input is not a 1-channel
- * square image or its resolved output is not 10 class scores.
+ * square image or its resolved output is not 10 class scores. With `preferCode`, a model the
+ * analysis builds is built by its code too, keeping its layers (the export can then be
+ * TensorFlow.js when the code's network proves to be the same).
  */
-export function pickModelOrCode(a: Analysis, file: string, source: string, name?: string): ModelPick {
+export function pickModelOrCode(
+  a: Analysis,
+  file: string,
+  source: string,
+  name?: string,
+  preferCode = false,
+): ModelPick {
   const spec = pickModel(a, file, source, name);
+  if (spec.ok && preferCode) return { ok: true, model: { ...spec.model, build: 'code', why: CODE_ASKED } };
   if (spec.ok) return spec;
   const m =
     name === undefined ? (a.models.length === 1 ? a.models[0] : undefined) : a.models.find((x) => x.name === name);

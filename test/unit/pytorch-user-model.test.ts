@@ -248,10 +248,51 @@ describe('models built by their code, on the PyTorch engine (real torch, real da
     assert.ok(!existsSync(marker));
   });
 
+  it('--build code on a network the analysis also builds: the code trains it, and the export is TensorFlow.js (same network)', () => {
+    const r = train(['--model', join(MODELS, 'lenet.py'), '--build', 'code']);
+    assert.equal(r.code, 0, r.stderr + r.stdout.slice(-2000));
+    const es = events(r.stdout);
+    const [start] = ofType(es, 'start');
+    assert.equal(start.config.model?.build, 'code');
+    assert.ok(start.config.model?.layers?.length, 'the spec is kept beside the code');
+    const [done] = ofType(es, 'done');
+    assert.equal(done.modelFormat, 'tfjs-layers');
+    assert.ok(existsSync(join(done.modelDir, 'model.json')));
+    const ev = runCli(['eval', done.runDir, '--json'], 300_000);
+    assert.equal(ev.code, 0, ev.stderr);
+    const out = JSON.parse(ev.stdout) as { testAcc: number; runTestAcc: number; backend: string };
+    assert.notEqual(out.backend, 'pytorch', 'a TensorFlow.js model evaluates on TensorFlow.js');
+    assert.ok(Math.abs(out.testAcc - out.runTestAcc) <= 1 / 128, `${out.testAcc} vs ${out.runTestAcc}`);
+  });
+
+  it('without torch the message says the model trains on PyTorch only, and what to install', () => {
+    // Debian's python3 without its site packages (-S): a Python 3 that has no torch.
+    const bare = join(dir, 'python-without-torch');
+    writeFileSync(bare, `#!/bin/sh\nexec ${TORCH_PYTHON} -S "$@"\n`, { mode: 0o755 });
+    const r = runCli([
+      'train',
+      '--model',
+      `${join(MODELS, 'nin_class.py')}:SmallNin()`,
+      '--engine',
+      'pytorch',
+      '--python',
+      bare,
+      '--runs',
+      runs,
+      '--data',
+      DATA,
+    ]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /SmallNin\(\) is built by its code and trains on PyTorch only: .*has no torch.*pip install torch/,
+    );
+  });
+
   it('the config validator keeps the two builds apart', () => {
     const base = codeConfig(runs, SEVEN_CLASSES);
     assert.ok(validateConfig(base).ok);
-    const { why: _why, ...noWhy } = base.model!;
+    const noWhy = { ...base.model!, why: undefined };
     const r1 = validateConfig({ ...base, model: noWhy });
     assert.ok(!r1.ok && /says why/.test(r1.error), JSON.stringify(r1));
     const r2 = validateConfig({ ...base, model: { ...noWhy, build: 'spec' } });

@@ -10,7 +10,7 @@ import { isCodeModel, validateEvent, type ModelFormat, type TrainConfig, type Tr
 import { inferShapes } from '../../model/shapes';
 import { specOf, type NinSpec } from '../../model/spec';
 import { jobNet } from './jobSpec';
-import { codeStart, exportUserModel, modelFolderFormat, userCodeRefused } from './userModel';
+import { codeStart, exportUserModel, modelFolderFormat, pytorchOnly, userCodeRefused } from './userModel';
 import { defaultCacheRoot, datasetCacheDir, resolveDatasetFiles } from '../../data/fashionMnist';
 import { writeRunConfig } from '../../runs';
 import { latestCheckpoint, pruneCheckpoints, readCheckpoint } from '../checkpoint';
@@ -34,6 +34,10 @@ export interface PytorchHooks extends Pick<EngineHooks, 'emit' | 'shouldStop' | 
   /** Sees the child process once it runs (tests kill it mid-epoch). */
   onProcess?(child: ChildProcessWithoutNullStreams): void;
 }
+
+const rethrow = (e: unknown): never => {
+  throw e;
+};
 
 /** Most stderr lines an error message quotes. */
 const STDERR_TAIL = 8;
@@ -89,7 +93,7 @@ export async function runPytorchTraining(
     const spec = code ? undefined : specOf(config);
     const start = spec ? startBase(config, runId, runDir, spec) : codeStart(config, runId, runDir);
     let found: PythonInfo | undefined;
-    const python = async () => (found ??= await findPython(hooks.python));
+    const python = async () => (found ??= await findPython(hooks.python).catch(code ? pytorchOnly(config) : rethrow));
     const exportModel = (ck: string, dir: string) => exportRunModel(config, spec, ck, dir, hooks, python);
 
     if (resumeFrom && completed >= config.epochs) {

@@ -36,6 +36,14 @@ export function userCodeRefused(model: ModelSource): string {
   );
 }
 
+/** Rethrows a failure to find Python with torch, saying that this model trains on PyTorch only. */
+export function pytorchOnly(config: TrainConfig): (e: unknown) => never {
+  return (e) => {
+    const m = config.model!;
+    throw new Error(`${m.name} is built by its code and trains on PyTorch only: ${(e as Error).message ?? String(e)}`);
+  };
+}
+
 /** The start event's fields the Node side knows for a model from code (Python adds its measured parameters). */
 export function codeStart(config: TrainConfig, runId: string, runDir: string) {
   const m = config.model!;
