@@ -14,19 +14,11 @@ import { isRec } from '../../protocol/checks';
 import { writeFolderAtomically } from '../../files/writes';
 import { readCheckpoint } from '../checkpoint';
 import { CHECKSUM_FILE, checksumText, verifyChecksums } from '../modelIntegrity';
-import { WEIGHTS_FILE } from '../modelIo';
+import { STATE_DICT_FILE } from '../../runs/model';
 import type { JobUserModel } from './jobSpec';
 import { pythonEnv, type PythonInfo } from './python';
 
-/** The state dict's file in a run's model folder. */
-export const STATE_DICT_FILE = 'model.pt';
-
-/** What a model folder holds, or undefined when it holds no model. */
-export function modelFolderFormat(modelDir: string): ModelFormat | undefined {
-  if (existsSync(join(modelDir, 'model.json'))) return 'tfjs-layers';
-  if (existsSync(join(modelDir, STATE_DICT_FILE))) return 'torch-state-dict';
-  return undefined;
-}
+export { modelFolderFormat, STATE_DICT_FILE } from '../../runs/model';
 
 /** The refusal when the host has not allowed the reader's code to run. */
 export function userCodeRefused(model: ModelSource): string {
@@ -150,11 +142,6 @@ export function verifiedStateDict(modelDir: string): string {
   if (!existsSync(join(modelDir, CHECKSUM_FILE)))
     throw new Error(`${modelDir}: no ${CHECKSUM_FILE} beside ${STATE_DICT_FILE}`);
   return join(modelDir, STATE_DICT_FILE);
-}
-
-/** Not a TensorFlow.js model: the message of a tool that needs one. */
-export function notTfjsMessage(modelDir: string): string {
-  return `${modelDir} holds a PyTorch state dict (${STATE_DICT_FILE}), not a TensorFlow.js model (${WEIGHTS_FILE}): the network was built by its code and has no TensorFlow.js conversion; evaluate it with \`nin eval\` (PyTorch)`;
 }
 
 /** What a PyTorch evaluation of a model from code answers. */
