@@ -228,6 +228,15 @@ export function specOf(c: NetworkChoice): NinSpec {
   return presetSpec(c.preset, c.input);
 }
 
+/**
+ * The spec of a config's network where one exists (a preset, a model with its layers, built by
+ * its code or not), for drawing it; undefined for a model from code the analysis cannot build.
+ */
+export function staticSpecOf(c: NetworkChoice): NinSpec | undefined {
+  if (c.model && !c.model.layers) return undefined;
+  return c.model ? specOf({ ...c, model: { ...c.model, build: 'spec' } }) : specOf(c);
+}
+
 /** How a config's network is named to people: the preset, or the model's name. */
 export function networkName(c: Pick<NetworkChoice, 'preset' | 'model'>): string {
   return c.model ? c.model.name : c.preset;

@@ -12,7 +12,9 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateConfig, validateEvent, type TrainConfig, type TrainEvent } from '../../src/protocol/index';
+import { specOf, staticSpecOf } from '../../src/model/spec';
 import { runTraining } from '../../src/train/engine';
+import { networkFlops } from '../../src/train/recipes';
 import { PytorchEngine } from '../../src/train/pytorch/engine';
 import { runPytorchTraining } from '../../src/train/pytorch/run';
 import { ROOT, runCli, TORCH_PYTHON } from './helpers';
@@ -299,5 +301,21 @@ describe('models built by their code, on the PyTorch engine (real torch, real da
     assert.ok(!r2.ok && /needs its layers/.test(r2.error), JSON.stringify(r2));
     const r3 = validateConfig({ ...base, model: { ...base.model, build: 'python' } });
     assert.ok(!r3.ok);
+  });
+});
+
+describe('a model from code without a spec, where the TensorFlow.js side meets it', () => {
+  const config = codeConfig('/nonexistent', SEVEN_CLASSES);
+  it('specOf refuses it naming the PyTorch engine and why; drawing and FLOPs have no spec for it', () => {
+    assert.throws(() => specOf(config), /Net\(\): this model needs the PyTorch engine: a module with its own forward/);
+    assert.equal(staticSpecOf(config), undefined);
+    assert.equal(networkFlops(config), undefined, 'unknown, not a crash of the estimate');
+    const lenet = {
+      preset: 'model',
+      input: 28,
+      model: { ...config.model!, layers: [{ kind: 'flatten' as const }, { kind: 'linear' as const, outFeatures: 10 }] },
+    };
+    assert.equal(staticSpecOf(lenet)?.layers.length, 2, 'with its layers kept, a model from code still draws');
+    assert.equal(networkFlops(lenet), 2 * 784 * 10, 'a multiply and an add per weight');
   });
 });
