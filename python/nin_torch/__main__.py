@@ -1,6 +1,7 @@
 """The child process: `python -u -m nin_torch` (with this package's parent folder on
 PYTHONPATH). stdin, one JSON object per line: first the job, {"type": "train", ...},
-{"type": "calibrate", ...} or {"type": "probe"}; later {"type": "stop"} (EOF on stdin also
+{"type": "calibrate", ...}, {"type": "probe"}, or a model from code's
+{"type": "export"} / {"type": "eval"} (user_jobs.py); later {"type": "stop"} (EOF on stdin also
 stops: the parent is gone). stdout: one JSON event per line, the fields of src/protocol's
 TrainEvent / CalibrationEvent (and the probe's answer); nothing else is ever written there.
 stderr: diagnostics. SIGINT / SIGTERM stop after the current batch with a checkpoint; a second
@@ -81,6 +82,10 @@ def main() -> int:
             from .calibrate import calibrate
             emit(calibrate(job))
             return 0
+        if kind in ("export", "eval"):
+            from . import user_jobs
+            emit(user_jobs.export(job) if kind == "export" else user_jobs.evaluate(job))
+            return 0
         if kind == "train":
             from .train import run
             return 0 if run(job, emit, stop) != "error" else 1
@@ -88,7 +93,8 @@ def main() -> int:
         return 2
     except Exception as e:  # the last resort: every failure is an event, the trace on stderr
         traceback.print_exc()
-        message = str(e) if type(e).__name__ == "DeviceError" else f"{type(e).__name__}: {e}"
+        plain = type(e).__name__ in ("DeviceError", "UserModelError", "ExportError", "CheckpointError", "DataError")
+        message = str(e) if plain else f"{type(e).__name__}: {e}"
         event: Dict[str, Any] = {"type": "error", "message": message}
         if isinstance(job, dict) and isinstance(job.get("runDir"), str):
             event["runDir"] = job["runDir"]

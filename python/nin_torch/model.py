@@ -95,3 +95,19 @@ def tfjs_shape(p: torch.Tensor) -> List[int]:
     """The tfjs shape of a parameter."""
     s = list(p.shape)
     return [s[2], s[3], s[1], s[0]] if len(s) == 4 else [s[1], s[0]] if len(s) == 2 else s
+
+
+Named = Tuple[str, torch.Tensor]
+
+
+def for_job(job: Dict[str, Any]) -> Tuple[nn.Module, List[Tuple[str, nn.Parameter]], List[Named]]:
+    """The job's network, its trainable parameters in checkpoint order with their names, and
+    the buffers a checkpoint also keeps (batch norm statistics; none for a spec's network).
+
+    A spec (src/model/spec.ts) is built here; a model from the reader's code (`userModel`) by
+    running the part of their file that builds it (user_model.py, trusted workspaces only)."""
+    if job.get("userModel"):
+        from .user_model import build_for_job
+        return build_for_job(job)
+    net, named = build(job["spec"], job["rowNames"])
+    return net, named, []

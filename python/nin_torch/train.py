@@ -100,13 +100,14 @@ def _run(job: Dict[str, Any], config: Dict[str, Any], run_dir: str, ck_dir: str,
     torch.set_num_threads(threads)
     device, reason = pick_device(job.get("device", "auto"), threads)
     torch.manual_seed(int(config["seed"]))
-    net, named = model.build(job["spec"], job["rowNames"])
+    net, named, buffers = model.for_job(job)
     net.to(device)
+    buffers = [(n, b) for n, b in net.named_buffers() if n in dict(buffers)]  # moved with the net
     opt = optim.make(config["optimizer"], [p for _, p in named], float(config["lr"]))
     ck = checkpoint.read(job["resumeCheckpoint"]) if job.get("resumeCheckpoint") else None
     iterations = 0
     if ck:
-        iterations = _restore(ck, named, opt, config["optimizer"])
+        iterations = _restore(ck, named, opt, config["optimizer"], buffers)
 
     train, test = data.load(job["dataPaths"], device)
     train_ids = subset_indices(train.count, int(config["limitTrain"]), int(config["seed"]), SALT["trainSubset"])
@@ -138,7 +139,7 @@ def _run(job: Dict[str, Any], config: Dict[str, Any], run_dir: str, ck_dir: str,
 
     def save(p: Dict[str, Any]) -> str:
         nonlocal dirty
-        weights = [(n, model.to_tfjs(t)) for n, t in named]
+        weights = [(n, model.to_tfjs(t)) for n, t in named + buffers]
         slots = optim.get_slots(opt, config["optimizer"], named, iterations, model.to_tfjs)
         path = checkpoint.write(ck_dir, p, last_test_acc, weights, slots)
         emit({"type": "checkpoint", "epoch": p["completedEpochs"], "path": path})
@@ -217,13 +218,13 @@ def _run(job: Dict[str, Any], config: Dict[str, Any], run_dir: str, ck_dir: str,
 
 
 def _restore(ck: Dict[str, Any], named: List[Tuple[str, torch.nn.Parameter]], opt: torch.optim.Optimizer,
-             optimizer: str) -> int:
-    """Load a checkpoint's weights (by name and shape) and optimizer slots (by position)."""
+             optimizer: str, buffers: List[Tuple[str, torch.Tensor]]) -> int:
+    """Load a checkpoint's weights and buffers (by name and shape) and optimizer slots (by position)."""
     weights = ck["weights"]
-    if len(weights) != len(named):
-        raise TrainError(f"the checkpoint has {len(weights)} weights, the network {len(named)}")
+    if len(weights) != len(named) + len(buffers):
+        raise TrainError(f"the checkpoint has {len(weights)} weights, the network {len(named) + len(buffers)}")
     with torch.no_grad():
-        for i, ((n, p), (cn, values)) in enumerate(zip(named, weights)):
+        for i, ((n, p), (cn, values)) in enumerate(zip(named + buffers, weights)):
             if cn != n:
                 raise TrainError(f"weight {i}: the checkpoint has {cn} {list(values.shape)}, the network {n} "
                                  f"{model.tfjs_shape(p)}")

@@ -12,7 +12,7 @@ Model names are the analyser's: `net` (a global), `make()` (a function called wi
 arguments), `Net()` (a class instantiated without arguments).
 """
 import ast
-from typing import Any, Dict, List, Set, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 import torch
 from torch import nn
@@ -123,3 +123,80 @@ def describe(model: nn.Module, input_shape: List[int]) -> Dict[str, Any]:
     with torch.no_grad():
         out = model(torch.zeros(1, *input_shape))
     return {"output": list(out.shape[1:]), "params": sum(p.numel() for p in model.parameters())}
+
+
+class UserModelError(ValueError):
+    """The reader's model cannot be built or trained as it is; the message says why."""
+
+
+def _build(user: Dict[str, Any]) -> nn.Module:
+    name, file = str(user["name"]), str(user["file"])
+    try:
+        return load_model(str(user["source"]), file, name)
+    except ModelNotFound as e:
+        raise UserModelError(str(e)) from e
+    except Exception as e:  # the reader's code may raise anything; say where it came from
+        raise UserModelError(f"building {name} from {file} failed: {type(e).__name__}: {e}") from e
+
+
+def check_output(net: nn.Module, name: str, input_shape: List[int]) -> None:
+    """Refuse a model that does not map a batch of images to ten class scores each."""
+    was_training = net.training
+    net.eval()
+    try:
+        with torch.no_grad():
+            out = net(torch.zeros(2, *input_shape))
+    except Exception as e:
+        shape = "x".join(map(str, input_shape))
+        raise UserModelError(f"{name} fails on a {shape} input: {type(e).__name__}: {e}") from e
+    finally:
+        net.train(was_training)
+    if not isinstance(out, torch.Tensor) or tuple(out.shape) != (2, 10):
+        got = list(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise UserModelError(f"{name}: its output for a batch of 2 images of {'x'.join(map(str, input_shape))} is "
+                             f"{got}; training needs [N, 10] (ten Fashion-MNIST class scores)")
+
+
+def _tfjs_names(net: nn.Module, job: Dict[str, Any], input_shape: List[int]) -> Optional[List[str]]:
+    """The TensorFlow.js weight names for the reader's parameters when the analysis's spec is the
+    same network (same parameters in order and shape, same outputs on a probe), else None: then
+    the run exports a PyTorch state dict instead of a TensorFlow.js model."""
+    from . import model
+    spec = job.get("spec")
+    if not spec or any(True for _ in net.buffers()):
+        return None
+    try:
+        ref, named = model.build(spec, job["rowNames"])
+    except ValueError:
+        return None
+    mine = list(net.parameters())
+    if len(mine) != len(named) or any(p.shape != q.shape for p, (_, q) in zip(mine, named)):
+        return None
+    with torch.no_grad():
+        for p, (_, q) in zip(mine, named):
+            q.copy_(p)
+        x = torch.rand(2, *input_shape, generator=torch.Generator().manual_seed(0))
+        ref.eval()
+        was_training = net.training
+        net.eval()
+        same = torch.allclose(net(x), ref(x), rtol=1e-4, atol=1e-5)
+        net.train(was_training)
+    return [n for n, _ in named] if same else None
+
+
+def build_for_job(job: Dict[str, Any]) -> Tuple[nn.Module, List[Tuple[str, nn.Parameter]], List[Tuple[str, torch.Tensor]]]:
+    """model.for_job for a model from code: built, checked ([N, 10] out), its parameters named by
+    TensorFlow.js (when the spec is the same network) or by PyTorch (state dict keys), and its
+    persistent buffers. The start event's parameter count becomes the built model's own."""
+    user = job["userModel"]
+    input_shape = [int(d) for d in user["input"]]
+    net = _build(user)
+    check_output(net, str(user["name"]), input_shape)
+    kept = set(net.state_dict().keys())
+    tfjs = _tfjs_names(net, job, input_shape)
+    params = list(net.named_parameters())
+    named = list(zip(tfjs, (p for _, p in params))) if tfjs else params
+    buffers = [(n, b) for n, b in net.named_buffers() if n in kept]
+    if isinstance(job.get("start"), dict):
+        job["start"]["params"] = sum(p.numel() for _, p in params)
+    return net, named, buffers

@@ -9,6 +9,7 @@ import { analysePython } from '../pyshape/analyse';
 import { parseShapeText } from '../pyshape/inputShape';
 import { joinCells, parseIpynb } from '../pyshape/notebook';
 import { loadPythonParser } from '../pyshape/parser';
+import { pickModelOrCode } from '../pyshape/codeModel';
 import { pickModel } from '../pyshape/toSpec';
 import { UsageError } from './args';
 
@@ -18,8 +19,16 @@ export function splitModelArg(arg: string): { file: string; name?: string } {
   return m ? { file: m[1], name: m[2] } : { file: arg };
 }
 
-/** Read, analyse and pick the model; errors say what to do. */
-export async function readModelArg(arg: string, inputText?: string): Promise<ModelSource> {
+/**
+ * Read, analyse and pick the model; errors say what to do. With `code`, a model the analysis
+ * cannot build (a class with its own forward()) comes back to be built by its code (PyTorch);
+ * `always`: every model does.
+ */
+export async function readModelArg(
+  arg: string,
+  inputText?: string,
+  code: false | 'fallback' | 'always' = false,
+): Promise<ModelSource> {
   const { file, name } = splitModelArg(arg);
   const path = resolve(file);
   let source: string;
@@ -42,7 +51,7 @@ export async function readModelArg(arg: string, inputText?: string): Promise<Mod
     ...(input ? { input, inputSource: 'override' as const } : {}),
     notebook,
   });
-  const picked = pickModel(a, path, source, name);
+  const picked = code ? pickModelOrCode(a, path, source, name, code === 'always') : pickModel(a, path, source, name);
   if (!picked.ok) throw new UsageError(`--model: ${picked.why}`);
   return picked.model;
 }

@@ -10,13 +10,14 @@ import { DEVICES, isBackendPreference, isDevicePreference } from '../backends/ba
 import { datasetCacheDir, defaultCacheRoot } from '../data/fashionMnist';
 import {
   ARTICLE_RECIPE,
+  isCodeModel,
   MODEL_PRESET,
   OPTIMIZERS,
   type OptimizerName,
   type TrainConfig,
   type TrainEvent,
 } from '../protocol/index';
-import { isPresetName, networkName, PRESET_NAMES, presetSpec, type PresetName } from '../model/spec';
+import { isPresetName, needsPytorch, networkName, PRESET_NAMES, presetSpec, type PresetName } from '../model/spec';
 import { readRunConfig } from '../runs';
 import { runTraining } from '../train/engine';
 import { runPytorchTraining } from '../train/pytorch/run';
@@ -25,7 +26,7 @@ import { readModelArg } from './model';
 
 /** Usage text for `train`. */
 export const TRAIN_USAGE =
-  'nin train [--preset seed|compact|compact-fc|compact-no1x1 | --model FILE[:NAME]] [--input N] [--epochs E] [--batch-size B] [--lr X] [--optimizer sgd|momentum|adam] [--limit-train N] [--limit-test N] [--engine tfjs|pytorch] [--backend auto|tensorflow|wasm|cpu|pytorch] [--device auto|cuda|mps|cpu] [--python PATH] [--threads N] [--data DIR] [--seed S] [--runs DIR] [--resume RUN] [--checkpoint-minutes M] [--json]';
+  'nin train [--preset seed|compact|compact-fc|compact-no1x1 | --model FILE[:NAME]] [--input N] [--epochs E] [--batch-size B] [--lr X] [--optimizer sgd|momentum|adam] [--limit-train N] [--limit-test N] [--build spec|code] [--engine tfjs|pytorch] [--backend auto|tensorflow|wasm|cpu|pytorch] [--device auto|cuda|mps|cpu] [--python PATH] [--threads N] [--data DIR] [--seed S] [--runs DIR] [--resume RUN] [--checkpoint-minutes M] [--json]';
 
 /** Where runs go unless --runs says otherwise (relative to the working directory). */
 export const DEFAULT_RUNS_DIR = '.nin/runs';
@@ -72,6 +73,11 @@ export async function configFromFlags(values: Record<string, string | boolean | 
   if (preset !== undefined && !isPresetName(preset))
     throw new UsageError(`--preset must be one of ${PRESET_NAMES.join(', ')}, got "${preset}"`);
   const modelArg = s('model');
+  const build = s('build');
+  if (build !== undefined && build !== 'spec' && build !== 'code')
+    throw new UsageError(`--build must be spec or code, got "${build}"`);
+  if (build !== undefined && modelArg === undefined)
+    throw new UsageError('--build goes with --model (how the network read from code is built)');
   if (modelArg !== undefined && (preset !== undefined || resume))
     throw new UsageError('--model trains a network read from code: it goes without --preset and --resume');
   const optimizer = s('optimizer');
@@ -121,7 +127,11 @@ export async function configFromFlags(values: Record<string, string | boolean | 
   const base = { ...ARTICLE_RECIPE, dataDir: '', runsDir: DEFAULT_RUNS_DIR };
   if (modelArg !== undefined) {
     // The model's own input (its `# input shape:` comment, or what its layers admit) unless --input says.
-    const model = await readModelArg(modelArg, s('input'));
+    const model = await readModelArg(modelArg, s('input'), build === 'code' ? 'always' : 'fallback');
+    if (isCodeModel(model) && build === 'spec')
+      throw new UsageError(`--build spec: ${model.name} cannot be built from the analysis: ${model.why}`);
+    if (isCodeModel(model) && backend !== 'pytorch')
+      throw new UsageError(`--model: ${needsPytorch(model)} (add --engine pytorch)`);
     return { config: { ...base, ...defined, preset: MODEL_PRESET, model, input: model.input[1] } };
   }
   const p = (defined.preset ?? ARTICLE_RECIPE.preset) as PresetName;
@@ -198,7 +208,7 @@ function humanView(tty: boolean): (e: TrainEvent) => void {
       case 'done':
         clear();
         process.stdout.write(
-          `done: test accuracy ${e.testAcc.toFixed(4)}\nrun folder ${e.runDir}\nmodel ${e.modelDir} (TensorFlow.js layers format)\n`,
+          `done: test accuracy ${e.testAcc.toFixed(4)}\nrun folder ${e.runDir}\nmodel ${e.modelDir} (${e.modelFormat === 'torch-state-dict' ? 'PyTorch state dict' : 'TensorFlow.js layers format'})\n`,
         );
         break;
       case 'stopped':
@@ -241,6 +251,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     resume: { type: 'string' },
     'checkpoint-minutes': { type: 'string' },
     model: { type: 'string' },
+    build: { type: 'string' },
     json: { type: 'boolean', default: false },
   });
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -275,6 +286,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
         ? await runPytorchTraining(config, resume, {
             ...hooks,
             python: python ? { configured: python, configuredBy: '--python' } : {},
+            // The user named the file (--model) or the run (--resume): its code may build the model.
+            allowUserCode: true,
           })
         : await runTraining(config, resume, hooks);
     if (outcome === 'stopped') return 128 + constants.signals[stopSignal ?? 'SIGINT'];

@@ -2,6 +2,7 @@
  * The NiN commands: Train (recipe quick pick), Stop, Resume, Open Run, Show Architecture, and
  * fallbacks for the panel's commands while the panel is not registered.
  */
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { recipeConfig } from '../train/recipes';
 import { pickRecipe } from './recipesPick';
@@ -10,7 +11,18 @@ import type { TrainingSession } from './session';
 import { percent } from './sessionFormat';
 import { classifyImage } from './commandsClassify';
 import { exportModel, modelReadme, readModelFiles } from './commandsModel';
-import { findRunModel, listRuns, readMetrics, RUN_FILES, runFacts, tryReadRunConfig, type RunInfo } from '../runs';
+import {
+  findRunModel,
+  listRuns,
+  readMetrics,
+  RUN_FILES,
+  runFacts,
+  modelFolderFormat,
+  runPaths,
+  STATE_DICT_FILE,
+  tryReadRunConfig,
+  type RunInfo,
+} from '../runs';
 import { readHostSettings, reportSettingIssues } from './settingsHost';
 
 type Log = Pick<vscode.LogOutputChannel, 'info' | 'warn' | 'error'>;
@@ -188,6 +200,17 @@ export async function pickModelRun(
   for (const dir of [runDir, session.running ? undefined : session.currentRunDir]) {
     const modelDir = dir ? await findRunModel(dir) : undefined;
     if (dir && modelDir) return { runDir: dir, modelDir };
+    if (dir && modelFolderFormat(runPaths(dir).model) === 'torch-state-dict') {
+      // A network built by its code has no TensorFlow.js model to copy or run here.
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t(
+          '{0}: this run exported a PyTorch state dict ({1}), not a TensorFlow.js model: the network was built by its code. Evaluate it with `nin eval`.',
+          title,
+          join(runPaths(dir).model, STATE_DICT_FILE),
+        ),
+      );
+      return undefined;
+    }
   }
   const { runsDir } = readHostSettings(context);
   const runs = (

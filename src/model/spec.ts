@@ -203,14 +203,38 @@ export function presetSpec(name: PresetName, input?: number | Shape3): NinSpec {
 export interface NetworkChoice {
   readonly preset: string;
   readonly input: number;
-  readonly model?: { readonly name: string; readonly input: Shape3; readonly layers: readonly LayerSpec[] };
+  readonly model?: {
+    readonly name: string;
+    readonly input: Shape3;
+    readonly layers?: readonly LayerSpec[];
+    /** `code`: built by running the reader's code, which only the PyTorch engine does. */
+    readonly build?: 'spec' | 'code';
+    readonly why?: string;
+  };
 }
 
-/** The spec of a config's network. */
+/** The message of an engine that cannot run a model built by its code. */
+export function needsPytorch(model: { readonly name: string; readonly why?: string }): string {
+  return `${model.name}: this model needs the PyTorch engine: ${model.why ?? 'it is built by running its code'}`;
+}
+
+/** The spec of a config's network; throws for a model built by its code (needsPytorch). */
 export function specOf(c: NetworkChoice): NinSpec {
-  if (c.model) return { preset: c.model.name, input: c.model.input, classes: 10, layers: c.model.layers };
+  if (c.model) {
+    if (c.model.build === 'code' || !c.model.layers) throw new Error(needsPytorch(c.model));
+    return { preset: c.model.name, input: c.model.input, classes: 10, layers: c.model.layers };
+  }
   if (!isPresetName(c.preset)) throw new Error(`unknown network "${c.preset}" (and no model)`);
   return presetSpec(c.preset, c.input);
+}
+
+/**
+ * The spec of a config's network where one exists (a preset, a model with its layers, built by
+ * its code or not), for drawing it; undefined for a model from code the analysis cannot build.
+ */
+export function staticSpecOf(c: NetworkChoice): NinSpec | undefined {
+  if (c.model && !c.model.layers) return undefined;
+  return c.model ? specOf({ ...c, model: { ...c.model, build: 'spec' } }) : specOf(c);
 }
 
 /** How a config's network is named to people: the preset, or the model's name. */

@@ -21,6 +21,25 @@ export const OPTIMIZERS = ['sgd', 'momentum', 'adam'] as const;
 /** An optimizer name. */
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
+/**
+ * How a model read from code is built: `spec` from the analyser's layers (TensorFlow.js or
+ * PyTorch, no user code runs), `code` by running the part of the reader's file that builds it
+ * (PyTorch only, trusted workspaces only: python/nin_torch/user_model.py).
+ */
+export const MODEL_BUILDS = ['spec', 'code'] as const;
+/** A model's build. */
+export type ModelBuild = (typeof MODEL_BUILDS)[number];
+
+/** One layer of a code-built model as the analyser resolved it (for the diagram and the start event). */
+export interface ModelLayerShape {
+  /** As the code calls it: `self.conv1`, `F.relu`. */
+  readonly name: string;
+  /** The torch class (`Conv2d`) or op (`relu`). */
+  readonly kind: string;
+  readonly output: readonly number[];
+  readonly params: number;
+}
+
 /** A network read from the reader's code: what it is, and the code it came from. */
 export interface ModelSource {
   /** As the analyser names it: `net`, `nin()`, `Net()`. */
@@ -31,10 +50,23 @@ export interface ModelSource {
   readonly source: string;
   /** Its input, C x H x W (H and W are the config's `input`). */
   readonly input: readonly [number, number, number];
-  /** The network as the analyser resolved it (src/pyshape/toSpec.ts). */
-  readonly layers: readonly LayerSpec[];
+  /** Absent in runs recorded before code-built models: `spec`. */
+  readonly build?: ModelBuild;
+  /**
+   * The network as the analyser resolved it (src/pyshape/toSpec.ts): required with `spec`; with
+   * `code`, present when the code also resolves statically (then the export may be TensorFlow.js).
+   */
+  readonly layers?: readonly LayerSpec[];
+  /** With `code`: why it cannot be built from the analysis (said when a tfjs engine refuses it). */
+  readonly why?: string;
+  /** With `code`: the layers the analyser followed through forward(), as far as they resolve. */
+  readonly shapes?: readonly ModelLayerShape[];
+  /** Parameters (with `code`, 0 when the analyser could not count them; the engine measures them). */
   readonly params: number;
 }
+
+/** True when a model runs the reader's code to be built (no TensorFlow.js engine can train it). */
+export const isCodeModel = (m: ModelSource | undefined): boolean => m?.build === 'code';
 
 /** What `preset` says when the network is the reader's own (`model`). */
 export const MODEL_PRESET = 'model';
@@ -86,14 +118,36 @@ const isShape3: Check<readonly [number, number, number]> = (v): v is readonly [n
   arrayOf(int(1), 3, 3)(v);
 const isLayer: Check<LayerSpec> = (v): v is LayerSpec => isLayerSpec(v);
 
+const isLayerShape = shape<ModelLayerShape>('layer shape', {
+  name: isStr,
+  kind: isStr,
+  output: arrayOf(int(1)),
+  params: int(0),
+});
+
 const isModelSource = shape<ModelSource>('model', {
   name: isStr,
   file: isStr,
   source: isStr,
   input: isShape3,
-  layers: arrayOf(isLayer, 1),
-  params: int(1),
+  build: optional(oneOf(MODEL_BUILDS)),
+  layers: optional(arrayOf(isLayer, 1)),
+  why: optional(where(isStr, (v) => v.trim() !== '')),
+  shapes: optional(arrayOf(isLayerShape)),
+  params: int(0),
 });
+
+/** Why a model's fields do not go together, or undefined: a spec model has its layers and counts its parameters, a code model says why it needs code. */
+function modelProblem(m: ModelSource): string | undefined {
+  if (m.build === 'code')
+    return m.why === undefined
+      ? 'a model built by its code says why (`why`) it cannot be built from the analysis'
+      : undefined;
+  if (m.layers === undefined) return 'a model built from the analysis (build "spec") needs its layers';
+  if (m.params < 1) return 'a model built from the analysis has at least one parameter';
+  if (m.why !== undefined || m.shapes !== undefined) return '`why` and `shapes` go only with build "code"';
+  return undefined;
+}
 
 const CONFIG_CHECKS: Checks<TrainConfig> = {
   preset: oneOf([...PRESET_NAMES, MODEL_PRESET]),
@@ -123,6 +177,8 @@ export function validateConfig(v: unknown): Validated<TrainConfig> {
   const c = r.value;
   if ((c.preset === MODEL_PRESET) !== (c.model !== undefined))
     return { ok: false, error: `training config: preset "${MODEL_PRESET}" goes with a model, and only it` };
+  const problem = c.model && modelProblem(c.model);
+  if (problem) return { ok: false, error: `training config: model: ${problem}` };
   if (c.model && (c.model.input[1] !== c.input || c.model.input[2] !== c.input))
     return {
       ok: false,

@@ -80,12 +80,19 @@ export interface CheckpointEvent {
   readonly path: string;
 }
 
+/** The formats of an exported model: TensorFlow.js layers (model.json), or a PyTorch state dict (model.pt). */
+export const MODEL_FORMATS = ['tfjs-layers', 'torch-state-dict'] as const;
+/** A model format. */
+export type ModelFormat = (typeof MODEL_FORMATS)[number];
+
 /** The run finished all its epochs. */
 export interface DoneEvent {
   readonly type: 'done';
   readonly testAcc: number;
   readonly runDir: string;
   readonly modelDir: string;
+  /** What modelDir holds (absent: `tfjs-layers`, as every run before models from code). */
+  readonly modelFormat?: ModelFormat;
 }
 
 /** The run was stopped by the user; it can resume from its last checkpoint. */
@@ -197,7 +204,7 @@ export const EVENT_CHECKS: UnionChecks<TrainEvent> = {
   },
   epoch: { epoch: int(1), trainLoss: isNum, trainAcc: isNum, testAcc: isNum, seconds: isNum, imagesPerSecond: isNum },
   checkpoint: { epoch: int(0), path: isStr },
-  done: { testAcc: isNum, runDir: isStr, modelDir: isStr },
+  done: { testAcc: isNum, runDir: isStr, modelDir: isStr, modelFormat: optional(oneOf(MODEL_FORMATS)) },
   stopped: { epoch: int(0), runDir: isStr, checkpoint: optional(isStr) },
   error: {
     message: isStr,

@@ -5,6 +5,7 @@
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { join, relative, isAbsolute } from 'node:path';
+import type { ModelFormat } from '../protocol';
 import { runPaths } from './layout';
 import { readMetrics, type RunLog } from './read';
 import { runFacts } from './summary';
@@ -17,6 +18,16 @@ export function isInside(dir: string, path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The state dict's file in a run's model folder (a network built by its code, on PyTorch). */
+export const STATE_DICT_FILE = 'model.pt';
+
+/** What a model folder holds: a TensorFlow.js model, a PyTorch state dict, or nothing (undefined). */
+export function modelFolderFormat(modelDir: string): ModelFormat | undefined {
+  if (existsSync(join(modelDir, 'model.json'))) return 'tfjs-layers';
+  if (existsSync(join(modelDir, STATE_DICT_FILE))) return 'torch-state-dict';
+  return undefined;
 }
 
 /** The run's exported model folder (holding a model.json), or undefined when it has none. */

@@ -9,7 +9,7 @@
  */
 import { ARTICLE_RECIPE, type OptimizerName, type TrainConfig } from '../protocol/index';
 import { inferShapes } from '../model/shapes';
-import { specOf, type NetworkChoice, type PresetName } from '../model/spec';
+import { staticSpecOf, type NetworkChoice, type PresetName } from '../model/spec';
 
 /** Fashion-MNIST's split sizes. */
 export const TRAIN_IMAGES = 60_000;
@@ -103,9 +103,14 @@ export function forwardFlops(preset: PresetName, input: number): number | undefi
   return networkFlops({ preset, input });
 }
 
-/** Forward FLOPs of one image of a config's network (a preset or a model), or undefined when it collapses. */
+/**
+ * Forward FLOPs of one image of a config's network (a preset or a model), or undefined when it
+ * collapses or is a model from code that the analysis cannot build (its FLOPs are not known).
+ */
 export function networkFlops(c: NetworkChoice): number | undefined {
-  const r = inferShapes(specOf(c));
+  const spec = staticSpecOf(c);
+  if (!spec) return undefined;
+  const r = inferShapes(spec);
   return r.error ? undefined : r.flops;
 }
 

@@ -17,7 +17,7 @@ import {
   type TrainEvent,
 } from '../../protocol/index';
 import { inferShapes } from '../../model/shapes';
-import { isPresetName, presetSpec, specOf, type PresetName } from '../../model/spec';
+import { isPresetName, presetSpec, staticSpecOf, type PresetName } from '../../model/spec';
 import { COMMANDS, SETTINGS, type RunFeed } from '../runFeed';
 import { resolveRunsDir } from '../settings';
 import { workspaceDir } from '../settingsHost';
@@ -320,6 +320,8 @@ class PanelController implements vscode.Disposable {
   /** Draw the run's recipe (a run whose start is not known yet keeps the current drawing). */
   private postDiagram(config: Pick<TrainConfig, 'preset' | 'input'> | undefined): void {
     if (!config) return;
+    // A network built by its code that the analysis cannot build has no diagram yet: keep the drawing.
+    if ('model' in config && config.model && !staticSpecOf(config as TrainConfig)) return;
     const layout = this.diagramFor(config);
     const key = `${layout.preset}:${layout.input}`;
     if (key === this.shownRecipe) return;
@@ -329,7 +331,8 @@ class PanelController implements vscode.Disposable {
 
   /** The diagram for a run's recipe, or for the current settings (nin.preset, nin.inputSize). */
   private diagramFor(config: Pick<TrainConfig, 'preset' | 'input' | 'model'> | undefined): DiagramLayout {
-    if (config) return diagramLayout(inferShapes(specOf(config)), translateDiagram);
+    const spec = config && staticSpecOf(config);
+    if (spec) return diagramLayout(inferShapes(spec), translateDiagram);
     let preset: PresetName = 'seed';
     let input: number | undefined;
     {

@@ -76,6 +76,8 @@ export const WEBVIEW_STRINGS = [
   'failed',
   'diverged',
   'done',
+  'model exported as TensorFlow.js',
+  'model exported as a PyTorch state dict',
   '{n} points; last loss {loss}, smoothed {smooth}',
   'last {ips} images/s',
   'epoch {e}: train {train}, test {test}',

@@ -23,6 +23,12 @@ export interface PytorchEngineOptions {
   readonly device?: () => DevicePreference;
   /** Dataset cache folder (the extension's global storage). */
   readonly cacheDir?: string;
+  /**
+   * Whether a run may build its model by running the reader's code (a class with its own
+   * forward()); read at each run. The extension passes `() => vscode.workspace.isTrusted`.
+   * Absent: never (such a run ends in an error that says why).
+   */
+  readonly allowUserCode?: () => boolean;
   /** Writes model/ at the end of a run (default: tfjs in this process, loaded only then). */
   readonly exportModel?: PytorchHooks['exportModel'];
 }
@@ -71,6 +77,7 @@ export class PytorchEngine implements TrainingEngine {
           shouldStop: () => this.stopRequested,
           data: this.options.cacheDir ? { cacheDir: this.options.cacheDir } : undefined,
           python,
+          allowUserCode: this.options.allowUserCode?.() ?? false,
           exportModel: this.options.exportModel,
         });
       } catch (e) {

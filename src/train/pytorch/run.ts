@@ -6,12 +6,11 @@
  * without a final event, is an `error` event that keeps the last checkpoint (the run resumes).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { validateEvent, type TrainConfig, type TrainEvent } from '../../protocol';
+import { isCodeModel, validateEvent, type ModelFormat, type TrainConfig, type TrainEvent } from '../../protocol';
 import { inferShapes } from '../../model/shapes';
 import { specOf, type NinSpec } from '../../model/spec';
-import { jobSpec } from './jobSpec';
+import { jobNet } from './jobSpec';
+import { codeStart, exportUserModel, modelFolderFormat, pytorchOnly, userCodeRefused } from './userModel';
 import { defaultCacheRoot, datasetCacheDir, resolveDatasetFiles } from '../../data/fashionMnist';
 import { writeRunConfig } from '../../runs';
 import { latestCheckpoint, pruneCheckpoints, readCheckpoint } from '../checkpoint';
@@ -26,9 +25,19 @@ export interface PytorchHooks extends Pick<EngineHooks, 'emit' | 'shouldStop' | 
   readonly python?: FindPythonOptions;
   /** Writes model/ from the final checkpoint (default: the tfjs network in this process). */
   exportModel?(spec: NinSpec, checkpoint: string, modelDir: string): Promise<void>;
+  /**
+   * Whether a model built by the reader's code (ModelSource `build: 'code'`) may run: the CLI
+   * sets it (its user named the file), the extension from workspace trust
+   * (`vscode.workspace.isTrusted`, through PytorchEngineOptions.allowUserCode). Default: no.
+   */
+  readonly allowUserCode?: boolean;
   /** Sees the child process once it runs (tests kill it mid-epoch). */
   onProcess?(child: ChildProcessWithoutNullStreams): void;
 }
+
+const rethrow = (e: unknown): never => {
+  throw e;
+};
 
 /** Most stderr lines an error message quotes. */
 const STDERR_TAIL = 8;
@@ -73,32 +82,38 @@ export async function runPytorchTraining(
     const resumeFrom = resumeRunDir ? latestCheckpoint(ckDir) : undefined;
     if (resumeRunDir && !resumeFrom) throw new Error(`${ckDir}: no checkpoint to resume from`);
     const completed = resumeFrom ? readCheckpoint(resumeFrom).completedEpochs : 0;
-    const exported = existsSync(join(paths.model, 'model.json'));
+    const exported = modelFolderFormat(paths.model) !== undefined;
     if (completed >= config.epochs && exported)
       throw new Error(
         `the run has already completed ${completed} of ${config.epochs} epochs; ask for more epochs to continue it`,
       );
+    const code = isCodeModel(config.model);
+    if (code && !hooks.allowUserCode) throw new Error(userCodeRefused(config.model!));
     writeRunConfig(runDir, config);
-    const spec = specOf(config);
-    const start = startBase(config, runId, runDir, spec);
+    const spec = code ? undefined : specOf(config);
+    const start = spec ? startBase(config, runId, runDir, spec) : codeStart(config, runId, runDir);
+    let found: PythonInfo | undefined;
+    const python = async () => (found ??= await findPython(hooks.python).catch(code ? pytorchOnly(config) : rethrow));
+    const exportModel = (ck: string, dir: string) => exportRunModel(config, spec, ck, dir, hooks, python);
 
     if (resumeFrom && completed >= config.epochs) {
       // All epochs trained but killed while exporting: only the export is left.
-      await (hooks.exportModel ?? defaultExport)(spec, resumeFrom, paths.model);
-      emit({ type: 'done', testAcc: readCheckpoint(resumeFrom).lastTestAcc ?? 0, runDir, modelDir: paths.model });
+      const modelFormat = await exportModel(resumeFrom, paths.model);
+      const testAcc = readCheckpoint(resumeFrom).lastTestAcc ?? 0;
+      emit({ type: 'done', testAcc, runDir, modelDir: paths.model, modelFormat });
       return 'done';
     }
     hooks.emit({ type: 'prepare', message: 'Looking for Python with PyTorch', fraction: -1 });
-    const python = await findPython(hooks.python);
+    await python();
     const device = config.device ?? 'auto';
-    checkDevice(python, device);
+    checkDevice(found!, device);
     const { paths: dataPaths } = await resolveDatasetFiles({
       ...hooks.data,
       cacheDir: hooks.data?.cacheDir ?? datasetCacheDir(defaultCacheRoot()),
       userDir: config.dataDir || undefined,
       onProgress: (message, fraction) => hooks.emit({ type: 'prepare', message, fraction }),
     });
-    hooks.emit({ type: 'prepare', message: `Starting PyTorch ${python.torch} (${python.executable})`, fraction: -1 });
+    hooks.emit({ type: 'prepare', message: `Starting PyTorch ${found!.torch} (${found!.executable})`, fraction: -1 });
     const job = {
       type: 'train',
       config,
@@ -108,13 +123,13 @@ export async function runPytorchTraining(
       modelDir: paths.model,
       resumeCheckpoint: resumeFrom ?? null,
       dataPaths,
-      ...jobSpec(spec),
+      ...jobNet(config),
       start,
       batchEventIntervalMs: hooks.batchEventIntervalMs ?? 100,
       evalCostRatio: EVAL_COST_RATIO,
       maxSamples: MAX_SAMPLES,
     };
-    return await superviseChild(python, job, { ...hooks, emit }, { runDir, ckDir, spec });
+    return await superviseChild(found!, job, { ...hooks, emit }, { runDir, ckDir, exportModel });
   } catch (e) {
     emit({
       type: 'error',
@@ -130,7 +145,27 @@ export async function runPytorchTraining(
 interface RunPlace {
   readonly runDir: string;
   readonly ckDir: string;
-  readonly spec: NinSpec;
+  /** Writes model/ from a checkpoint; says in which format. */
+  readonly exportModel: (checkpoint: string, modelDir: string) => Promise<ModelFormat>;
+}
+
+/** The run's model from a checkpoint: a spec's as TensorFlow.js, a model from code's as userModel.ts decides. */
+async function exportRunModel(
+  config: TrainConfig,
+  spec: NinSpec | undefined,
+  checkpoint: string,
+  modelDir: string,
+  hooks: PytorchHooks,
+  python: () => Promise<PythonInfo>,
+): Promise<ModelFormat> {
+  const tfjs = (s: NinSpec) => (ck: string) => (hooks.exportModel ?? defaultExport)(s, ck, modelDir);
+  if (spec) {
+    await tfjs(spec)(checkpoint);
+    return 'tfjs-layers';
+  }
+  const m = config.model!;
+  const staticSpec = m.layers && { preset: m.name, input: m.input, classes: 10, layers: m.layers };
+  return exportUserModel(python, config, checkpoint, modelDir, staticSpec ? tfjs(staticSpec) : async () => undefined);
 }
 
 /** Start the child, relay its validated events, and make its end one final event. */
@@ -231,9 +266,9 @@ function superviseChild(python: PythonInfo, job: object, hooks: PytorchHooks, pl
       if (heldDone && !failure && code === 0) {
         try {
           if (!kept) throw new Error('no final checkpoint to export the model from');
-          hooks.emit({ type: 'prepare', message: 'Exporting the model (TensorFlow.js layers format)', fraction: -1 });
-          await (hooks.exportModel ?? defaultExport)(place.spec, kept, heldDone.modelDir);
-          hooks.emit(heldDone);
+          hooks.emit({ type: 'prepare', message: 'Exporting the model', fraction: -1 });
+          const modelFormat = await place.exportModel(kept, heldDone.modelDir);
+          hooks.emit({ ...heldDone, modelFormat });
           return 'done';
         } catch (e) {
           hooks.emit({

@@ -364,6 +364,13 @@ function draw(): void {
       series.status === 'preparing' && series.prepareFraction >= 0
         ? `${series.message} (${pct(series.prepareFraction, 0)})`
         : series.message;
+  } else if (series.status === 'done' && series.modelFormat && ui.notice.dataset.sticky !== '1') {
+    ui.notice.hidden = false;
+    ui.notice.className = 'notice done';
+    ui.notice.textContent =
+      series.modelFormat === 'torch-state-dict'
+        ? s('model exported as a PyTorch state dict')
+        : s('model exported as TensorFlow.js');
   } else if (ui.notice.dataset.sticky !== '1') ui.notice.hidden = true;
   charts.loss.update();
   charts.acc.update();

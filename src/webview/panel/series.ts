@@ -3,7 +3,7 @@
  * and nothing is copied per update), per-epoch records, the latest status, evaluation and
  * backend. Pure data, so the unit tests drive it without a browser.
  */
-import type { EpochEvent, EvaluationEvent, StartEvent, TrainEvent } from '../../protocol/index';
+import type { EpochEvent, EvaluationEvent, ModelFormat, StartEvent, TrainEvent } from '../../protocol/index';
 
 /** A Float64Array that grows by doubling. */
 export class Growable {
@@ -58,6 +58,8 @@ export class RunSeries {
   evaluation?: EvaluationEvent;
   status: RunStatus = 'idle';
   message = '';
+  /** What the finished run exported (its done event says; older logs: TensorFlow.js). */
+  modelFormat?: ModelFormat;
   prepareFraction = -1;
   etaSeconds = NaN;
   lastEpoch = 0;
@@ -93,6 +95,7 @@ export class RunSeries {
         if (e.startEpoch <= 1) this.clear();
         else this.trimFrom(e.startEpoch);
         this.start = e;
+        this.modelFormat = undefined;
         this.status = 'running';
         this.batchesPerEpoch = e.batchesPerEpoch;
         this.message = '';
@@ -127,6 +130,7 @@ export class RunSeries {
         break;
       case 'done':
         this.status = 'done';
+        this.modelFormat = e.modelFormat ?? 'tfjs-layers';
         this.testAcc = e.testAcc;
         this.etaSeconds = 0;
         break;
