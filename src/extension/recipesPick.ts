@@ -161,12 +161,11 @@ export async function pickRecipe(
     limitTrain: 0,
     limitTest: 0,
   };
-  const choices = (
-    [
-      ...RECIPES.map((r) => ({ id: r.id, fields: r as RecipeFields })),
-      { id: 'settings', fields: fromSettings },
-    ] as { id: RecipeId | 'settings'; fields: RecipeFields }[]
-  ).map((c) => (model ? { ...c, fields: forModel(c.fields, model) } : c));
+  const fit = (f: RecipeFields): RecipeFields => (model ? forModel(f, model) : f);
+  const choices: { id: RecipeId | 'settings'; fields: RecipeFields }[] = [
+    ...RECIPES.map((r) => ({ id: r.id, fields: fit(r) })),
+    { id: 'settings', fields: fit(fromSettings) },
+  ];
   const qp = vscode.window.createQuickPick<Item>();
   qp.title = model
     ? vscode.l10n.t(
