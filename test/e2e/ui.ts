@@ -605,7 +605,8 @@ async function modelChecks(
       if (JSON.stringify(parts) !== JSON.stringify(expected))
         throw new Error(`blocks drawn ${JSON.stringify(parts)}, expected ${JSON.stringify(expected)}`);
       const block1 = (await f.locator('#block-nin_block_1').getAttribute('aria-label')) ?? '';
-      await f.locator('#block-nin_block_4').scrollIntoViewIfNeeded();
+      // The top of the diagram: the model's name and input, its first blocks.
+    await f.locator('#app .diagram-summary').first().scrollIntoViewIfNeeded();
       await page.mouse.move(5, 450);
       await page.screenshot({ path: path.join(opts.resultsDir, 'panel-model.png') });
       return `${parts.length} NiN blocks, each ${JSON.stringify(parts[0])}; block 1: ${block1} (test-results/panel-model.png)`;
@@ -617,7 +618,9 @@ async function modelChecks(
     `the lens "${want}" -> "Quick check on a subset" trains ${torch.model} to done`,
     async () => {
       await dismissToasts(page);
-      await openFile(page, name);
+      // Back to the file's tab (the panel has the focus, and Quick Open keys would go to its webview).
+      await page.locator('.tabs-container .tab', { hasText: name }).first().click();
+      await page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 30_000 });
       await lens(want).click();
       const input = page.locator('.quick-input-widget .quick-input-box input').first();
       await page

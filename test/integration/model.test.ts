@@ -19,12 +19,15 @@ type Start = Extract<Ev, { type: 'start' }>;
 
 /** The repository this suite was built in (out/test/integration/..): an installed VSIX has no test/. */
 const FIXTURES = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'codelens');
-/** The built-in compact network as PyTorch counts it (test/reference/nin_shapes.py). */
-const compactParams = (
+/** The built-in networks as PyTorch counts them (test/reference/nin_shapes.py). */
+const presetsTorch = (
   JSON.parse(readFileSync(path.join(FIXTURES, '..', 'pytorch-nin-shapes.json'), 'utf8')) as {
-    presets: { compact: { input: number[]; params: number }[] };
+    presets: Record<'seed' | 'compact', { input: number[]; params: number }[]>;
   }
-).presets.compact.find((c) => c.input[1] === 28)!.params;
+).presets;
+const compactParams = presetsTorch.compact.find((c) => c.input[1] === 28)!.params;
+/** The article's network at 224x224 (its notebook's `# input shape: 1 * 224 * 224`). */
+const seedParams = presetsTorch.seed.find((c) => c.input[1] === 224)!.params;
 const torch = JSON.parse(readFileSync(path.join(FIXTURES, 'nin_one1x1_28.torch.json'), 'utf8')) as {
   model: string;
   input: number[];
@@ -173,6 +176,45 @@ suite('Code lens: train the model you wrote (TensorFlow.js, no Python)', functio
       await doc.save();
     }
     await lensesUntil(doc, 'the lens back after the undo', (t) => t.includes(want));
+  });
+
+  test("in the article as a notebook the lens stands on the nin() cell, with the article's parameter count at 1×224×224; nin.codeLens = false hides it", async () => {
+    const nb = await vscode.workspace.openNotebookDocument(
+      vscode.Uri.file(path.join(FIXTURES, '..', 'pyshape', 'nin_article.ipynb')),
+    );
+    await vscode.window.showNotebookDocument(nb);
+    try {
+      const [helperCell, ninCell] = [nb.cellAt(0).document, nb.cellAt(1).document];
+      const want = `$(play) Train on Fashion-MNIST · ${seedParams.toLocaleString('en-US')} params · 1×224×224`;
+      const lenses = await lensesUntil(ninCell, `the lens "${want}" in the second cell`, (t) => t.includes(want));
+      const defLine = ninCell
+        .getText()
+        .split('\n')
+        .findIndex((l) => l.startsWith('def nin('));
+      assert.deepEqual(
+        lenses.map((l) => [l.range.start.line, l.command?.title]),
+        [
+          [defLine, want],
+          [defLine, 'Show in panel'],
+        ],
+      );
+      assert.equal(lenses[0].command?.arguments?.[0].toString(), ninCell.uri.toString());
+      const first = await vscode.commands.executeCommand<vscode.CodeLens[]>(
+        'vscode.executeCodeLensProvider',
+        helperCell.uri,
+      );
+      assert.deepEqual(titles(first), [], 'the nin_block cell defines no model of its own');
+      await config().update('codeLens', false, vscode.ConfigurationTarget.Global);
+      const off = await vscode.commands.executeCommand<vscode.CodeLens[]>(
+        'vscode.executeCodeLensProvider',
+        ninCell.uri,
+      );
+      assert.deepEqual(titles(off), []);
+    } finally {
+      await config().update('codeLens', undefined, vscode.ConfigurationTarget.Global);
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+      await vscode.window.showTextDocument(doc);
+    }
   });
 
   test('NiN: Show Model in Panel opens the training panel on it', async () => {
