@@ -43,8 +43,7 @@ export function registerCommands(context: vscode.ExtensionContext, session: Trai
   );
 }
 
-/** True (after offering to show or stop it) when a run is in progress: one at a time. */
-export async function busy(session: TrainingSession): Promise<boolean> {
+async function busy(session: TrainingSession): Promise<boolean> {
   if (!session.running) return false;
   const show = vscode.l10n.t('Show Panel');
   const stop = vscode.l10n.t('Stop Training');

@@ -606,7 +606,7 @@ async function modelChecks(
         throw new Error(`blocks drawn ${JSON.stringify(parts)}, expected ${JSON.stringify(expected)}`);
       const block1 = (await f.locator('#block-nin_block_1').getAttribute('aria-label')) ?? '';
       // The top of the diagram: the model's name and input, its first blocks.
-    await f.locator('#app .diagram-summary').first().scrollIntoViewIfNeeded();
+      await f.locator('#app .diagram-summary').first().scrollIntoViewIfNeeded();
       await page.mouse.move(5, 450);
       await page.screenshot({ path: path.join(opts.resultsDir, 'panel-model.png') });
       return `${parts.length} NiN blocks, each ${JSON.stringify(parts[0])}; block 1: ${block1} (test-results/panel-model.png)`;
@@ -650,7 +650,7 @@ async function modelChecks(
         opts.trainTimeoutMs,
         1000,
       );
-      return `pick titled ${JSON.stringify(title)}; epoch ${probe.epoch}, test accuracy ${probe.test}, ${probe.loss[0]?.length ?? 0} loss points`;
+      return `pick titled ${JSON.stringify(title)}; epoch ${probe.epoch}, test accuracy ${probe.test}`;
     },
   );
   if (!trained || !panel) return;
@@ -678,6 +678,7 @@ async function modelChecks(
       30_000,
     );
     await f.locator('.overlay-charts').scrollIntoViewIfNeeded();
+    await dismissToasts(page);
     await page.mouse.move(5, 450);
     await page.screenshot({ path: path.join(opts.resultsDir, 'runs-overlay.png') });
     return `legend: ${labels.filter((x) => /compact|nin/.test(x)).join(' | ')} (test-results/runs-overlay.png)`;
