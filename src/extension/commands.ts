@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { MODEL_PRESET, type ModelSource } from '../protocol/config';
 import { recipeConfig } from '../train/recipes';
 import { pickRecipe } from './recipesPick';
 import { COMMANDS } from './runFeed';
@@ -68,21 +69,40 @@ async function busy(session: TrainingSession): Promise<boolean> {
   return true;
 }
 
-/** NiN: Train — pick a recipe (with estimates), then start it. */
-async function train(context: vscode.ExtensionContext, session: TrainingSession, log: Log): Promise<void> {
+/** A network read from the reader's code, to train instead of a preset (src/extension/commandsTrainModel.ts). */
+export interface CodeModel {
+  /** The model as it is now: what the recipe estimates are for. */
+  readonly model: ModelSource;
+  /** The model read again once a recipe is picked (the file's text at the start), or undefined with the reason shown. */
+  readonly atStart: () => Promise<ModelSource | undefined>;
+}
+
+/** NiN: Train — pick a recipe (with estimates), then start it; with `code`, for that model. */
+export async function train(
+  context: vscode.ExtensionContext,
+  session: TrainingSession,
+  log: Log,
+  code?: CodeModel,
+): Promise<void> {
   if (await busy(session)) return;
   const host = readHostSettings(context);
   void reportSettingIssues(host.issues, log);
-  const picked = await pickRecipe(context, session, host.settings, log);
+  const picked = await pickRecipe(context, session, host.settings, log, code?.model);
   if (!picked) return;
-  const config = recipeConfig(picked.fields, {
+  const machine = {
     backend: host.settings.backend,
     threads: host.settings.threads,
     device: host.settings.device,
     dataDir: host.dataDir,
     runsDir: host.runsDir,
-  });
-  log.info(`recipe "${picked.id}"`);
+  };
+  let config = recipeConfig(picked.fields, machine);
+  if (code) {
+    const model = await code.atStart();
+    if (!model) return;
+    config = { ...config, preset: MODEL_PRESET, model, input: model.input[1] };
+  }
+  log.info(`recipe "${picked.id}"${code ? ` for ${code.model.name} from ${code.model.file}` : ''}`);
   if (await session.start(config)) await vscode.commands.executeCommand(COMMANDS.showPanel);
 }
 

@@ -5,10 +5,11 @@
  */
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
+import { registerModelCommands } from './commandsTrainModel';
 // The engine (a worker_threads Worker) comes from one place, so tests and other hosts can swap it.
 import { engineFactory } from './engineFactory';
 import { registerLanguageFeatures } from './language';
-import { registerPanel } from './panel';
+import { createPanel } from './panel';
 import { createSession } from './session';
 import { registerSideView } from './sideView/provider';
 
@@ -16,11 +17,13 @@ import { registerSideView } from './sideView/provider';
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('NiN', { log: true });
   context.subscriptions.push(log);
-  registerLanguageFeatures(context, log);
+  const language = registerLanguageFeatures(context, log);
   const session = createSession(context, engineFactory, log);
   registerCommands(context, session, log);
   registerSideView(context, session, log);
-  context.subscriptions.push(...registerPanel(context, session, log));
+  const panel = createPanel(context, session, log);
+  context.subscriptions.push(...panel.disposables);
+  registerModelCommands(context, session, language.models, panel.showNetwork, log);
   log.info('NiN extension activated');
 }
 

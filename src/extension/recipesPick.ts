@@ -22,6 +22,7 @@ import {
   type RecipeFields,
   type RecipeId,
 } from '../train/recipes';
+import { MODEL_PRESET, type ModelSource } from '../protocol/config';
 import type { TrainingSession } from './session';
 import { formatDuration } from './sessionFormat';
 import { shapeProblem, type TrainingSettings } from './settings';
@@ -83,12 +84,12 @@ function recipeLabel(id: RecipeId | 'settings'): string {
   }
 }
 
-/** `seed NiN, 224×224, SGD lr 0.1, batch 128, 10 epochs, 60,000 + 10,000 images`. */
+/** `seed NiN, 224×224, SGD lr 0.1, batch 128, 10 epochs, 60,000 + 10,000 images` (a model: `nin(), 28×28, ...`). */
 export function recipeSummary(r: RecipeFields): string {
   const size = runSize(r);
   return vscode.l10n.t(
-    '{0} NiN, {1}×{1}, {2} lr {3}, batch {4}, {5} epochs, {6} + {7} images',
-    r.preset,
+    '{0}, {1}×{1}, {2} lr {3}, batch {4}, {5} epochs, {6} + {7} images',
+    r.model ? r.model.name : vscode.l10n.t('{0} NiN', r.preset),
     r.input,
     r.optimizer === 'sgd' ? 'SGD' : r.optimizer === 'adam' ? 'Adam' : vscode.l10n.t('SGD with momentum'),
     r.lr,
@@ -127,12 +128,28 @@ function estimateText(r: RecipeFields, cal: Calibration | undefined, state: 'mea
   );
 }
 
-/** Open the recipe quick pick; resolves with the chosen recipe, or undefined when dismissed. */
+/**
+ * A recipe for the reader's model: its training (epochs, batch, optimizer, subset) on the
+ * model's own input, which its code fixes (the images are resized to it, as the article resizes
+ * to 224); the estimate then follows the model's FLOPs.
+ */
+const forModel = (r: RecipeFields, model: ModelSource): RecipeFields => ({
+  ...r,
+  preset: MODEL_PRESET,
+  model,
+  input: model.input[1],
+});
+
+/**
+ * Open the recipe quick pick; resolves with the chosen recipe, or undefined when dismissed.
+ * With `model`, the recipes train that network read from code (see forModel).
+ */
 export async function pickRecipe(
   context: vscode.ExtensionContext,
   session: TrainingSession,
   settings: TrainingSettings,
   log: Pick<vscode.LogOutputChannel, 'warn' | 'info'>,
+  model?: ModelSource,
 ): Promise<PickedRecipe | undefined> {
   const fromSettings: RecipeFields = {
     preset: settings.preset,
@@ -144,15 +161,26 @@ export async function pickRecipe(
     limitTrain: 0,
     limitTest: 0,
   };
+  const fit = (f: RecipeFields): RecipeFields => (model ? forModel(f, model) : f);
   const choices: { id: RecipeId | 'settings'; fields: RecipeFields }[] = [
-    ...RECIPES.map((r) => ({ id: r.id, fields: r as RecipeFields })),
-    { id: 'settings', fields: fromSettings },
+    ...RECIPES.map((r) => ({ id: r.id, fields: fit(r) })),
+    { id: 'settings', fields: fit(fromSettings) },
   ];
   const qp = vscode.window.createQuickPick<Item>();
-  qp.title = vscode.l10n.t('NiN: Train — pick a recipe');
-  qp.placeholder = vscode.l10n.t(
-    'Times are estimated for this machine from a few seconds of measurement on the training engine',
-  );
+  qp.title = model
+    ? vscode.l10n.t(
+        'NiN: Train {0} ({1} parameters, input {2}) — pick a recipe',
+        model.name,
+        model.params.toLocaleString('en-US'),
+        model.input.join('×'),
+      )
+    : vscode.l10n.t('NiN: Train — pick a recipe');
+  qp.placeholder = model
+    ? vscode.l10n.t(
+        "Each recipe's training on the model's own input {0}; times are estimated for this machine from its FLOPs",
+        model.input.join('×'),
+      )
+    : vscode.l10n.t('Times are estimated for this machine from a few seconds of measurement on the training engine');
   qp.matchOnDetail = true;
   let cal: Calibration | undefined;
   let state: 'measuring' | 'failed' | 'ready' = 'measuring';

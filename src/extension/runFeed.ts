@@ -27,6 +27,8 @@ export const COMMANDS = {
   openRun: 'nin.openRun',
   revealBlock: 'nin.revealBlock',
   setInputShape: 'nin.setInputShape',
+  trainModel: 'nin.trainModel',
+  showModel: 'nin.showModel',
 } as const;
 
 /** Setting keys under `nin.` (package.json `contributes.configuration`). */
@@ -46,4 +48,5 @@ export const SETTINGS = {
   checkpointMinutes: 'checkpointMinutes',
   hoverInputShape: 'hover.inputShape',
   hoverInlayHints: 'hover.inlayHints',
+  codeLens: 'codeLens',
 } as const;

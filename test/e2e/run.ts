@@ -283,6 +283,7 @@ async function main(): Promise<number> {
         resultsDir,
         pythonFile: dirs.pythonFile,
         notebookFile: dirs.notebookFile,
+        variantFile: dirs.variantFile,
         trainTimeoutMs: TRAIN_TIMEOUT_MS,
       });
       for (const c of ui) if (!c.ok) fail(`UI check failed: ${c.name}`);

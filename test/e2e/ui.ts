@@ -2,9 +2,10 @@
  * Browser-side checks, driven through Playwright in the code-server workbench: what a user sees.
  * Every step waits for a condition in the page (an element, a text), never for a fixed time.
  */
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Frame, Locator, Page } from 'playwright-core';
-import { waitFor } from './workspace';
+import { repoRoot, waitFor } from './workspace';
 
 /** One browser-side check's outcome. */
 export interface UiCheck {
@@ -21,6 +22,8 @@ export interface UiOptions {
   notebookFile?: string;
   /** How long one training run may take (the quick recipe). */
   trainTimeoutMs: number;
+  /** A reader's variant of the article's NiN (one 1x1 conv per block, 28x28) for the code lens checks. */
+  variantFile?: string;
 }
 
 /** What the panel webview exposes for tests (src/webview/panel/main.ts, read-only). */
@@ -529,5 +532,155 @@ export async function uiChecks(page: Page, opts: UiOptions): Promise<UiCheck[]> 
     },
   );
 
+  if (opts.variantFile) await modelChecks(page, opts, opts.variantFile, step);
   return out;
+}
+
+/** The reader's variant as PyTorch measured it (test/reference/codelens_models.py). */
+interface TorchVariant {
+  model: string;
+  input: number[];
+  params: number;
+  blocks: number[][][];
+}
+
+/**
+ * "Train the model you wrote": the code lens on the variant, its architecture in the panel, a
+ * run of it from the lens on the quick recipe, and the Runs overlay with the built-in run the
+ * checks above trained (screenshots codelens.png, panel-model.png, runs-overlay.png).
+ */
+async function modelChecks(
+  page: Page,
+  opts: UiOptions,
+  file: string,
+  step: (name: string, f: () => Promise<string | void>) => Promise<boolean>,
+): Promise<void> {
+  const torch = JSON.parse(
+    readFileSync(path.join(repoRoot, 'test', 'fixtures', 'codelens', 'nin_one1x1_28.torch.json'), 'utf8'),
+  ) as TorchVariant;
+  const name = path.basename(file);
+  // Run folders are named after the network: `nin()` at 28 -> `...-nin28-adam`.
+  const runStem = `${torch.model.replace(/[^A-Za-z0-9_-]+/g, '')}${torch.input[1]}`;
+  const want = `Train on Fashion-MNIST · ${torch.params.toLocaleString('en-US')} params · ${torch.input.join('×')}`;
+  const lens = (text: string) => page.locator('.codelens-decoration a', { hasText: text }).first();
+  const shown = await step(`the code lens on ${torch.model} in ${name}: "${want}" and "Show in panel"`, async () => {
+    await dismissToasts(page);
+    await openFile(page, name);
+    await lens(want).waitFor({ state: 'visible', timeout: 60_000 });
+    await lens('Show in panel').waitFor({ state: 'visible', timeout: 10_000 });
+    const line = (await page.locator('.codelens-decoration').first().innerText()).replace(/\u00a0/g, ' ');
+    await page.mouse.move(5, 450);
+    await page.screenshot({ path: path.join(opts.resultsDir, 'codelens.png') });
+    return `${line.trim()} (test-results/codelens.png)`;
+  });
+  if (!shown) return;
+
+  await step(
+    "Show in panel: the panel's diagram has the reader's blocks, each one kxk conv and ONE 1x1 conv",
+    async () => {
+      await lens('Show in panel').click();
+      const f = await waitFor(
+        'the panel drawing the model (block 1 from 1×28×28)',
+        async () => {
+          for (const fr of page.frames()) {
+            const l = await fr
+              .locator('#app #block-nin_block_1')
+              .getAttribute('aria-label', { timeout: 500 })
+              .catch(() => null);
+            if (l?.includes(`${torch.input.join('×')} →`) && (await fr.locator('#app #block-nin_block_4').count()))
+              return fr;
+          }
+          return undefined;
+        },
+        60_000,
+      );
+      const parts = await f
+        .locator('#app g.block[id^="block-nin_block"]')
+        .evaluateAll((gs) =>
+          gs.map((g) =>
+            [...g.querySelectorAll('rect.part')].map((r) => r.getAttribute('class')?.replace('part part-', '')),
+          ),
+        );
+      const expected = torch.blocks.map((convs) => convs.map(([k]) => (k === 1 ? 'conv1x1' : 'conv')));
+      if (JSON.stringify(parts) !== JSON.stringify(expected))
+        throw new Error(`blocks drawn ${JSON.stringify(parts)}, expected ${JSON.stringify(expected)}`);
+      const block1 = (await f.locator('#block-nin_block_1').getAttribute('aria-label')) ?? '';
+      // The top of the diagram: the model's name and input, its first blocks.
+      await f.locator('#app .diagram-summary').first().scrollIntoViewIfNeeded();
+      await page.mouse.move(5, 450);
+      await page.screenshot({ path: path.join(opts.resultsDir, 'panel-model.png') });
+      return `${parts.length} NiN blocks, each ${JSON.stringify(parts[0])}; block 1: ${block1} (test-results/panel-model.png)`;
+    },
+  );
+
+  let panel: Frame | undefined;
+  const trained = await step(
+    `the lens "${want}" -> "Quick check on a subset" trains ${torch.model} to done`,
+    async () => {
+      await dismissToasts(page);
+      // Back to the file's tab (the panel has the focus, and Quick Open keys would go to its webview).
+      await page.locator('.tabs-container .tab', { hasText: name }).first().click();
+      await page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 30_000 });
+      await lens(want).click();
+      const input = page.locator('.quick-input-widget .quick-input-box input').first();
+      await page
+        .locator('.quick-input-list .monaco-list-row', { hasText: 'Quick check on a subset' })
+        .first()
+        .waitFor({ timeout: 30_000 });
+      const title = await page
+        .locator('.quick-input-widget .quick-input-title')
+        .innerText()
+        .catch(() => '');
+      await input.fill('Quick check');
+      await pickRow(page, 'Quick check on a subset');
+      panel = await webviewFrame(page, '#app .stats', 'the training panel webview', 120_000);
+      const f = panel;
+      const probe = await waitFor(
+        `the run of ${torch.model} to finish`,
+        async () => {
+          const p = await probePanel(f).catch(() => undefined);
+          if (p && (p.status === 'error' || p.status === 'stopped')) throw new Error(`the run ended ${p.status}`);
+          // A panel still showing the earlier run's "done" is not this run's: its folder is named after the model.
+          const run = await f
+            .locator('#app .run-name')
+            .innerText()
+            .catch(() => '');
+          return p?.status === 'done' && run.includes(`-${runStem}-`) ? p : undefined;
+        },
+        opts.trainTimeoutMs,
+        1000,
+      );
+      return `pick titled ${JSON.stringify(title)}; epoch ${probe.epoch}, test accuracy ${probe.test}`;
+    },
+  );
+  if (!trained || !panel) return;
+
+  await step(`the Runs tab overlays the run of ${torch.model} with the built-in compact run`, async () => {
+    const f = panel!;
+    await f.locator('#tab-runs').click();
+    await f.locator('vscode-button', { hasText: 'Refresh' }).first().click();
+    const rows = f.locator('table.runs tbody tr');
+    const pickRun = async (text: string) => {
+      const row = rows.filter({ hasText: text }).first();
+      await row.waitFor({ timeout: 30_000 });
+      await row.locator('vscode-checkbox').click();
+    };
+    await pickRun(`${torch.model} (`);
+    await pickRun('compact (');
+    await f.locator('vscode-button', { hasText: 'Overlay selected runs' }).first().click();
+    const labels = await waitFor(
+      'the overlay legend naming both networks',
+      async () => {
+        const l = await f.locator('.overlay-charts .u-legend .u-series').allInnerTexts();
+        const t = l.map((x) => x.replace(/\s+/g, ' ').trim());
+        return t.some((x) => x.includes(torch.model)) && t.some((x) => x.includes('compact')) ? t : undefined;
+      },
+      30_000,
+    );
+    await f.locator('.overlay-charts').scrollIntoViewIfNeeded();
+    await dismissToasts(page);
+    await page.mouse.move(5, 450);
+    await page.screenshot({ path: path.join(opts.resultsDir, 'runs-overlay.png') });
+    return `legend: ${labels.filter((x) => /compact|nin/.test(x)).join(' | ')} (test-results/runs-overlay.png)`;
+  });
 }

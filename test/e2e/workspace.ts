@@ -1,7 +1,8 @@
 /**
  * What both runners (code-server + Chromium, and @vscode/test-electron) prepare before VS Code
  * starts: fresh user-data and extensions folders, a temporary workspace holding the article's
- * Python code as `nin.py` and as the two cells of `nin.ipynb`, and the results-file path the suite writes to.
+ * Python code as `nin.py` and as the two cells of `nin.ipynb`, a reader's variant of it as
+ * `nin_one1x1.py`, and the results-file path the suite writes to.
  */
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -10,6 +11,9 @@ import type { SuiteResults } from '../integration/index';
 
 /** The repository root: this module runs from out/test/e2e/. */
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');
+
+/** The workspace's name for the reader's NiN variant (test/fixtures/codelens/nin_one1x1_28.py). */
+export const VARIANT_NAME = 'nin_one1x1.py';
 
 /** Folders of one run; everything lives under `dir` and is removed afterwards. */
 export interface RunDirs {
@@ -21,6 +25,8 @@ export interface RunDirs {
   pythonFile: string;
   /** The same two blocks as the two code cells of a Jupyter notebook. */
   notebookFile: string;
+  /** A reader's variant of the article's code: one 1x1 conv per nin_block, sized for 28x28 (the code lens trains it). */
+  variantFile: string;
   results: string;
 }
 
@@ -57,6 +63,7 @@ export function makeRunDirs(prefix: string): RunDirs {
     workspace: path.join(dir, 'workspace'),
     pythonFile: path.join(dir, 'workspace', 'nin.py'),
     notebookFile: path.join(dir, 'workspace', 'nin.ipynb'),
+    variantFile: path.join(dir, 'workspace', VARIANT_NAME),
     results: path.join(dir, 'results.json'),
   };
   for (const p of [d.userData, d.extensions, d.workspace, path.join(d.userData, 'User')])
@@ -66,6 +73,7 @@ export function makeRunDirs(prefix: string): RunDirs {
   // `# input shape: 1 * 224 * 224` comment (the fixture is exactly that text).
   copyFileSync(path.join(repoRoot, 'test', 'fixtures', 'pyshape', 'article_nin.py'), d.pythonFile);
   copyFileSync(path.join(repoRoot, 'test', 'fixtures', 'pyshape', 'nin_article.ipynb'), d.notebookFile);
+  copyFileSync(path.join(repoRoot, 'test', 'fixtures', 'codelens', 'nin_one1x1_28.py'), d.variantFile);
   return d;
 }
 

@@ -124,7 +124,8 @@ const FIXTURE = join(ROOT, 'test', 'fixtures', 'synthetic-run');
 
 describe('training panel host (fake vscode)', function () {
   this.timeout(20_000);
-  let registerPanel: typeof import('../../src/extension/panel/index').registerPanel;
+  let createPanel: typeof import('../../src/extension/panel/index').createPanel;
+  let showNetwork: ReturnType<typeof createPanel>['showNetwork'];
   let restoreLoad: () => void;
   let ws: string;
   let runDir: string;
@@ -152,7 +153,7 @@ describe('training panel host (fake vscode)', function () {
     };
     restoreLoad = () => (M._load = original);
     // Loaded lazily, after the fake is in place (esbuild keeps dynamic imports lazy).
-    registerPanel = (await import('../../src/extension/panel/index.js')).registerPanel;
+    createPanel = (await import('../../src/extension/panel/index.js')).createPanel;
     ws = mkdtempSync(join(tmpdir(), 'nin-panel-ws-'));
     runDir = join(ws, '.nin', 'runs', 'synthetic-run');
     cpSync(FIXTURE, runDir, { recursive: true });
@@ -164,7 +165,7 @@ describe('training panel host (fake vscode)', function () {
   });
   beforeEach(() => {
     const context = { extensionUri: uri('/ext'), globalStorageUri: uri(join(ws, 'global')), subscriptions: [] };
-    disposables = registerPanel(context as never, feed as never, log as never);
+    ({ disposables, showNetwork } = createPanel(context as never, feed as never, log as never));
     fake.panels = [];
     fake.executed = [];
     logLines.length = 0;
@@ -371,6 +372,40 @@ describe('training panel host (fake vscode)', function () {
       ['synthetic-run', 3],
     ]);
     assert.ok(logLines.some((l) => /overlay ignored 1 unknown/.test(l)));
+  });
+
+  it("showNetwork (a model from the editor): the panel opens on its diagram, keeps it over the restored run's, until a new run starts", async () => {
+    feed.currentRunDir = runDir;
+    const model = {
+      name: 'nin()',
+      input: [1, 28, 28] as const,
+      layers: [
+        { kind: 'nin_block', outChannels: 10, kernel: 5, stride: 1, padding: 2, mlpConvs: 1 },
+        { kind: 'gap' },
+        { kind: 'flatten' },
+      ] as const,
+    };
+    showNetwork({ preset: 'model', input: 28, model });
+    const p = fake.panels.at(-1)!;
+    await say(p, { type: 'ready' }, 'reveal');
+    await until('the restored run', () => p.webview.posted.some((m) => m.type === 'reset'));
+    const diagrams = p.webview.posted.flatMap((m) =>
+      m.type === 'init' || m.type === 'diagram' ? [m.diagram.preset] : [],
+    );
+    assert.deepEqual(diagrams, ['nin()'], "the restored run's diagram does not replace the model's");
+    const init = p.webview.posted.find((m) => m.type === 'init');
+    assert.ok(init?.type === 'init');
+    assert.deepEqual(
+      init.diagram.blocks.find((b) => b.id === 'nin_block_1')?.parts.map((x) => x.kind),
+      ['conv', 'conv1x1'],
+    );
+    assert.deepEqual(p.webview.posted.at(-1), { type: 'reveal', blockId: init.diagram.blocks[0].id });
+    const { events } = parseMetrics(readFileSync(join(FIXTURE, 'metrics.jsonl'), 'utf8'), 'fixture');
+    feed.running = true;
+    emitter.fire({ ...events[0], runId: 'new-run' } as TrainEvent);
+    await until("the new run's diagram", () => p.webview.posted.some((m) => m.type === 'diagram'));
+    const last = p.webview.posted.filter((m) => m.type === 'diagram').at(-1);
+    assert.ok(last?.type === 'diagram' && last.diagram.preset !== 'nin()', JSON.stringify(last)?.slice(0, 120));
   });
 
   it('nin.revealBlock opens the panel and sends the reveal after ready (by id or layer index)', async () => {

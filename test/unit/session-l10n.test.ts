@@ -15,6 +15,7 @@ const FILES = [
   'commands.ts',
   'commandsModel.ts',
   'commandsClassify.ts',
+  'commandsTrainModel.ts',
   'engineFactory.ts',
   'sideView/state.ts',
   'sideView/provider.ts',

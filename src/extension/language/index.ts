@@ -11,6 +11,7 @@ import { cellLine, type CellPlace } from '../../pyshape/notebook';
 import { parseShapeText } from '../../pyshape/inputShape';
 import { eventsAt, lineHints } from '../../pyshape/report';
 import { COMMANDS, SETTINGS } from '../runFeed';
+import { registerCodeLens, type ModelLookup } from './codeLens';
 import { diagnosticMessage, hoverMarkdown, type LineLabel } from './format';
 import { CELL_SCHEME, notebookOf, NotebookSources, type NotebookSource } from './notebook';
 import { ShapeService, type ShapeSource } from './service';
@@ -24,11 +25,18 @@ const SEVERITY = {
   info: vscode.DiagnosticSeverity.Information,
 } as const;
 
-/** Register the hover and inlay-hint providers, diagnostics and the input-shape command. */
+/** What the language features give the rest of the extension. */
+export interface LanguageFeatures {
+  readonly service: ShapeService;
+  /** The models of a document, for the model commands (train, show in panel). */
+  readonly models: ModelLookup;
+}
+
+/** Register the hover, inlay-hint and code lens providers, diagnostics and the input-shape command. */
 export function registerLanguageFeatures(
   context: vscode.ExtensionContext,
   log?: vscode.LogOutputChannel,
-): ShapeService {
+): LanguageFeatures {
   const service = new ShapeService(context, log);
   const diagnostics = vscode.languages.createDiagnosticCollection('nin-shapes');
   const hintsChanged = new vscode.EventEmitter<void>();
@@ -201,9 +209,10 @@ export function registerLanguageFeatures(
     }),
     vscode.commands.registerCommand(COMMANDS.setInputShape, () => setInputShape(service)),
   );
+  const models = registerCodeLens(context, SELECTOR, service, sourceOf, hintsChanged.event);
   vscode.workspace.textDocuments.forEach((d) => d.uri.scheme !== CELL_SCHEME && void refresh(d));
   vscode.workspace.notebookDocuments.forEach((nb) => void refreshNotebook(nb));
-  return service;
+  return { service, models };
 }
 
 /** A diagnostic on `doc`; in a notebook, `place` says where the cell lies in the joined text. */

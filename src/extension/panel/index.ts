@@ -17,7 +17,7 @@ import {
   type TrainEvent,
 } from '../../protocol/index';
 import { inferShapes } from '../../model/shapes';
-import { isPresetName, presetSpec, staticSpecOf, type PresetName } from '../../model/spec';
+import { isPresetName, presetSpec, staticSpecOf, type NetworkChoice, type PresetName } from '../../model/spec';
 import { COMMANDS, SETTINGS, type RunFeed } from '../runFeed';
 import { resolveRunsDir } from '../settings';
 import { workspaceDir } from '../settingsHost';
@@ -56,6 +56,8 @@ class PanelController implements vscode.Disposable {
   private readonly subs: vscode.Disposable[] = [];
   private readonly coalescer = new EventCoalescer((events) => this.post({ type: 'events', events }));
   private shownRecipe?: string;
+  /** A network shown on request (a model from the editor): drawn instead of the run's until a run starts or is picked. */
+  private pinned?: NetworkChoice;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -103,6 +105,18 @@ class PanelController implements vscode.Disposable {
     }
     this.pendingReveal = id;
     this.show(true);
+    this.flushReveal();
+  }
+
+  /** Open the panel on the architecture of a network that is no run's (nin.showModel). */
+  showNetwork(network: NetworkChoice): void {
+    this.pinned = network;
+    const layout = this.diagramFor(network);
+    this.shownRecipe = undefined;
+    this.post({ type: 'diagram', diagram: layout });
+    // Revealing its first block brings the architecture tab to the front.
+    this.pendingReveal = layout.blocks[0]?.id;
+    this.show();
     this.flushReveal();
   }
 
@@ -171,6 +185,7 @@ class PanelController implements vscode.Disposable {
     // through the feed: its start event brings the whole history, so the rest of the replay,
     // which arrives while no run is in progress, is not sent again.)
     if (e.type === 'start') {
+      this.pinned = undefined;
       this.coalescer.clear();
       void this.showLive(e);
       return;
@@ -231,6 +246,7 @@ class PanelController implements vscode.Disposable {
         return;
       }
       case 'showRun':
+        this.pinned = undefined;
         if (!this.known(m.runDir)) {
           this.log.warn(`panel: showRun ignored, not a run folder the panel knows: ${m.runDir}`);
           return;
@@ -318,10 +334,10 @@ class PanelController implements vscode.Disposable {
   }
 
   /** Draw the run's recipe (a run whose start is not known yet keeps the current drawing). */
-  private postDiagram(config: Pick<TrainConfig, 'preset' | 'input'> | undefined): void {
-    if (!config) return;
+  private postDiagram(config: NetworkChoice | undefined): void {
+    if (!config || this.pinned) return;
     // A network built by its code that the analysis cannot build has no diagram yet: keep the drawing.
-    if ('model' in config && config.model && !staticSpecOf(config as TrainConfig)) return;
+    if (config.model && !staticSpecOf(config)) return;
     const layout = this.diagramFor(config);
     const key = `${layout.preset}:${layout.input}`;
     if (key === this.shownRecipe) return;
@@ -330,8 +346,9 @@ class PanelController implements vscode.Disposable {
   }
 
   /** The diagram for a run's recipe, or for the current settings (nin.preset, nin.inputSize). */
-  private diagramFor(config: Pick<TrainConfig, 'preset' | 'input' | 'model'> | undefined): DiagramLayout {
-    const spec = config && staticSpecOf(config);
+  private diagramFor(config: NetworkChoice | undefined): DiagramLayout {
+    const chosen = config ?? this.pinned;
+    const spec = chosen && staticSpecOf(chosen);
     if (spec) return diagramLayout(inferShapes(spec), translateDiagram);
     let preset: PresetName = 'seed';
     let input: number | undefined;
@@ -398,8 +415,24 @@ export function registerPanel(
   feed: RunFeed,
   log: vscode.LogOutputChannel,
 ): vscode.Disposable[] {
+  return createPanel(context, feed, log).disposables;
+}
+
+/** The registered panel: its disposables, and a way to show a network's architecture in it. */
+export interface PanelRegistration {
+  readonly disposables: vscode.Disposable[];
+  /** Open the panel on this network's diagram (a model read from the editor). */
+  readonly showNetwork: (network: NetworkChoice) => void;
+}
+
+/** registerPanel, also handing out showNetwork (for nin.showModel). */
+export function createPanel(
+  context: vscode.ExtensionContext,
+  feed: RunFeed,
+  log: vscode.LogOutputChannel,
+): PanelRegistration {
   const controller = new PanelController(context, feed, log);
-  return [
+  const disposables = [
     controller,
     vscode.commands.registerCommand(COMMANDS.showPanel, () => controller.show()),
     vscode.commands.registerCommand(COMMANDS.revealBlock, (target: unknown) => controller.reveal(target)),
@@ -407,4 +440,5 @@ export function registerPanel(
       deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => controller.adopt(panel, state),
     }),
   ];
+  return { disposables, showNetwork: (network) => controller.showNetwork(network) };
 }
