@@ -101,6 +101,11 @@ export async function train(
     const model = await code.atStart();
     if (!model) return;
     config = { ...config, preset: MODEL_PRESET, model, input: model.input[1] };
+    // A network built by running its code trains where that code runs: the PyTorch engine.
+    if (model.build === 'code' && config.backend !== 'pytorch') {
+      log.info(`${model.name} is built by its code: training on the PyTorch engine (${model.why ?? ''})`);
+      config = { ...config, backend: 'pytorch' };
+    }
   }
   log.info(`recipe "${picked.id}"${code ? ` for ${code.model.name} from ${code.model.file}` : ''}`);
   if (await session.start(config)) await vscode.commands.executeCommand(COMMANDS.showPanel);

@@ -81,13 +81,22 @@ async function findModel(lookup: ModelLookup, uriArg: unknown, nameArg: unknown,
   return item && ({ doc, model: item.model } satisfies Found);
 }
 
-/** The model's source for a run, or undefined after saying why the TensorFlow.js path refuses it. */
+/**
+ * The model's source for a run, or undefined after saying why not: the TensorFlow.js path's
+ * model, else (a custom forward(), a layer tfjs lacks) the PyTorch path's, whose code runs only
+ * in a trusted workspace.
+ */
 function trainable(m: LensModel): ModelSource | undefined {
   if (m.train.ok) return m.train.model;
-  // m.train.kind says which refusal this is ('custom-forward' is the PyTorch path's to take).
-  void vscode.window.showErrorMessage(
-    vscode.l10n.t('{0} cannot be trained without running its code: {1}', m.report.name, m.train.why),
-  );
+  if (m.code && vscode.workspace.isTrusted) return m.code;
+  const why = m.code
+    ? vscode.l10n.t(
+        '{0} is built by running its code, which runs only in a trusted workspace: trust this workspace to train it on PyTorch ({1})',
+        m.report.name,
+        m.train.why,
+      )
+    : vscode.l10n.t('{0} cannot be trained without running its code: {1}', m.report.name, m.train.why);
+  void vscode.window.showErrorMessage(why);
   return undefined;
 }
 
@@ -128,7 +137,18 @@ async function showModel(
   nameArg: unknown,
 ): Promise<void> {
   const found = await findModel(lookup, uriArg, nameArg, vscode.l10n.t('NiN: Show Model in Panel'));
-  const model = found && trainable(found.model);
+  if (!found) return;
+  if (!found.model.train.ok && found.model.code) {
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t(
+        '{0} is built by running its code; the panel draws only networks the analysis builds: {1}',
+        found.model.report.name,
+        found.model.train.why,
+      ),
+    );
+    return;
+  }
+  const model = trainable(found.model);
   if (!model) return;
   showNetwork({ preset: MODEL_PRESET, input: model.input[1], model });
 }

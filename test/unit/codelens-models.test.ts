@@ -39,7 +39,7 @@ describe('code lens: which models train without running the code, and why not', 
     assert.deepEqual(t.model.input, torch.input);
     assert.equal(t.model.file, file);
     assert.equal(t.model.source, source);
-    const blocks = t.model.layers.filter((l) => l.kind === 'nin_block');
+    const blocks = (t.model.layers ?? []).filter((l) => l.kind === 'nin_block');
     assert.deepEqual(
       blocks.map((b) => (b.kind === 'nin_block' ? [b.kernel, b.mlpConvs] : [])),
       torch.blocks.map((convs) => [convs[0][0], convs.length - 1]),
@@ -54,6 +54,10 @@ describe('code lens: which models train without running the code, and why not', 
     assert.ok(!m.train.ok);
     assert.equal(m.train.kind, 'custom-forward');
     assert.match(m.train.why, /own forward\(\)/);
+    // The PyTorch path's model: built by its code, with the analysis's input and parameters (784*10 + 10).
+    assert.equal(m.code?.build, 'code');
+    assert.deepEqual(m.code?.input, [1, 28, 28]);
+    assert.equal(m.code?.params, 7850);
   });
 
   it('a network ending in 7 outputs is refused as not-10-classes, naming its output', () => {
@@ -61,6 +65,7 @@ describe('code lens: which models train without running the code, and why not', 
     assert.ok(!m.train.ok);
     assert.equal(m.train.kind, 'not-10-classes');
     assert.match(m.train.why, /ends in 7, not the 10 class scores/);
+    assert.equal(m.code, undefined, 'no path trains it, PyTorch included');
   });
 
   it('a Linear whose in_features do not fit is refused as unresolved', () => {

@@ -55,6 +55,25 @@ function lensesFor(doc: vscode.TextDocument, found: DocumentModels): vscode.Code
     const line = doc.positionAt(at - start).line;
     const range = new vscode.Range(line, 0, line, 0);
     const args = [uri, m.report.name];
+    if (!m.train.ok && m.code) {
+      out.push(
+        new vscode.CodeLens(range, {
+          title: vscode.l10n.t(
+            '$(play) Train on PyTorch (runs its code) · {0} params · {1}',
+            m.code.params.toLocaleString('en-US'),
+            shapeText(m.code.input),
+          ),
+          tooltip: vscode.l10n.t(
+            '{0} is built by running its code (in a trusted workspace only), so it trains on the PyTorch engine: {1}',
+            m.report.name,
+            m.train.why,
+          ),
+          command: COMMANDS.trainModel,
+          arguments: args,
+        }),
+      );
+      continue;
+    }
     if (!m.train.ok) {
       out.push(
         new vscode.CodeLens(range, {

@@ -7,6 +7,7 @@
 import type { ModelSource } from '../../protocol';
 import type { Analysis, ModelReport } from '../../pyshape/analyse';
 import { formatMessage } from '../../pyshape/messages';
+import { pickModelOrCode } from '../../pyshape/codeModel';
 import { pickModel } from '../../pyshape/toSpec';
 
 /**
@@ -25,6 +26,11 @@ export type ModelTrainability =
 export interface LensModel {
   readonly report: ModelReport;
   readonly train: ModelTrainability;
+  /**
+   * Where the TensorFlow.js path refuses a model for its own forward() or a layer it lacks: the
+   * model as the PyTorch engine builds it, by running the part of the code that makes it.
+   */
+  readonly code?: ModelSource;
 }
 
 /** Fashion-MNIST's classes: what a model must end in. */
@@ -82,5 +88,10 @@ export function trainability(a: Analysis, m: ModelReport, file: string, source: 
 
 /** Every model of an analysis with its trainability (the code lens, the commands' quick pick). */
 export function lensModels(a: Analysis, file: string, source: string): LensModel[] {
-  return a.models.map((report) => ({ report, train: trainability(a, report, file, source) }));
+  return a.models.map((report) => {
+    const train = trainability(a, report, file, source);
+    if (train.ok || (train.kind !== 'custom-forward' && train.kind !== 'layer')) return { report, train };
+    const code = pickModelOrCode({ ...a, models: [report] }, file, source);
+    return code.ok ? { report, train, code: code.model } : { report, train };
+  });
 }
