@@ -337,6 +337,30 @@ export class TrainingSession implements RunFeed, vscode.Disposable {
     if (c === vscode.l10n.t('Show Log')) this.log.show(true);
   }
 
+  /**
+   * The window is closing or reloading: a run in progress stops after its current batch and
+   * checkpoints (its lock released), waited for at most `timeoutMs`, the part of VS Code's
+   * shutdown time an extension can count on. A host killed sooner still leaves the last
+   * periodic checkpoint to resume from.
+   */
+  async shutdown(timeoutMs: number): Promise<void> {
+    if (!this.isRunning) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let sub: vscode.Disposable | undefined;
+    const ended = new Promise<void>((resolve) => {
+      sub = this.onEvent((e) => {
+        if (e.type === 'stopped' || e.type === 'done' || e.type === 'error') resolve();
+      });
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    this.log.info('the window is closing: stopping the run after its current batch');
+    this.stopping = true;
+    void this.engine?.then((e) => e.stop()).catch(() => undefined);
+    await ended;
+    clearTimeout(timer);
+    sub?.dispose();
+  }
+
   /** Stop listening, end the progress and terminate the engine's worker. */
   dispose(): void {
     this.progress?.done();

@@ -340,8 +340,10 @@ export async function runTraining(
     hooks.emit(error);
     return 'error';
   } finally {
-    await trainer?.dispose();
+    // Released in the same turn as the last event: a host that ends the worker on hearing it
+    // (a closing window) leaves no lock behind. Disposing the trainer writes nothing to the run.
     writer.lock?.release();
+    await trainer?.dispose();
   }
 }
 
