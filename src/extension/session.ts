@@ -52,6 +52,8 @@ export class TrainingSession implements RunFeed, vscode.Disposable {
   private startEvent: StartEvent | undefined;
   private stoppedRun: StoppedRun | undefined;
   private calibrating: Promise<unknown> | undefined;
+  /** Set by shutdown() while a closing window waits for the run to stop. */
+  private closing: Promise<void> | undefined;
   /** The log of the run being resumed, read before the engine appends to it. */
   private resumedFrom: { runDir: string; events: TrainEvent[] } | undefined;
   private progress: { report: Progress; done: () => void; fraction: number } | undefined;
@@ -340,25 +342,35 @@ export class TrainingSession implements RunFeed, vscode.Disposable {
   /**
    * The window is closing or reloading: a run in progress stops after its current batch and
    * checkpoints (its lock released), waited for at most `timeoutMs`, the part of VS Code's
-   * shutdown time an extension can count on. A host killed sooner still leaves the last
-   * periodic checkpoint to resume from.
+   * shutdown time an extension can count on. VS Code disposes the subscriptions (this session
+   * included) right after calling deactivate, without waiting: dispose() therefore ends the
+   * engine only once this is over. A host killed sooner still leaves the last periodic
+   * checkpoint to resume from.
    */
-  async shutdown(timeoutMs: number): Promise<void> {
-    if (!this.isRunning) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let sub: vscode.Disposable | undefined;
-    const ended = new Promise<void>((resolve) => {
-      sub = this.onEvent((e) => {
-        if (e.type === 'stopped' || e.type === 'done' || e.type === 'error') resolve();
-      });
-      timer = setTimeout(resolve, timeoutMs);
-    });
+  shutdown(timeoutMs: number): Promise<void> {
+    const pending = this.engine;
+    if (!this.isRunning || !pending) return Promise.resolve();
     this.log.info('the window is closing: stopping the run after its current batch');
-    this.stopping = true;
-    void this.engine?.then((e) => e.stop()).catch(() => undefined);
-    await ended;
-    clearTimeout(timer);
-    sub?.dispose();
+    // Set before this returns: dispose() follows at once.
+    this.closing = pending
+      .then(
+        (engine) =>
+          new Promise<void>((resolve) => {
+            const done = (): void => {
+              clearTimeout(timer);
+              off();
+              resolve();
+            };
+            const timer = setTimeout(done, timeoutMs);
+            // The engine's own events: the session's listeners are gone once it is disposed.
+            const off = engine.onEvent((e) => {
+              if (e.type === 'stopped' || e.type === 'done' || e.type === 'error') done();
+            });
+            engine.stop();
+          }),
+      )
+      .catch(() => undefined);
+    return this.closing;
   }
 
   /** Stop listening, end the progress and terminate the engine's worker. */
@@ -370,7 +382,7 @@ export class TrainingSession implements RunFeed, vscode.Disposable {
     this.stateEmitter.dispose();
     const engine = this.engine;
     this.engine = undefined;
-    void engine?.then((e) => e.dispose()).catch(() => undefined);
+    void (this.closing ?? Promise.resolve()).then(() => engine?.then((e) => e.dispose())).catch(() => undefined);
   }
 }
 

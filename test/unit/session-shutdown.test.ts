@@ -1,5 +1,5 @@
-// The window closes or reloads mid-run: the extension's deactivate asks the session to shut down,
-// and the run, in the real training worker (out/worker.js) on real Fashion-MNIST, stops after its
+// The window closes or reloads mid-run: the extension's deactivate asks the session to shut down
+// and VS Code disposes the subscriptions (the session) right after, without waiting; the run, in the real training worker (out/worker.js) on real Fashion-MNIST, stops after its
 // batch with a checkpoint, its lock released and no temp file left, within the few seconds VS Code
 // allows; the run then resumes from that checkpoint to `done`. Only `vscode` is a stand-in (its UI
 // calls are recorded), as in session.test.ts.
@@ -27,13 +27,15 @@ const context = { subscriptions: [] } as unknown as import('vscode').ExtensionCo
 
 describe('training session: shutdown mid-run (a closed or reloaded window)', () => {
   let runs: string;
-  let engine: WorkerEngine;
-  before(() => {
-    runs = mkdtempSync(join(tmpdir(), 'nin-shutdown-'));
-    engine = new WorkerEngine({ workerPath: join(ROOT, 'out', 'worker.js') });
-  });
+  const engines: WorkerEngine[] = [];
+  const engine = (): WorkerEngine => {
+    const e = new WorkerEngine({ workerPath: join(ROOT, 'out', 'worker.js') });
+    engines.push(e);
+    return e;
+  };
+  before(() => (runs = mkdtempSync(join(tmpdir(), 'nin-shutdown-'))));
   after(async () => {
-    await engine.dispose();
+    await Promise.all(engines.map((e) => e.dispose()));
     rmSync(runs, { recursive: true, force: true });
   });
 
@@ -56,18 +58,23 @@ describe('training session: shutdown mid-run (a closed or reloaded window)', () 
       // No time-based checkpoint: the only one before epoch 1 ends is the shutdown's own.
       checkpointMinutes: 0,
     };
-    const session = new TrainingSession(context, () => engine, log);
-    const seen: TrainEvent[] = [];
-    session.onEvent((e) => seen.push(e));
-    const firstBatch = new Promise<void>((resolve) => session.onEvent((e) => e.type === 'batch' && resolve()));
+    const first = engine();
+    const session = new TrainingSession(context, () => first, log);
+    const firstBatch = new Promise<string>((resolve) =>
+      session.onEvent((e) => e.type === 'start' && session.onEvent((b) => b.type === 'batch' && resolve(e.runDir))),
+    );
     assert.ok(await session.start(config));
-    await firstBatch;
+    const runDir = await firstBatch;
     const t0 = performance.now();
-    await session.shutdown(4000);
+    // What VS Code does: deactivate(), then the subscriptions' dispose() in the same turn.
+    const closing = session.shutdown(4000);
+    session.dispose();
+    await closing;
     const ms = performance.now() - t0;
-    const stopped = seen.find((e) => e.type === 'stopped');
-    assert.ok(stopped?.type === 'stopped', `no "stopped" event within ${ms.toFixed(0)} ms: ${seen.at(-1)?.type}`);
     assert.ok(ms < 4000, `stopping took ${ms.toFixed(0)} ms`);
+    const logged = (await readMetrics(runDir)).events;
+    const stopped = logged.find((e) => e.type === 'stopped');
+    assert.ok(stopped?.type === 'stopped', `no "stopped" in the log; it ends ${logged.at(-1)?.type}`);
     assert.equal(stopped.epoch, 1, 'stopped inside epoch 1');
     assert.ok(stopped.checkpoint && existsSync(stopped.checkpoint), `checkpoint ${stopped.checkpoint}`);
     const p = runPaths(stopped.runDir);
@@ -78,7 +85,8 @@ describe('training session: shutdown mid-run (a closed or reloaded window)', () 
     assert.deepEqual(temps, []);
 
     // The reloaded window resumes it (a new session, the same worker engine's kind).
-    const next = new TrainingSession(context, () => engine, log);
+    const second = engine();
+    const next = new TrainingSession(context, () => second, log);
     const ended = new Promise<TrainEvent>((resolve) =>
       next.onEvent((e) => (e.type === 'done' || e.type === 'stopped' || e.type === 'error') && resolve(e)),
     );
