@@ -1,7 +1,7 @@
 // One esbuild script, separate bundles: extension host, training worker, CLI (Node, CJS),
 // webviews (browser, IIFE) and tests; plus the AssemblyScript matrix kernel (out/wasm).
 //
-// The shipped bundles (out/extension.js, worker.js, parallel-replica.js, cli.js) contain
+// The shipped bundles (out/extension.js, worker.js, shape-worker.js, parallel-replica.js, cli.js) contain
 // TensorFlow.js (tfjs-core, -layers, -backend-cpu, -backend-wasm) and web-tree-sitter, so the
 // VSIX carries no node_modules: only the .wasm binaries those load, copied into out/wasm.
 //
@@ -61,6 +61,7 @@ const builds = [
     entryPoints: {
       extension: 'src/extension/main.ts',
       worker: 'src/train/worker/main.ts',
+      'shape-worker': 'src/pyshape/worker.ts',
       'parallel-replica': 'src/train/parallel/replica.ts',
       cli: 'src/cli/main.ts',
     },

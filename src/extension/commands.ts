@@ -116,6 +116,7 @@ function runItem(r: RunInfo): vscode.QuickPickItem & { run: RunInfo } {
     done: vscode.l10n.t('finished'),
     stopped: vscode.l10n.t('stopped'),
     error: vscode.l10n.t('failed'),
+    diverged: vscode.l10n.t('diverged'),
     incomplete: vscode.l10n.t('incomplete'),
   }[r.status];
   const c = r.config;
@@ -148,7 +149,10 @@ async function resume(
   void reportSettingIssues(host.issues, log);
   let dir = runDir ?? session.lastStopped?.runDir;
   if (!dir) {
-    const runs = (await listRuns([host.runsDir], log)).filter((r) => r.status !== 'done' && r.checkpoint && r.config);
+    // A diverged run would diverge again on its own recipe: it needs a new run, not a resume.
+    const runs = (await listRuns([host.runsDir], log)).filter(
+      (r) => r.status !== 'done' && r.status !== 'diverged' && r.checkpoint && r.config,
+    );
     if (!runs.length) {
       void vscode.window.showInformationMessage(
         vscode.l10n.t('No stopped run with a checkpoint in {0}.', host.runsDir),

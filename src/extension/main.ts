@@ -13,12 +13,18 @@ import { createPanel } from './panel';
 import { createSession } from './session';
 import { registerSideView } from './sideView/provider';
 
+/** How long deactivation waits for a run to stop and checkpoint (VS Code allows an extension about 5 s). */
+const SHUTDOWN_STOP_MS = 4000;
+
+let shutdown: (() => Promise<void>) | undefined;
+
 /** Called by VS Code on the first activation event. */
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('NiN', { log: true });
   context.subscriptions.push(log);
   const language = registerLanguageFeatures(context, log);
   const session = createSession(context, engineFactory, log);
+  shutdown = () => session.shutdown(SHUTDOWN_STOP_MS);
   registerCommands(context, session, log);
   registerSideView(context, session, log);
   const panel = createPanel(context, session, log);
@@ -27,5 +33,12 @@ export function activate(context: vscode.ExtensionContext): void {
   log.info('NiN extension activated');
 }
 
-/** Called by VS Code on shutdown; disposables in `context.subscriptions` are released. */
-export function deactivate(): void {}
+/**
+ * Called by VS Code on shutdown (a closed or reloaded window too), before the disposables in
+ * `context.subscriptions` are released: a run in progress stops and checkpoints first.
+ */
+export function deactivate(): Promise<void> | undefined {
+  const s = shutdown;
+  shutdown = undefined;
+  return s?.();
+}

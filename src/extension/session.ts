@@ -52,6 +52,8 @@ export class TrainingSession implements RunFeed, vscode.Disposable {
   private startEvent: StartEvent | undefined;
   private stoppedRun: StoppedRun | undefined;
   private calibrating: Promise<unknown> | undefined;
+  /** Set by shutdown() while a closing window waits for the run to stop. */
+  private closing: Promise<void> | undefined;
   /** The log of the run being resumed, read before the engine appends to it. */
   private resumedFrom: { runDir: string; events: TrainEvent[] } | undefined;
   private progress: { report: Progress; done: () => void; fraction: number } | undefined;
@@ -337,6 +339,40 @@ export class TrainingSession implements RunFeed, vscode.Disposable {
     if (c === vscode.l10n.t('Show Log')) this.log.show(true);
   }
 
+  /**
+   * The window is closing or reloading: a run in progress stops after its current batch and
+   * checkpoints (its lock released), waited for at most `timeoutMs`, the part of VS Code's
+   * shutdown time an extension can count on. VS Code disposes the subscriptions (this session
+   * included) right after calling deactivate, without waiting: dispose() therefore ends the
+   * engine only once this is over. A host killed sooner still leaves the last periodic
+   * checkpoint to resume from.
+   */
+  shutdown(timeoutMs: number): Promise<void> {
+    const pending = this.engine;
+    if (!this.isRunning || !pending) return Promise.resolve();
+    this.log.info('the window is closing: stopping the run after its current batch');
+    // Set before this returns: dispose() follows at once.
+    this.closing = pending
+      .then(
+        (engine) =>
+          new Promise<void>((resolve) => {
+            const done = (): void => {
+              clearTimeout(timer);
+              off();
+              resolve();
+            };
+            const timer = setTimeout(done, timeoutMs);
+            // The engine's own events: the session's listeners are gone once it is disposed.
+            const off = engine.onEvent((e) => {
+              if (e.type === 'stopped' || e.type === 'done' || e.type === 'error') done();
+            });
+            engine.stop();
+          }),
+      )
+      .catch(() => undefined);
+    return this.closing;
+  }
+
   /** Stop listening, end the progress and terminate the engine's worker. */
   dispose(): void {
     this.progress?.done();
@@ -346,7 +382,7 @@ export class TrainingSession implements RunFeed, vscode.Disposable {
     this.stateEmitter.dispose();
     const engine = this.engine;
     this.engine = undefined;
-    void engine?.then((e) => e.dispose()).catch(() => undefined);
+    void (this.closing ?? Promise.resolve()).then(() => engine?.then((e) => e.dispose())).catch(() => undefined);
   }
 }
 

@@ -11,6 +11,7 @@
  * | panel.ts    | training panel webview <-> host                                    |
  * | sideView.ts | architecture side view <-> host                                    |
  * | classify.ts | Classify Image view <-> host                                       |
+ * | shapes.ts   | host <-> shape analysis worker (documents in, analyses out)        |
  * | checks.ts   | the validation mechanism (`Checks<T>`, `union`)                    |
  *
  * The data-parallel replicas' messages (src/train/parallel/messages.ts) use checks.ts too.
@@ -22,3 +23,4 @@ export * from './worker';
 export * from './panel';
 export * from './sideView';
 export * from './classify';
+export * from './shapes';

@@ -38,7 +38,7 @@ export interface RunSummary {
   readonly epochs: number;
   /** Test accuracy of the last completed epoch (or of `done`), when there is one. */
   readonly finalTestAcc?: number;
-  readonly status: 'done' | 'stopped' | 'error' | 'incomplete';
+  readonly status: 'done' | 'stopped' | 'error' | 'diverged' | 'incomplete';
   /** Last modification of the metrics log, ms since the epoch (for sorting). */
   readonly modified: number;
   /** The network's parameters, from the log's start event (to tell models apart). */
@@ -213,7 +213,7 @@ const isRunSummary = shape<RunSummary>('run', {
   config: optional(valid(validateConfig)),
   epochs: int(),
   finalTestAcc: optional(isNum),
-  status: oneOf(['done', 'stopped', 'error', 'incomplete'] as const),
+  status: oneOf(['done', 'stopped', 'error', 'diverged', 'incomplete'] as const),
   modified: isNum,
   params: optional(int()),
 });

@@ -95,7 +95,8 @@ export function runFacts(events: readonly TrainEvent[]): RunFacts {
         checkpoint = e.checkpoint ?? checkpoint;
         break;
       case 'error':
-        status = 'error';
+        // Marked by the engine (the event's `diverged` field), never read from the message text.
+        status = e.diverged ? 'diverged' : 'error';
         break;
       case 'batch':
       case 'evaluation':

@@ -135,6 +135,9 @@ export async function runTraining(
   let trainer: BatchTrainer | undefined;
   const emit = (e: TrainEvent): void => {
     appendIfLocked(writer, e);
+    // The run's last record is written: its lock goes before anyone hears the end, since a host
+    // that hears it may end this worker at once (a closing window), before any `finally` runs.
+    if (e.type === 'done' || e.type === 'stopped') writer.lock?.release();
     hooks.emit(e);
   };
   try {
@@ -337,11 +340,12 @@ export async function runTraining(
     } catch {
       // The disk that failed the run may refuse its log too; the listener still hears why.
     }
+    writer.lock?.release();
     hooks.emit(error);
     return 'error';
   } finally {
+    writer.lock?.release(); // already released after the last event; here for early exits
     await trainer?.dispose();
-    writer.lock?.release();
   }
 }
 

@@ -5,7 +5,7 @@
  * with fresh user-data/extensions folders and a temporary workspace, opens it in headless
  * Chromium through playwright-core with `extensionDevelopmentPath`/`extensionTestsPath`, waits
  * for the suite's results file, then drives the UI from the browser side (hover on the article's
- * code, screenshots in test-results/). Everything it starts is shut down on every path; any
+ * code, screenshots in test-results/) and reloads a window mid-run (reload.ts). Everything it starts is shut down on every path; any
  * failure, or a hang cut by the timeout, exits nonzero with the server log's tail.
  *
  * Environment: NIN_CODE_SERVER (code-server package folder), CHROMIUM (browser binary),
@@ -24,6 +24,7 @@ import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { E2EError, makeRunDirs, printResults, readResults, repoRoot, waitFor, type RunDirs } from './workspace';
 import { uiChecks } from './ui';
+import { reloadChecks } from './reload';
 
 const SUITE_TIMEOUT_MS = Number(process.env.NIN_E2E_SUITE_TIMEOUT_S ?? 900) * 1000;
 const SERVER_START_TIMEOUT_MS = 60_000;
@@ -287,6 +288,15 @@ async function main(): Promise<number> {
         trainTimeoutMs: TRAIN_TIMEOUT_MS,
       });
       for (const c of ui) if (!c.ok) fail(`UI check failed: ${c.name}`);
+      await uiPage.close();
+      // 3. Reloading the window mid-run leaves a resumable run (its own window).
+      const reload = await reloadChecks(browser, {
+        url: workbenchUrl(port, dirs.workspace, undefined),
+        runsDir: path.join(dirs.workspace, '.nin', 'runs'),
+        resultsDir,
+        trainTimeoutMs: TRAIN_TIMEOUT_MS,
+      });
+      for (const c of reload) if (!c.ok) fail(`reload check failed: ${c.name}`);
     }
   } catch (e) {
     fail(e instanceof Error ? e.message : String(e));

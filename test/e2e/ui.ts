@@ -137,7 +137,7 @@ export async function runCommand(page: Page, title: string): Promise<void> {
  * the first row, and "recently used" rows that merely resemble the filter come first); says what
  * it saw if there is none.
  */
-async function pickRow(page: Page, text: string, timeoutMs = 30_000): Promise<void> {
+export async function pickRow(page: Page, text: string, timeoutMs = 30_000): Promise<void> {
   const rows = page.locator('.quick-input-list .monaco-list-row');
   const exact = async () => {
     const labels = await rows.evaluateAll((els) =>

@@ -50,14 +50,14 @@ describe('packaging', function () {
     assert.ok(files.length < 100, `${files.length} files`);
     for (const w of WASM)
       assert.ok(files.includes(`out/wasm/${w}`), `out/wasm/${w} is not packaged: ${files.join(', ')}`);
-    for (const b of ['extension', 'worker', 'parallel-replica', 'cli'])
+    for (const b of ['extension', 'worker', 'shape-worker', 'parallel-replica', 'cli'])
       assert.ok(files.includes(`out/${b}.js`), `out/${b}.js`);
     const stray = files.filter((f) => /^(node_modules|src|test|out\/test|\.cache)(\/|$)|\.(ts|map)$/.test(f));
     assert.deepEqual(stray, []);
   });
 
   it('the shipped bundles require no package but vscode and the optional tfjs-node', () => {
-    for (const b of ['extension', 'worker', 'parallel-replica', 'cli']) {
+    for (const b of ['extension', 'worker', 'shape-worker', 'parallel-replica', 'cli']) {
       const needs = requiredPackages(readFileSync(join(ROOT, 'out', `${b}.js`), 'utf8'));
       assert.deepEqual(
         needs.filter((n) => !ALLOWED.has(n)),

@@ -465,9 +465,12 @@ describe('training panel webview in Chromium (SYNTHETIC run)', function () {
           status: 'stopped',
           modified: 1,
         },
+        { runDir: '/r/c', name: 'run-c', config, epochs: 0, status: 'diverged', modified: 0 },
       ],
     });
     await settle(page);
+    // A run that ended in the divergence error reads as such, not as a crash.
+    assert.match((await page.textContent('tr[data-run-dir="/r/c"]')) ?? '', /diverged/);
     await page.click('tr[data-run-dir="/r/a"] vscode-checkbox');
     await page.click('tr[data-run-dir="/r/b"] vscode-checkbox');
     await page.click('vscode-button:has-text("Overlay selected runs")');

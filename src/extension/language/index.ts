@@ -72,6 +72,8 @@ export function registerLanguageFeatures(
       log?.trace(`shapes: ${nb.uri.fsPath} (notebook) in ${done.ms.toFixed(1)} ms, ${done.analysis.steps} steps`);
     } catch (e) {
       log?.error(`shape analysis failed for ${nb.uri.fsPath}: ${(e as Error).message}`);
+      const first = nb.getCells().find((c) => c.kind === vscode.NotebookCellKind.Code)?.document;
+      if (first && !nb.isClosed) diagnostics.set(first.uri, [notAnalysed(first, e as Error)]);
     }
   };
   const nbTimers = new Map<string, ReturnType<typeof setTimeout>>();
@@ -106,6 +108,7 @@ export function registerLanguageFeatures(
       log?.trace(`shapes: ${doc.uri.fsPath} v${doc.version} in ${ms.toFixed(1)} ms, ${analysis.steps} steps`);
     } catch (e) {
       log?.error(`shape analysis failed for ${doc.uri.fsPath}: ${(e as Error).message}`);
+      if (!doc.isClosed) diagnostics.set(doc.uri, [notAnalysed(doc, e as Error)]);
     }
   };
   const schedule = (doc: vscode.TextDocument): void => {
@@ -126,12 +129,12 @@ export function registerLanguageFeatures(
     hintsChanged,
     { dispose: () => [...timers.values(), ...nbTimers.values()].forEach((t) => clearTimeout(t)) },
     vscode.languages.registerHoverProvider(SELECTOR, {
-      async provideHover(doc, position) {
+      async provideHover(doc, position, token) {
         const src = sourceOf(doc);
         if (!src) return undefined;
         const base = src.place?.start ?? 0;
         const offset = base + doc.offsetAt(position);
-        const { analysis } = await service.analyseRange(src.source, offset, offset + 1);
+        const { analysis } = await service.analyseRange(src.source, offset, offset + 1, token);
         const events = eventsAt(analysis, offset);
         if (!events.length) return undefined;
         const span =
@@ -153,7 +156,7 @@ export function registerLanguageFeatures(
     }),
     vscode.languages.registerInlayHintsProvider(SELECTOR, {
       onDidChangeInlayHints: hintsChanged.event,
-      async provideInlayHints(doc, range) {
+      async provideInlayHints(doc, range, token) {
         if (!vscode.workspace.getConfiguration('nin', doc.uri).get<boolean>(SETTINGS.hoverInlayHints, true)) return [];
         const src = sourceOf(doc);
         if (!src) return [];
@@ -162,6 +165,7 @@ export function registerLanguageFeatures(
           src.source,
           base + doc.offsetAt(range.start),
           base + doc.offsetAt(range.end),
+          token,
         );
         return lineHints(analysis)
           .map((h) => ({ ...h, line: h.line - firstLine }))
@@ -233,6 +237,19 @@ function toDiagnostic(doc: vscode.TextDocument, d: ShapeDiagnostic, place?: Cell
       ),
     ];
   }
+  return diag;
+}
+
+/** Why a document has no shapes (refused input, a runaway analysis), on its first line. */
+function notAnalysed(doc: vscode.TextDocument, e: Error): vscode.Diagnostic {
+  const line = doc.lineAt(0).range;
+  const diag = new vscode.Diagnostic(
+    line,
+    vscode.l10n.t('Shapes not analysed: {0}', e.message),
+    vscode.DiagnosticSeverity.Information,
+  );
+  diag.source = 'NiN shapes';
+  diag.code = 'not-analysed';
   return diag;
 }
 
