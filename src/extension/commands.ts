@@ -68,6 +68,11 @@ async function busy(session: TrainingSession): Promise<boolean> {
   return true;
 }
 
+/** `processes` for a config: the setting when it asks for more than one (one process needs no field). */
+function processesOf(s: { readonly processes: number }): { processes?: number } {
+  return s.processes > 1 ? { processes: s.processes } : {};
+}
+
 /** NiN: Train — pick a recipe (with estimates), then start it. */
 async function train(context: vscode.ExtensionContext, session: TrainingSession, log: Log): Promise<void> {
   if (await busy(session)) return;
@@ -75,13 +80,16 @@ async function train(context: vscode.ExtensionContext, session: TrainingSession,
   void reportSettingIssues(host.issues, log);
   const picked = await pickRecipe(context, session, host.settings, log);
   if (!picked) return;
-  const config = recipeConfig(picked.fields, {
-    backend: host.settings.backend,
-    threads: host.settings.threads,
-    device: host.settings.device,
-    dataDir: host.dataDir,
-    runsDir: host.runsDir,
-  });
+  const config = {
+    ...recipeConfig(picked.fields, {
+      backend: host.settings.backend,
+      threads: host.settings.threads,
+      device: host.settings.device,
+      dataDir: host.dataDir,
+      runsDir: host.runsDir,
+    }),
+    ...processesOf(host.settings),
+  };
   log.info(`recipe "${picked.id}"`);
   if (await session.start(config)) await vscode.commands.executeCommand(COMMANDS.showPanel);
 }
@@ -154,6 +162,7 @@ async function resume(
     threads: host.settings.threads,
     device: host.settings.device,
     dataDir: host.dataDir,
+    processes: host.settings.processes,
   };
   if (await session.start(config, dir)) await vscode.commands.executeCommand(COMMANDS.showPanel);
 }
