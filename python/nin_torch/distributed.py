@@ -57,7 +57,7 @@ class Group:
         return [float(v) for v in values]
 
     def sum_tensor(self, t: torch.Tensor) -> torch.Tensor:
-        """The sum over ranks of `t`, in place."""
+        """The sum over ranks of `t`."""
         return t
 
     def gather(self, obj: Any) -> List[Any]:
@@ -93,8 +93,9 @@ class TorchGroup(Group):
         return [float(v) for v in t.cpu().tolist()]
 
     def sum_tensor(self, t: torch.Tensor) -> torch.Tensor:
-        dist.all_reduce(t)
-        return t
+        on = t.to(self.device)  # NCCL reduces only tensors on the rank's GPU
+        dist.all_reduce(on)
+        return on.to(t.device)
 
     def gather(self, obj: Any) -> List[Any]:
         out: List[Any] = [None] * self.world

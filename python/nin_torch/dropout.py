@@ -14,15 +14,18 @@ class StepMasks:
     def __init__(self) -> None:
         self.generator: Optional[torch.Generator] = None
         self.device: Optional[torch.device] = None
+        # Where masks are drawn: the training device when torch has a generator there, else the CPU.
+        self.draw_on = torch.device("cpu")
         self.global_rows = 0
         self.first_row = 0
 
     def step(self, seed: int, global_rows: int, first_row: int, device: torch.device) -> None:
         """Start a step: the global batch has `global_rows` images, this process's slice begins at `first_row`."""
         if self.generator is None or self.device != device:
-            # A CUDA tensor's masks come from a CUDA generator; the CPU one cannot fill it.
-            self.generator = torch.Generator(device=device)
             self.device = device
+            self.draw_on = device if device.type in ("cpu", "cuda") else torch.device("cpu")
+            # A CUDA tensor's masks come from a CUDA generator; other devices (MPS) take the CPU's masks.
+            self.generator = torch.Generator(device=self.draw_on)
         self.generator.manual_seed(seed)
         self.global_rows = global_rows
         self.first_row = first_row
@@ -43,9 +46,11 @@ class GlobalBatchDropout(nn.Module):
         if m.generator is None or m.first_row + x.shape[0] > m.global_rows:
             raise RuntimeError("dropout in training without this step's masks (StepMasks.step was not called)")
         keep = 1.0 - self.p
-        full = torch.empty((m.global_rows, *x.shape[1:]), device=x.device, dtype=x.dtype)
+        if keep <= 0:
+            return x * 0  # nn.Dropout(1.0): every unit dropped
+        full = torch.empty((m.global_rows, *x.shape[1:]), device=m.draw_on, dtype=x.dtype)
         full.bernoulli_(keep, generator=m.generator)
-        mask = full[m.first_row:m.first_row + x.shape[0]]
+        mask = full[m.first_row:m.first_row + x.shape[0]].to(x.device)
         return x * mask / keep
 
     def extra_repr(self) -> str:

@@ -256,6 +256,35 @@ describe('PyTorch engine, data-parallel (torch.distributed, gloo, real torch and
     multiMachineLosses = l0;
   });
 
+  it('bad process counts and rendezvous variables are errors that name them', async () => {
+    const usage = (args: string[], message: RegExp) => {
+      const r = runCli(['train', ...args]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, message);
+    };
+    usage(['--processes', '2', '--preset', 'compact'], /--processes .* goes with --engine pytorch/);
+    usage(['--engine', 'pytorch', '--processes', '0'], /--processes must be an integer >= 1, got "0"/);
+    usage(['--engine', 'pytorch', '--processes', '65'], /--processes must be at most 64, got 65/);
+    const r = await cliWithEnv(
+      ['train', '--engine', 'pytorch', '--python', TORCH_PYTHON, '--device', 'cpu', '--preset', 'compact'].concat([
+        '--limit-train',
+        '64',
+        '--limit-test',
+        '64',
+        '--epochs',
+        '1',
+        '--runs',
+        runs,
+        '--json',
+      ]),
+      { NNODES: '2', NODE_RANK: '0', MASTER_ADDR: '', MASTER_PORT: '' },
+    );
+    assert.equal(r.code, 1);
+    const last = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as TrainEvent;
+    assert.equal(last.type, 'error');
+    assert.match(last.type === 'error' ? last.message : '', /NNODES > 1 needs MASTER_ADDR/);
+  });
+
   it('two processes give the one-process run step for step: losses, weights after 4 steps, evaluation', async () => {
     // 205 images in batches of 64: the last batch of 13 splits 7/6, so the slices are uneven.
     const one = recorder();
