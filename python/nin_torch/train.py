@@ -176,7 +176,10 @@ def _run(job: Dict[str, Any], config: Dict[str, Any], run_dir: str, ck_dir: str,
     iterations = 0
     if ck:
         iterations = _restore(ck, named, opt, config["optimizer"], buffers)
-    trained = _data_parallel(net, device) if group.world > 1 else net
+    if group.world > 1:
+        net, trained = _data_parallel(net, device)
+    else:
+        trained = net
 
     train, test = data.load(job["dataPaths"], device)
     train_ids = subset_indices(train.count, int(config["limitTrain"]), int(config["seed"]), SALT["trainSubset"])
@@ -300,10 +303,17 @@ def _run(job: Dict[str, Any], config: Dict[str, Any], run_dir: str, ck_dir: str,
     return "done"
 
 
-def _data_parallel(net: torch.nn.Module, device: torch.device) -> torch.nn.Module:
-    """The network behind DistributedDataParallel (gradients averaged over the ranks in backward)."""
+def _data_parallel(net: torch.nn.Module, device: torch.device) -> Tuple[torch.nn.Module, torch.nn.Module]:
+    """The network (its batch norms synchronised) and it behind DistributedDataParallel, which
+    averages the gradients over the ranks in backward."""
     from torch.nn.parallel import DistributedDataParallel
-    return DistributedDataParallel(net, device_ids=[device] if device.type == "cuda" else None)
+    if any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in net.modules()):
+        # Per-slice batch statistics would make N processes another run than one process.
+        if device.type != "cuda":
+            raise DistributedError("a network with batch norm trains on several processes only on CUDA (torch's "
+                                   "SyncBatchNorm needs GPUs): train it with one process, or on CUDA GPUs")
+        net = torch.nn.SyncBatchNorm.convert_sync_batchnorm(net)
+    return net, DistributedDataParallel(net, device_ids=[device] if device.type == "cuda" else None)
 
 
 def _restore(ck: Dict[str, Any], named: List[Tuple[str, torch.nn.Parameter]], opt: torch.optim.Optimizer,

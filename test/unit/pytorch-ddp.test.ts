@@ -5,7 +5,6 @@
  * killed, or the run is stopped.
  */
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +12,7 @@ import { join } from 'node:path';
 import { validateEvent, type TrainConfig, type TrainEvent } from '../../src/protocol/index';
 import { latestCheckpoint, readCheckpoint } from '../../src/train/checkpoint';
 import { runPytorchTraining, type PytorchHooks } from '../../src/train/pytorch/run';
-import { ROOT, runCli, TORCH_PYTHON } from './helpers';
+import { runCli, runCliStreaming, TORCH_PYTHON } from './helpers';
 
 type Ev<T extends TrainEvent['type']> = Extract<TrainEvent, { type: T }>;
 type Child = Parameters<NonNullable<PytorchHooks['onProcess']>>[0];
@@ -80,19 +79,6 @@ function freePort(): Promise<number> {
       const address = server.address();
       server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
     });
-  });
-}
-
-/** The CLI with extra environment variables, asynchronously (two run side by side). */
-function cliWithEnv(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string }> {
-  return new Promise((resolveRun) => {
-    const child = spawn(process.execPath, [join(ROOT, 'out', 'cli.js'), ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    let stdout = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.on('close', (code) => resolveRun({ code, stdout }));
   });
 }
 
@@ -231,14 +217,10 @@ describe('PyTorch engine, data-parallel (torch.distributed, gloo, real torch and
       NNODES: '2',
       NODE_RANK: String(node),
     });
-    const [n0, n1] = await Promise.all([cliWithEnv(args(0), env(0)), cliWithEnv(args(1), env(1))]);
-    const parse = (out: string) =>
-      out
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as TrainEvent);
-    const e0 = parse(n0.stdout);
-    const e1 = parse(n1.stdout);
+    const [n0, n1] = await Promise.all([0, 1].map((n) => runCliStreaming(args(n), undefined, env(n))));
+    const parse = (lines: string[]) => lines.map((l) => JSON.parse(l) as TrainEvent);
+    const e0 = parse(n0.lines);
+    const e1 = parse(n1.lines);
     assert.equal(n0.code, 0, JSON.stringify(e0.filter((e) => e.type === 'error')));
     assert.equal(n1.code, 0, JSON.stringify(e1.filter((e) => e.type === 'error')));
     const start = e0.find((e): e is Ev<'start'> => e.type === 'start');
@@ -265,7 +247,7 @@ describe('PyTorch engine, data-parallel (torch.distributed, gloo, real torch and
     usage(['--processes', '2', '--preset', 'compact'], /--processes .* goes with --engine pytorch/);
     usage(['--engine', 'pytorch', '--processes', '0'], /--processes must be an integer >= 1, got "0"/);
     usage(['--engine', 'pytorch', '--processes', '65'], /--processes must be at most 64, got 65/);
-    const r = await cliWithEnv(
+    const r = await runCliStreaming(
       ['train', '--engine', 'pytorch', '--python', TORCH_PYTHON, '--device', 'cpu', '--preset', 'compact'].concat([
         '--limit-train',
         '64',
@@ -277,10 +259,11 @@ describe('PyTorch engine, data-parallel (torch.distributed, gloo, real torch and
         runs,
         '--json',
       ]),
+      undefined,
       { NNODES: '2', NODE_RANK: '0', MASTER_ADDR: '', MASTER_PORT: '' },
     );
     assert.equal(r.code, 1);
-    const last = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as TrainEvent;
+    const last = JSON.parse(r.lines[r.lines.length - 1] ?? '{}') as TrainEvent;
     assert.equal(last.type, 'error');
     assert.match(last.type === 'error' ? last.message : '', /NNODES > 1 needs MASTER_ADDR/);
   });
@@ -343,6 +326,45 @@ describe('PyTorch engine, data-parallel (torch.distributed, gloo, real torch and
     const w1 = readCheckpoint(join(one.of('done')[0].runDir, 'checkpoints', 'epoch-0001.ckpt')).state.weights;
     const w2 = readCheckpoint(join(two.of('done')[0].runDir, 'checkpoints', 'epoch-0001.ckpt')).state.weights;
     w1.forEach((w, i) => assert.ok(maxAbsDiff(w.values, w2[i].values) < 1e-5, w.name));
+  });
+
+  it('a network with batch norm is refused on several CPU processes (per-slice statistics would be another run)', async () => {
+    const source = [
+      'from torch import nn',
+      'class Net(nn.Module):',
+      '    def __init__(self):',
+      '        super().__init__()',
+      '        self.conv = nn.Conv2d(1, 4, 3)',
+      '        self.bn = nn.BatchNorm2d(4)',
+      '        self.fc = nn.Linear(4 * 26 * 26, 10)',
+      '    def forward(self, x):',
+      '        return self.fc(self.bn(self.conv(x)).flatten(1))',
+    ].join('\n');
+    const c = config({
+      preset: 'model',
+      model: {
+        name: 'Net()',
+        file: join(runs, 'bn.py'),
+        source,
+        input: [1, 28, 28],
+        build: 'code',
+        why: 'a module with its own forward(): train it through PyTorch',
+        params: 0,
+      },
+      limitTrain: 64,
+      limitTest: 32,
+      processes: 2,
+    });
+    const r = recorder();
+    assert.equal(await runPytorchTraining(c, undefined, { ...r.hooks, python, allowUserCode: true }), 'error');
+    assert.match(r.of('error')[0].message, /batch norm trains on several processes only on CUDA/);
+    // One process trains it.
+    const one = recorder();
+    assert.equal(
+      await runPytorchTraining({ ...c, processes: 1 }, undefined, { ...one.hooks, python, allowUserCode: true }),
+      'done',
+      JSON.stringify(one.of('error')),
+    );
   });
 
   it('killing one rank mid-epoch is an error event that keeps the last checkpoint, no process is left, and resume ends done', async () => {
