@@ -5,6 +5,7 @@ metrics.jsonl, pruning, the exported model); this writes only checkpoints."""
 import base64
 import math
 import os
+import sys
 import threading
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -15,6 +16,8 @@ import torch.nn.functional as F
 
 from . import checkpoint, data, model, optim
 from .devices import DeviceError, pick_device
+from .distributed import DistributedError, Group, open_group, slice_bounds
+from .dropout import use_global_batch_masks
 from .rng import SALT, epoch_order, step_seed, subset_indices
 
 Emit = Callable[[Dict[str, Any]], None]
@@ -50,64 +53,133 @@ def _empty_position() -> Dict[str, Any]:
 
 
 def evaluate(net: torch.nn.Module, split: data.Split, ids: np.ndarray, size: int, batch_size: int,
-             max_samples: int, stop: threading.Event) -> Optional[Dict[str, Any]]:
-    """Accuracy, confusion and a gallery sample (mistakes first); None when stopped midway."""
+             max_samples: int, should_stop: Callable[[], bool], group: Group) -> Optional[Dict[str, Any]]:
+    """Accuracy, confusion and a gallery sample (mistakes first); None when stopped midway.
+    With several ranks each takes a contiguous share of `ids` and the results are merged in
+    rank order, which is exactly what one process computes."""
     net.eval()
+    lo, hi = slice_bounds(len(ids), group.rank, group.world)
+    mine = ids[lo:hi]
     confusion = torch.zeros(10, 10, dtype=torch.int64)
     wrong: List[Dict[str, Any]] = []
     right: List[Dict[str, Any]] = []
+    # Every rank runs as many rounds as the largest share, so that the stop checks stay in step.
+    rounds = math.ceil(math.ceil(len(ids) / group.world) / batch_size)
     with torch.no_grad():
-        for b in range(0, len(ids), batch_size):
-            chunk = ids[b:b + batch_size]
-            x, y = split.batch(chunk, size)
-            probs = torch.softmax(net(x), dim=1)
-            conf, pred = probs.max(dim=1)
-            y_c, pred_c = y.cpu(), pred.cpu()
-            confusion += torch.bincount(y_c * 10 + pred_c, minlength=100).reshape(10, 10)
-            if len(wrong) >= max_samples and len(right) >= max_samples:
-                continue
-            # Plain lists: indexing tensors element by element costs microseconds each.
-            labels, preds, confs = y_c.tolist(), pred_c.tolist(), conf.cpu().tolist()
-            for k in range(len(chunk)):
-                bucket = right if preds[k] == labels[k] else wrong
-                if len(bucket) >= max_samples:
-                    continue
-                bucket.append({"index": b + k, "label": labels[k], "predicted": preds[k],
-                               "confidence": confs[k],
-                               "pixels": base64.b64encode(split.raw[int(chunk[k])].tobytes()).decode("ascii")})
-            if stop.is_set():
+        for r in range(rounds):
+            b = r * batch_size
+            chunk = mine[b:b + batch_size]
+            if len(chunk):
+                _evaluate_chunk(net, split, chunk, lo + b, size, max_samples, confusion, wrong, right)
+            if should_stop():
                 return None
+    if group.world > 1:
+        confusion = group.sum_tensor(confusion.to(torch.float64)).round().to(torch.int64)
+        shares = group.gather((wrong, right))
+        wrong = [s for w, _ in shares for s in w][:max_samples]
+        right = [s for _, rt in shares for s in rt][:max_samples]
     total = int(confusion.sum())
     acc = float(confusion.diag().sum()) / total if total else 0.0
     return {"testAcc": acc, "confusion": confusion.tolist(), "samples": (wrong + right)[:max_samples]}
 
 
+def _evaluate_chunk(net: torch.nn.Module, split: data.Split, chunk: np.ndarray, first: int, size: int,
+                    max_samples: int, confusion: torch.Tensor, wrong: List[Dict[str, Any]],
+                    right: List[Dict[str, Any]]) -> None:
+    x, y = split.batch(chunk, size)
+    probs = torch.softmax(net(x), dim=1)
+    conf, pred = probs.max(dim=1)
+    y_c, pred_c = y.cpu(), pred.cpu()
+    confusion += torch.bincount(y_c * 10 + pred_c, minlength=100).reshape(10, 10)
+    if len(wrong) >= max_samples and len(right) >= max_samples:
+        return
+    # Plain lists: indexing tensors element by element costs microseconds each.
+    labels, preds, confs = y_c.tolist(), pred_c.tolist(), conf.cpu().tolist()
+    for k in range(len(chunk)):
+        bucket = right if preds[k] == labels[k] else wrong
+        if len(bucket) >= max_samples:
+            continue
+        bucket.append({"index": first + k, "label": labels[k], "predicted": preds[k], "confidence": confs[k],
+                       "pixels": base64.b64encode(split.raw[int(chunk[k])].tobytes()).decode("ascii")})
+
+
 def run(job: Dict[str, Any], emit: Emit, stop: threading.Event) -> str:
-    """Run (or resume) a training job to its end; returns done, stopped or error."""
+    """Run (or resume) a training job to its end; returns done, stopped or error. With
+    `processes` > 1 in the job this process leads this machine's ranks and starts the others
+    (distributed.py); only a leader emits events and writes checkpoints (on several machines,
+    each machine's leader, into its own run folder: every rank holds the same numbers)."""
     config: Dict[str, Any] = job["config"]
     run_dir: str = job["runDir"]
     ck_dir: str = job["checkpointDir"]
+    group: Group = Group()
+    leader_emit = emit
+    kept: Dict[str, Optional[str]] = {"path": job.get("resumeCheckpoint")}
+    ok = False
     try:
-        return _run(job, config, run_dir, ck_dir, emit, stop)
-    except (TrainError, DeviceError, data.DataError, checkpoint.CheckpointError, ValueError, RuntimeError) as e:
-        emit({"type": "error", "message": str(e), "runDir": run_dir})
+        threads = int(config["threads"]) or (os.cpu_count() or 1)
+        processes = max(1, int(job.get("processes") or 1))
+        per_rank = max(1, threads // processes)
+        torch.set_num_threads(per_rank)
+        device, reason = pick_device(job.get("device", "auto"), per_rank)
+        group, device = open_group(job, device, emit, stop, lambda: _kept(kept["path"]))
+        if not group.speaks:
+            emit = _errors_only(emit)
+        elif group.world > 1:
+            machines = f" on {group.nnodes} machines" if group.nnodes > 1 else ""
+            reason += (f"; data-parallel over {group.world} processes{machines}, one GPU each (nccl)"
+                       if device.type == "cuda" else
+                       f"; data-parallel: {group.world} processes{machines} x {per_rank} thread"
+                       f"{'s' if per_rank != 1 else ''} (gloo)")
+        outcome = _run(job, config, run_dir, ck_dir, emit, stop, group, device, reason, kept)
+        ok = outcome != "error"
+        return outcome
+    except (TrainError, DeviceError, DistributedError, data.DataError, checkpoint.CheckpointError, ValueError,
+            RuntimeError) as e:
+        # A collective that failed: most likely another rank died, and that is the news.
+        dead = group.dead_rank() if type(e) is RuntimeError and group.world > 1 else None
+        if dead:
+            print(f"nin_torch: {type(e).__name__}: {e}", file=sys.stderr)
+        message = f"{dead}; the run cannot go on without it; {_kept(kept['path'])}" if dead else str(e)
+        leader_emit({"type": "error", "message": message, "runDir": run_dir})
         return "error"
+    finally:
+        group.close(ok)
+
+
+def _errors_only(emit: Emit) -> Emit:
+    def only(event: Dict[str, Any]) -> None:
+        if event.get("type") == "error":
+            emit(event)
+    return only
+
+
+def _kept(path: Optional[str]) -> str:
+    """What is left to resume from, in words."""
+    if path:
+        return f"its last checkpoint ({path}) is kept: resume the run to continue"
+    return "no checkpoint was written yet"
 
 
 def _run(job: Dict[str, Any], config: Dict[str, Any], run_dir: str, ck_dir: str, emit: Emit,
-         stop: threading.Event) -> str:
-    threads = int(config["threads"]) or (os.cpu_count() or 1)
-    torch.set_num_threads(threads)
-    device, reason = pick_device(job.get("device", "auto"), threads)
+         stop: threading.Event, group: Group, device: torch.device, reason: str,
+         kept: Dict[str, Optional[str]]) -> str:
     torch.manual_seed(int(config["seed"]))
     net, named, buffers = model.for_job(job)
+    masks = use_global_batch_masks(net)
     net.to(device)
     buffers = [(n, b) for n, b in net.named_buffers() if n in dict(buffers)]  # moved with the net
     opt = optim.make(config["optimizer"], [p for _, p in named], float(config["lr"]))
-    ck = checkpoint.read(job["resumeCheckpoint"]) if job.get("resumeCheckpoint") else None
+    # Rank 0 reads the checkpoint and hands it to the others (their machine may not have it).
+    ck = checkpoint.read(job["resumeCheckpoint"]) if job.get("resumeCheckpoint") and group.rank == 0 else None
+    if group.world > 1 and job.get("resumeCheckpoint"):
+        ck = group.broadcast(ck)
     iterations = 0
     if ck:
         iterations = _restore(ck, named, opt, config["optimizer"], buffers)
+    if group.world > 1:
+        net, trained = _data_parallel(net, device)
+    else:
+        trained = net
 
     train, test = data.load(job["dataPaths"], device)
     train_ids = subset_indices(train.count, int(config["limitTrain"]), int(config["seed"]), SALT["trainSubset"])
@@ -137,13 +209,16 @@ def _run(job: Dict[str, Any], config: Dict[str, Any], run_dir: str, ck_dir: str,
         remaining_eval = (epochs - epoch + 1) * len(test_ids)
         return remaining_train * rate.value + remaining_eval * (eval_spi or rate.value * eval_ratio)
 
-    def save(p: Dict[str, Any]) -> str:
+    def save(p: Dict[str, Any]) -> Optional[str]:
         nonlocal dirty
+        dirty = False
+        if not group.speaks:
+            return None
         weights = [(n, model.to_tfjs(t)) for n, t in named + buffers]
         slots = optim.get_slots(opt, config["optimizer"], named, iterations, model.to_tfjs)
         path = checkpoint.write(ck_dir, p, last_test_acc, weights, slots)
+        kept["path"] = path
         emit({"type": "checkpoint", "epoch": p["completedEpochs"], "path": path})
-        dirty = False
         return path
 
     def stopped(epoch: int, path: Optional[str]) -> str:
@@ -155,29 +230,40 @@ def _run(job: Dict[str, Any], config: Dict[str, Any], run_dir: str, ck_dir: str,
         emit(event)
         return "stopped"
 
+    def agreed_stop() -> bool:
+        # Any rank's stop (the extension's, a signal, a lost parent) stops all after the same batch.
+        return group.sum([1.0 if stop.is_set() else 0.0])[0] > 0 if group.world > 1 else stop.is_set()
+
+    seed = int(config["seed"])
     last_path: Optional[str] = None
     for epoch in range(pos["completedEpochs"] + 1, epochs + 1):
-        order = epoch_order(train_ids, int(config["seed"]), epoch)
+        order = epoch_order(train_ids, seed, epoch)
         part = dict(pos["partial"])
         loss_sum, correct, seen, seconds = part["lossSum"], part["correct"], part["seen"], part["seconds"]
         session_seen, session_seconds, last_event = 0, 0.0, 0.0
         net.train()
         for b in range(pos["batchesDone"], per_epoch):
             t0 = time.perf_counter()
-            x, y = train.batch(order[b * bs:(b + 1) * bs], size)
-            torch.manual_seed(step_seed(int(config["seed"]), epoch, b))  # this step's dropout masks
-            logits = net(x)
-            loss = F.cross_entropy(logits, y)
+            ids = order[b * bs:(b + 1) * bs]
+            n = len(ids)
+            lo, hi = slice_bounds(n, group.rank, group.world)
+            x, y = train.batch(ids[lo:hi], size)
+            s_seed = step_seed(seed, epoch, b)
+            masks.step(s_seed, n, lo, device)  # the global batch's dropout masks, this rank's rows
+            torch.manual_seed(s_seed)  # any other randomness of the step
+            logits = trained(x)
+            # The sum over this slice, scaled so that DDP's mean over ranks is the global batch's mean.
+            slice_loss = F.cross_entropy(logits, y, reduction="sum")
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            (slice_loss * (group.world / n)).backward()
             opt.step()
             iterations += 1
-            loss_v = float(loss)
-            right = int((logits.argmax(1) == y).sum())
+            stats = group.sum([float(slice_loss), float((logits.argmax(1) == y).sum()),
+                               1.0 if stop.is_set() else 0.0])
+            loss_v, right, stop_now = stats[0] / n, int(round(stats[1])), stats[2] > 0
             if not math.isfinite(loss_v):
                 raise TrainError(f"the loss became {loss_v} at epoch {epoch}, batch {b + 1}: lower the learning rate")
             dt = time.perf_counter() - t0
-            n = int(y.shape[0])
             dirty = True
             loss_sum += loss_v * n
             correct += right
@@ -194,11 +280,11 @@ def _run(job: Dict[str, Any], config: Dict[str, Any], run_dir: str, ck_dir: str,
                       "acc": correct / seen, "imagesPerSecond": session_seen / session_seconds,
                       "etaSeconds": eta(epoch, b + 1)})
                 last_event = time.perf_counter()
-            if stop.is_set():
+            if stop_now:
                 return stopped(epoch, save(pos))
 
         e0 = time.perf_counter()
-        ev = evaluate(net, test, test_ids, size, bs, max_samples, stop)
+        ev = evaluate(net, test, test_ids, size, bs, max_samples, agreed_stop, group)
         if ev is None:
             return stopped(epoch, save(pos) if dirty else last_path)
         eval_spi = (time.perf_counter() - e0) / max(1, len(test_ids))
@@ -210,11 +296,24 @@ def _run(job: Dict[str, Any], config: Dict[str, Any], run_dir: str, ck_dir: str,
         pos = _empty_position()
         pos["completedEpochs"] = epoch
         last_path = save(pos)
-        if stop.is_set() and epoch < epochs:
+        if epoch < epochs and agreed_stop():
             return stopped(epoch + 1, last_path)
 
     emit({"type": "done", "testAcc": last_test_acc or 0.0, "runDir": run_dir, "modelDir": job["modelDir"]})
     return "done"
+
+
+def _data_parallel(net: torch.nn.Module, device: torch.device) -> Tuple[torch.nn.Module, torch.nn.Module]:
+    """The network (its batch norms synchronised) and it behind DistributedDataParallel, which
+    averages the gradients over the ranks in backward."""
+    from torch.nn.parallel import DistributedDataParallel
+    if any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in net.modules()):
+        # Per-slice batch statistics would make N processes another run than one process.
+        if device.type != "cuda":
+            raise DistributedError("a network with batch norm trains on several processes only on CUDA (torch's "
+                                   "SyncBatchNorm needs GPUs): train it with one process, or on CUDA GPUs")
+        net = torch.nn.SyncBatchNorm.convert_sync_batchnorm(net)
+    return net, DistributedDataParallel(net, device_ids=[device] if device.type == "cuda" else None)
 
 
 def _restore(ck: Dict[str, Any], named: List[Tuple[str, torch.nn.Parameter]], opt: torch.optim.Optimizer,

@@ -11,6 +11,7 @@ import { datasetCacheDir, defaultCacheRoot } from '../data/fashionMnist';
 import {
   ARTICLE_RECIPE,
   isCodeModel,
+  MAX_PROCESSES,
   MODEL_PRESET,
   OPTIMIZERS,
   type OptimizerName,
@@ -26,7 +27,7 @@ import { readModelArg } from './model';
 
 /** Usage text for `train`. */
 export const TRAIN_USAGE =
-  'nin train [--preset seed|compact|compact-fc|compact-no1x1 | --model FILE[:NAME]] [--input N] [--epochs E] [--batch-size B] [--lr X] [--optimizer sgd|momentum|adam] [--limit-train N] [--limit-test N] [--build spec|code] [--engine tfjs|pytorch] [--backend auto|tensorflow|wasm|cpu|pytorch] [--device auto|cuda|mps|cpu] [--python PATH] [--threads N] [--data DIR] [--seed S] [--runs DIR] [--resume RUN] [--checkpoint-minutes M] [--json]';
+  'nin train [--preset seed|compact|compact-fc|compact-no1x1 | --model FILE[:NAME]] [--input N] [--epochs E] [--batch-size B] [--lr X] [--optimizer sgd|momentum|adam] [--limit-train N] [--limit-test N] [--build spec|code] [--engine tfjs|pytorch] [--backend auto|tensorflow|wasm|cpu|pytorch] [--device auto|cuda|mps|cpu] [--python PATH] [--processes N] [--threads N] [--data DIR] [--seed S] [--runs DIR] [--resume RUN] [--checkpoint-minutes M] [--json]';
 
 /** Where runs go unless --runs says otherwise (relative to the working directory). */
 export const DEFAULT_RUNS_DIR = '.nin/runs';
@@ -43,6 +44,13 @@ function minutesFlag(value: string | undefined): number | undefined {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0)
     throw new UsageError(`--checkpoint-minutes must be a number >= 0 (0: only at epoch ends), got "${value}"`);
+  return n;
+}
+
+function processesFlag(value: string | undefined): number | undefined {
+  const n = intFlag('processes', value, 1);
+  if (n !== undefined && n > MAX_PROCESSES)
+    throw new UsageError(`--processes must be at most ${MAX_PROCESSES}, got ${n}`);
   return n;
 }
 
@@ -114,6 +122,7 @@ export async function configFromFlags(values: Record<string, string | boolean | 
     backend,
     threads: intFlag('threads', s('threads'), 0),
     device,
+    processes: processesFlag(s('processes')),
     seed: intFlag('seed', s('seed'), 0),
     dataDir: s('data'),
     runsDir: s('runs'),
@@ -244,6 +253,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     engine: { type: 'string' },
     device: { type: 'string' },
     python: { type: 'string' },
+    processes: { type: 'string' },
     threads: { type: 'string' },
     data: { type: 'string' },
     seed: { type: 'string' },
@@ -256,6 +266,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
   });
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const { config, resume } = await configFromFlags(values);
+  if ((config.processes ?? 1) > 1 && config.backend !== 'pytorch')
+    throw new UsageError('--processes trains data-parallel with torch.distributed: it goes with --engine pytorch');
   const json = values.json === true;
   const view = json ? (e: TrainEvent) => printJson(e) : humanView(Boolean(process.stderr.isTTY));
 

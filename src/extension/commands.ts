@@ -69,6 +69,11 @@ async function busy(session: TrainingSession): Promise<boolean> {
   return true;
 }
 
+/** `processes` for a config: the setting when it asks for more than one (one process needs no field). */
+function processesOf(s: { readonly processes: number }): { processes?: number } {
+  return s.processes > 1 ? { processes: s.processes } : {};
+}
+
 /** A network read from the reader's code, to train instead of a preset (src/extension/commandsTrainModel.ts). */
 export interface CodeModel {
   /** The model as it is now: what the recipe estimates are for. */
@@ -96,7 +101,7 @@ export async function train(
     dataDir: host.dataDir,
     runsDir: host.runsDir,
   };
-  let config = recipeConfig(picked.fields, machine);
+  let config = { ...recipeConfig(picked.fields, machine), ...processesOf(host.settings) };
   if (code) {
     const model = await code.atStart();
     if (!model) return;
@@ -183,6 +188,7 @@ async function resume(
     threads: host.settings.threads,
     device: host.settings.device,
     dataDir: host.dataDir,
+    processes: host.settings.processes,
   };
   if (await session.start(config, dir)) await vscode.commands.executeCommand(COMMANDS.showPanel);
 }

@@ -42,6 +42,7 @@ export const SETTINGS = {
   backend: 'backend',
   threads: 'threads',
   device: 'device',
+  processes: 'pytorch.processes',
   pythonPath: 'pythonPath',
   dataFolder: 'dataFolder',
   runsFolder: 'runsFolder',

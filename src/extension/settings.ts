@@ -7,7 +7,7 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { BACKEND_PREFERENCES, DEVICES, type BackendPreference, type DevicePreference } from '../backends/backend-names';
-import { OPTIMIZERS, type OptimizerName, type TrainConfig } from '../protocol/index';
+import { MAX_PROCESSES, OPTIMIZERS, type OptimizerName, type TrainConfig } from '../protocol/index';
 import { inferShapes, type ShapeError } from '../model/shapes';
 import { PRESET_NAMES, presetSpec, specOf, type NetworkChoice, type PresetName } from '../model/spec';
 import { SETTINGS } from './runFeed';
@@ -32,6 +32,8 @@ export interface TrainingSettings {
   readonly threads: number;
   /** The PyTorch engine's device. */
   readonly device: DevicePreference;
+  /** Data-parallel processes of the PyTorch engine (torch.distributed); 1 trains in one process. */
+  readonly processes: number;
   /** The Python for the PyTorch engine ('' = the Python extension's, else the PATH's). */
   readonly pythonPath: string;
   /** As written in the setting ('' = the default places). */
@@ -61,6 +63,7 @@ export const SETTING_DEFAULTS = {
   backend: 'auto' as BackendPreference,
   threads: 0,
   device: 'auto' as DevicePreference,
+  processes: 1,
   pythonPath: '',
   dataFolder: '',
   runsFolder: '',
@@ -74,6 +77,7 @@ export const SETTING_LIMITS = {
   batchSize: [1, 4096],
   learningRate: [0, 10],
   threads: [0, 256],
+  processes: [1, MAX_PROCESSES],
   checkpointMinutes: [0, 1440],
 } as const;
 
@@ -133,6 +137,7 @@ export function readTrainingSettings(
   const backend = oneOf('backend', BACKEND_PREFERENCES);
   const threads = int('threads');
   const device = oneOf('device', DEVICES);
+  const processes = int('processes');
   const pythonPath = take<string>(
     'pythonPath',
     (v): v is string => typeof v === 'string',
@@ -153,6 +158,7 @@ export function readTrainingSettings(
       backend,
       threads,
       device,
+      processes,
       pythonPath,
       dataFolder,
       runsFolder,
@@ -198,6 +204,7 @@ export function settingsConfig(s: TrainingSettings, dataDir: string, runsDir: st
     seed: 1,
     threads: s.threads,
     device: s.device,
+    ...(s.processes > 1 ? { processes: s.processes } : {}),
     dataDir,
     runsDir,
     checkpointMinutes: s.checkpointMinutes,

@@ -91,6 +91,8 @@ export interface TrainConfig {
   readonly threads: number;
   /** The PyTorch engine's device (absent: auto); the TensorFlow.js engines ignore it. */
   readonly device?: DevicePreference;
+  /** Data-parallel processes of the PyTorch engine (torch.distributed; absent: 1); the TensorFlow.js engines ignore it. */
+  readonly processes?: number;
   /** A folder holding the four IDX files, or '' to search the default places. */
   readonly dataDir: string;
   /** Where run folders are created. */
@@ -113,6 +115,9 @@ export const ARTICLE_RECIPE: Omit<TrainConfig, 'dataDir' | 'runsDir'> = {
   seed: 1,
   threads: 0,
 };
+
+/** Most data-parallel processes a run may ask for on one machine. */
+export const MAX_PROCESSES = 64;
 
 const isShape3: Check<readonly [number, number, number]> = (v): v is readonly [number, number, number] =>
   arrayOf(int(1), 3, 3)(v);
@@ -163,6 +168,7 @@ const CONFIG_CHECKS: Checks<TrainConfig> = {
   seed: int(0),
   threads: int(0),
   device: optional(oneOf(DEVICES)),
+  processes: optional(where(int(1), (v) => v <= MAX_PROCESSES)),
   dataDir: isStr,
   runsDir: isStr,
   checkpointMinutes: optional(where(isNum, (v) => v >= 0)),

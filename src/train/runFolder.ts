@@ -20,7 +20,7 @@ import {
 /** Fields that define what is trained; a resume must not change them. */
 const FIXED_ON_RESUME = ['preset', 'input', 'batchSize', 'lr', 'optimizer', 'limitTrain', 'limitTest', 'seed'] as const;
 
-/** The config a resume runs with: the run's own, with only epochs/backend/threads/device/data taken from `asked`. */
+/** The config a resume runs with: the run's own, with only epochs/backend/threads/device/processes/data taken from `asked`. */
 export function resumeConfig(saved: TrainConfig, asked: TrainConfig): TrainConfig {
   const diff = FIXED_ON_RESUME.filter((k) => saved[k] !== asked[k]);
   if (diff.length) {
@@ -29,13 +29,16 @@ export function resumeConfig(saved: TrainConfig, asked: TrainConfig): TrainConfi
     );
   }
   const device = asked.device ?? saved.device;
+  // The processes are the machine's, as the threads: the asked number, or one.
+  const recipe = Object.fromEntries(Object.entries(saved).filter(([k]) => k !== 'processes')) as TrainConfig;
   return {
-    ...saved,
+    ...recipe,
     epochs: asked.epochs,
     backend: asked.backend,
     threads: asked.threads,
     dataDir: asked.dataDir,
     ...(device ? { device } : {}),
+    ...(asked.processes !== undefined ? { processes: asked.processes } : {}),
     checkpointMinutes: asked.checkpointMinutes,
   };
 }

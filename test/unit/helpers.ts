@@ -30,15 +30,18 @@ export interface CliRun {
 
 /**
  * Run the bundled CLI without blocking; `onLine` sees each stdout line as it arrives and may
- * signal the child (the fault tests stop or kill a run at a chosen event).
+ * signal the child (the fault tests stop or kill a run at a chosen event); `env` adds to its
+ * environment.
  */
 export function runCliStreaming(
   args: string[],
   onLine: (line: string, kill: (s: NodeJS.Signals) => void) => void = () => {},
+  env: Record<string, string> = {},
 ): Promise<CliRun> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(ROOT, 'out', 'cli.js'), ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
     });
     const lines: string[] = [];
     let buf = '';

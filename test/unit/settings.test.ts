@@ -46,6 +46,7 @@ describe('settings: nin.* read into a training config', () => {
       backend: 'wasm',
       threads: 4,
       device: 'cuda',
+      'pytorch.processes': 3,
       pythonPath: ' /opt/py/bin/python ',
       dataFolder: ' /d ',
       runsFolder: 'r',
@@ -64,6 +65,7 @@ describe('settings: nin.* read into a training config', () => {
         backend: 'wasm',
         threads: 4,
         device: 'cuda',
+        processes: 3,
         pythonPath: '/opt/py/bin/python',
         dataFolder: '/d',
         runsFolder: 'r',
@@ -90,6 +92,9 @@ describe('settings: nin.* read into a training config', () => {
     ['dataFolder', {}, 'nin.dataFolder'],
     ['device', 'tpu', 'nin.device'],
     ['pythonPath', 3, 'nin.pythonPath'],
+    ['pytorch.processes', 0, 'nin.pytorch.processes'],
+    ['pytorch.processes', 65, 'nin.pytorch.processes'],
+    ['pytorch.processes', 1.5, 'nin.pytorch.processes'],
     ['checkpointMinutes', -1, 'nin.checkpointMinutes'],
     ['checkpointMinutes', 0.5, 'nin.checkpointMinutes'],
   ];
@@ -104,6 +109,15 @@ describe('settings: nin.* read into a training config', () => {
       assert.ok(validateConfig(settingsConfig(settings, '', '/runs')).ok);
     });
   }
+
+  it('nin.pytorch.processes above 1 goes into the config (validated); 1 leaves the config as it was', () => {
+    const two = settingsConfig(read({ 'pytorch.processes': 2 }).settings, '', '/runs');
+    assert.equal(two.processes, 2);
+    assert.ok(validateConfig(two).ok);
+    assert.equal('processes' in settingsConfig(read({}).settings, '', '/runs'), false);
+    assert.equal(validateConfig({ ...two, processes: 0 }).ok, false);
+    assert.equal(validateConfig({ ...two, processes: 65 }).ok, false);
+  });
 
   it('reports every bad setting, not just the first', () => {
     const { issues } = read({ epochs: -1, optimizer: 'x', backend: 1 });

@@ -118,6 +118,7 @@ export async function runPytorchTraining(
       type: 'train',
       config,
       device,
+      processes: config.processes ?? 1,
       runDir,
       checkpointDir: ckDir,
       modelDir: paths.model,
