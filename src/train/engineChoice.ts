@@ -5,7 +5,10 @@
  * measurement loop and its cache (the extension's globalState, or any key-value store), shared by
  * the quick pick (its estimates), the routing engine (the run) and the CLI. No vscode here.
  */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { BackendPreference, DevicePreference } from '../backends/backend-names';
+import { writeFileAtomically } from '../files/writes';
 import type { CalibrationRequest, CalibrationResult } from './engineApi';
 import {
   affordable,
@@ -32,6 +35,28 @@ export type Measure = (request: CalibrationRequest) => Promise<CalibrationResult
 export interface CalibrationStore {
   get(key: string): unknown;
   update(key: string, value: unknown): PromiseLike<void> | void;
+}
+
+/**
+ * A store in one JSON file (the CLI's, beside its dataset cache): an unreadable or invalid file
+ * is an empty store (its calibrations are measured again); each update rewrites it atomically.
+ */
+export function fileCalibrationStore(file: string): CalibrationStore {
+  const read = (): Record<string, unknown> => {
+    try {
+      const v: unknown = JSON.parse(readFileSync(file, 'utf8'));
+      return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+    } catch {
+      return {};
+    }
+  };
+  return {
+    get: (key) => read()[key],
+    update: (key, value) => {
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileAtomically(file, JSON.stringify({ ...read(), [key]: value }, null, 1));
+    },
+  };
 }
 
 /** The machine settings a calibration depends on. */

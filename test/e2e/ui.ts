@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import type { Frame, Locator, Page } from 'playwright-core';
 import { waitFor } from './workspace';
+import { pytorchUiChecks } from './uiPytorch';
 
 /** One browser-side check's outcome. */
 export interface UiCheck {
@@ -24,7 +25,7 @@ export interface UiOptions {
 }
 
 /** What the panel webview exposes for tests (src/webview/panel/main.ts, read-only). */
-interface PanelProbe {
+export interface PanelProbe {
   status: string;
   points: number;
   loss: number[][];
@@ -32,9 +33,12 @@ interface PanelProbe {
   epoch: string;
   test: string;
   backend: string;
+  /** The backend line under the stats: engine, why, parameters, images, batch. */
+  line: string;
 }
 
-async function probePanel(frame: Frame): Promise<PanelProbe> {
+/** What the training panel shows now. */
+export async function probePanel(frame: Frame): Promise<PanelProbe> {
   return frame.evaluate(() => {
     type Shown = { shown: (number | null)[][] };
     const p = (
@@ -56,6 +60,7 @@ async function probePanel(frame: Frame): Promise<PanelProbe> {
       epoch: stat('epoch'),
       test: stat('test'),
       backend: stat('backend'),
+      line: document.querySelector('.backend-line')?.textContent ?? '',
     };
   });
 }
@@ -63,7 +68,7 @@ async function probePanel(frame: Frame): Promise<PanelProbe> {
 const WORKBENCH_TIMEOUT_MS = 90_000;
 
 /** Runs `f` as a named check; an exception is a failed check with its message, and the rest go on. */
-async function check(
+export async function check(
   list: UiCheck[],
   name: string,
   f: () => Promise<string | void>,
@@ -134,7 +139,7 @@ export async function runCommand(page: Page, title: string): Promise<void> {
  * the first row, and "recently used" rows that merely resemble the filter come first); says what
  * it saw if there is none.
  */
-async function pickRow(page: Page, text: string, timeoutMs = 30_000): Promise<void> {
+export async function pickRow(page: Page, text: string, timeoutMs = 30_000): Promise<void> {
   const rows = page.locator('.quick-input-list .monaco-list-row');
   const exact = async () => {
     const labels = await rows.evaluateAll((els) =>
@@ -476,7 +481,7 @@ export async function uiChecks(page: Page, opts: UiOptions): Promise<UiCheck[]> 
       const shapes = await f.locator('[data-shape-after]').allTextContents();
       await page.mouse.move(5, 450);
       await page.screenshot({ path: path.join(opts.resultsDir, 'panel-training.png') });
-      return `${probe.status}: ${probe.loss[0].length} loss points (first ${loss[0].toFixed(3)}), epoch ${probe.epoch}, backend ${probe.backend}; block 1: ${block1}; shapes ${shapes.join(' ')} (test-results/panel-training.png)`;
+      return `${probe.status}: ${probe.loss[0].length} loss points (first ${loss[0].toFixed(3)}), epoch ${probe.epoch}, backend ${probe.backend} ("${probe.line}"); block 1: ${block1}; shapes ${shapes.join(' ')} (test-results/panel-training.png)`;
     },
   );
 
@@ -529,5 +534,6 @@ export async function uiChecks(page: Page, opts: UiOptions): Promise<UiCheck[]> 
     },
   );
 
+  await pytorchUiChecks(page, opts, step);
   return out;
 }

@@ -5,7 +5,8 @@
  * /usr/bin/python3, CPU), and an `auto` run through the routing engine that trains on the choice.
  */
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TrainConfig, TrainEvent, WorkerEvent } from '../../src/protocol/index';
@@ -246,5 +247,59 @@ describe('auto across engines: real calibrations and a run on the choice', funct
     );
     assert.match((events[1] as { message: string }).message, /stopped before training began/);
     assert.equal(engine.busy, false);
+  });
+});
+
+describe('nin train --engine auto', function () {
+  this.timeout(600_000);
+  let dir: string;
+  before(() => (dir = mkdtempSync(join(tmpdir(), 'nin-cli-auto-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const cli = (args: string[]) =>
+    spawnSync(process.execPath, [join(ROOT, 'out', 'cli.js'), 'train', ...args], {
+      encoding: 'utf8',
+      timeout: 600_000,
+      env: { ...process.env, XDG_CACHE_HOME: join(dir, 'cache') },
+    });
+
+  it('measures both engines once (kept in the cache file), trains on the faster and says why', () => {
+    const args = [
+      ...['--engine', 'auto', '--python', TORCH_PYTHON, '--device', 'cpu', '--threads', '2'],
+      ...['--preset', 'compact', '--input', '28', '--epochs', '1', '--limit-train', '64', '--limit-test', '32'],
+      ...['--runs', join(dir, 'runs'), '--json'],
+    ];
+    const r = cli(args);
+    assert.equal(r.status, 0, r.stderr);
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as TrainEvent);
+    const start = events.find((e) => e.type === 'start');
+    assert.ok(start?.type === 'start');
+    assert.match(
+      start.backendReason,
+      /^auto chose (pytorch \(cpu\)|wasm): \d+\.\dx faster than (wasm|pytorch \(cpu\)) on this machine's calibration; /,
+    );
+    assert.equal(start.backend, start.backendReason.startsWith('auto chose pytorch') ? 'pytorch' : 'wasm');
+    assert.match(r.stderr, /--engine auto: measuring pytorch on compact@28/);
+    assert.match(r.stderr, /--engine auto: measuring auto on compact@28/);
+    const file = JSON.parse(readFileSync(join(dir, 'cache', 'nin-vscode', 'calibration.json'), 'utf8')) as object;
+    assert.deepEqual(Object.keys(file).sort(), ['nin.calibration.auto.2', 'nin.calibration.pytorch.2.cpu']);
+    // The second run takes the cached calibrations: nothing measured, the same choice.
+    const again = cli(args);
+    assert.equal(again.status, 0, again.stderr);
+    assert.doesNotMatch(again.stderr, /measuring/);
+    const start2 = again.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as TrainEvent)
+      .find((e) => e.type === 'start');
+    assert.equal(start2?.type === 'start' && start2.backendReason, start.backendReason);
+  });
+
+  it('refuses --engine auto with a named backend', () => {
+    const r = cli(['--engine', 'auto', '--backend', 'wasm']);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /--engine auto chooses the engine and its backend; it goes without --backend wasm/);
   });
 });
