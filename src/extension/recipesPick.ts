@@ -12,6 +12,7 @@ import {
   calibrationKey,
   chooseEngine,
   measured,
+  pytorchRefuses,
   type EngineChoice,
   type MachineSettings,
   type Measured,
@@ -148,7 +149,9 @@ function recipeEstimate(r: RecipeFields, s: MachineSettings, states: EngineState
   if (states.some((m) => m === undefined))
     return { description: vscode.l10n.t('$(loading~spin) measuring this machine…'), detail: '' };
   const [first, second] = states as readonly Measured[];
-  return s.backend === 'auto' ? autoEstimate(chooseEngine(size, second, first)) : singleEstimate(size, first);
+  if (s.backend !== 'auto') return singleEstimate(size, first);
+  const refused = pytorchRefuses(r);
+  return autoEstimate(chooseEngine(size, second, refused ? { ok: false, reason: refused } : first));
 }
 
 /** Open the recipe quick pick; resolves with the chosen recipe, or undefined when dismissed. */

@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { BackendPreference, DevicePreference } from '../backends/backend-names';
 import { writeFileAtomically } from '../files/writes';
+import type { NetworkChoice } from '../model/spec';
 import type { CalibrationRequest, CalibrationResult } from './engineApi';
 import {
   affordable,
@@ -185,6 +186,14 @@ export function chooseEngine(size: RunSize | undefined, tfjs: Measured | undefin
   };
 }
 
+/** Why the PyTorch engine cannot train this network, or undefined when it can (it refuses batch norm). */
+export function pytorchRefuses(r: NetworkChoice): string | undefined {
+  const layers = r.model ? r.model.layers : [];
+  return JSON.stringify(layers).includes('"kind":"batchnorm"')
+    ? 'the PyTorch engine does not train batch norm yet'
+    : undefined;
+}
+
 /**
  * The choice for one run with `nin.backend: auto`: PyTorch's calibration first (without a usable
  * PyTorch it fails at once, and TensorFlow.js then runs as it always did, unmeasured), then
@@ -195,6 +204,8 @@ export async function chooseForRun(
   measure: Measure,
   run: RecipeFields & Pick<MachineSettings, 'threads'> & { readonly device?: DevicePreference },
 ): Promise<EngineChoice> {
+  const refused = pytorchRefuses(run);
+  if (refused) return chooseEngine(runSize(run), undefined, { ok: false, reason: refused });
   const s = { threads: run.threads, device: run.device ?? 'auto' };
   const pytorch = await measured(cachedCalibration(store, measure, { ...s, backend: 'pytorch' }));
   if (!pytorch.ok) return chooseEngine(runSize(run), undefined, pytorch);

@@ -87,6 +87,8 @@ export async function pytorchUiChecks(
         if (!/^2\s*\/\s*2$/.test(probe.epoch) || !/\d/.test(probe.test))
           throw new Error(`epoch ${JSON.stringify(probe.epoch)}, test accuracy ${JSON.stringify(probe.test)}`);
         await dismissToasts(page);
+        // The panel keeps the tab last shown (the earlier run's evaluation): the curves' tab first.
+        await f.locator('#tab-training').click();
         await page.mouse.move(5, 450);
         await page.screenshot({ path: path.join(opts.resultsDir, 'panel-pytorch.png') });
         return `quick pick estimate "${row}"; panel: backend ${probe.backend}, device ${device}, epoch ${probe.epoch}, test accuracy ${probe.test}; "${probe.line}" (test-results/panel-pytorch.png)`;

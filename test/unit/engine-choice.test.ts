@@ -99,6 +99,28 @@ describe('auto across engines: the choice from calibrations', () => {
     assert.equal(onlyTorch.why, 'TensorFlow.js not measured: wasm died');
   });
 
+  it('a network with batch norm goes to TensorFlow.js without measuring (the PyTorch engine refuses it)', async () => {
+    const layers = [
+      { kind: 'conv', filters: 8, kernel: 3, stride: 1, padding: 1 },
+      { kind: 'batchnorm' },
+      { kind: 'activation', fn: 'relu' },
+      { kind: 'gap' },
+    ];
+    const run = {
+      ...RECIPES.find((r) => r.id === 'quick')!,
+      preset: 'model',
+      model: { name: 'Net', file: 'net.py', source: '', input: [1, 28, 28], layers, params: 0 },
+      threads: 2,
+    } as unknown as Parameters<typeof chooseForRun>[2];
+    const choice = await chooseForRun(mapStore(), () => Promise.reject(new Error('measured')), run);
+    assert.equal(choice.backend, 'auto');
+    assert.equal(choice.why, 'PyTorch not used: the PyTorch engine does not train batch norm yet');
+    const plain = { ...run, model: { ...run.model!, layers: layers.filter((l) => l.kind !== 'batchnorm') } };
+    // Without batch norm, PyTorch is measured (this stand-in engine fails, so TensorFlow.js runs).
+    const asked = await chooseForRun(mapStore(), () => Promise.reject(new Error('measured')), plain as typeof run);
+    assert.equal(asked.why, 'PyTorch not used: measured');
+  });
+
   it('a stored calibration is used while fresh and measured again when a week old', async () => {
     const store = mapStore();
     const asked: CalibrationRequest[] = [];
