@@ -6,6 +6,7 @@
  * 128 + the signal's number (130, 143, 129); a second signal aborts at once.
  */
 import { constants } from 'node:os';
+import { join } from 'node:path';
 import { DEVICES, isBackendPreference, isDevicePreference } from '../backends/backend-names';
 import { datasetCacheDir, defaultCacheRoot } from '../data/fashionMnist';
 import {
@@ -22,12 +23,22 @@ import { isPresetName, needsPytorch, networkName, PRESET_NAMES, presetSpec, type
 import { readRunConfig } from '../runs';
 import { runTraining } from '../train/engine';
 import { runPytorchTraining } from '../train/pytorch/run';
+import { PytorchEngine } from '../train/pytorch/engine';
+import type { FindPythonOptions } from '../train/pytorch/python';
+import { calibrate } from '../train/calibrate';
+import {
+  chooseForRun,
+  choiceReason,
+  fileCalibrationStore,
+  type EngineChoice,
+  type Measure,
+} from '../train/engineChoice';
 import { intFlag, parseFlags, printJson, UsageError } from './args';
 import { readModelArg } from './model';
 
 /** Usage text for `train`. */
 export const TRAIN_USAGE =
-  'nin train [--preset seed|compact|compact-fc|compact-no1x1 | --model FILE[:NAME]] [--input N] [--epochs E] [--batch-size B] [--lr X] [--optimizer sgd|momentum|adam] [--limit-train N] [--limit-test N] [--build spec|code] [--engine tfjs|pytorch] [--backend auto|tensorflow|wasm|cpu|pytorch] [--device auto|cuda|mps|cpu] [--python PATH] [--processes N] [--threads N] [--data DIR] [--seed S] [--runs DIR] [--resume RUN] [--checkpoint-minutes M] [--json]';
+  'nin train [--preset seed|compact|compact-fc|compact-no1x1 | --model FILE[:NAME]] [--input N] [--epochs E] [--batch-size B] [--lr X] [--optimizer sgd|momentum|adam] [--limit-train N] [--limit-test N] [--build spec|code] [--engine tfjs|pytorch|auto] [--backend auto|tensorflow|wasm|cpu|pytorch] [--device auto|cuda|mps|cpu] [--python PATH] [--processes N] [--threads N] [--data DIR] [--seed S] [--runs DIR] [--resume RUN] [--checkpoint-minutes M] [--json]';
 
 /** Where runs go unless --runs says otherwise (relative to the working directory). */
 export const DEFAULT_RUNS_DIR = '.nin/runs';
@@ -72,6 +83,8 @@ export function deviations(c: TrainConfig): string[] {
 export async function configFromFlags(values: Record<string, string | boolean | undefined>): Promise<{
   config: TrainConfig;
   resume?: string;
+  /** `--engine auto`: measure both engines and train on the faster (as the extension's `nin.backend: auto`). */
+  chooseEngine?: boolean;
 }> {
   const s = (k: string) => values[k] as string | undefined;
   const resume = s('resume');
@@ -92,12 +105,16 @@ export async function configFromFlags(values: Record<string, string | boolean | 
   if (optimizer !== undefined && !(OPTIMIZERS as readonly string[]).includes(optimizer))
     throw new UsageError(`--optimizer must be one of ${OPTIMIZERS.join(', ')}, got "${optimizer}"`);
   const engine = s('engine');
-  if (engine !== undefined && engine !== 'tfjs' && engine !== 'pytorch')
-    throw new UsageError(`--engine must be tfjs or pytorch, got "${engine}"`);
+  if (engine !== undefined && engine !== 'tfjs' && engine !== 'pytorch' && engine !== 'auto')
+    throw new UsageError(`--engine must be tfjs, pytorch or auto, got "${engine}"`);
   let backend = s('backend');
   if (backend !== undefined && !isBackendPreference(backend))
     throw new UsageError(`--backend must be auto, tensorflow, wasm, cpu or pytorch, got "${backend}"`);
-  if (engine === 'pytorch') {
+  if (engine === 'auto') {
+    if (backend !== undefined && backend !== 'auto')
+      throw new UsageError(`--engine auto chooses the engine and its backend; it goes without --backend ${backend}`);
+    backend = 'auto';
+  } else if (engine === 'pytorch') {
     if (backend !== undefined && backend !== 'pytorch')
       throw new UsageError(`--engine pytorch runs PyTorch; --backend ${backend} is a TensorFlow.js backend`);
     backend = 'pytorch';
@@ -129,9 +146,10 @@ export async function configFromFlags(values: Record<string, string | boolean | 
     checkpointMinutes: minutesFlag(s('checkpoint-minutes')),
   };
   const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<TrainConfig>;
+  const chooseEngine = engine === 'auto' ? { chooseEngine: true } : {};
   if (resume) {
     // The run's recipe, with what the flags change (the engine refuses recipe changes by name).
-    return { config: { ...(await readRunConfig(resume)), ...defined }, resume };
+    return { config: { ...(await readRunConfig(resume)), ...defined }, resume, ...chooseEngine };
   }
   const base = { ...ARTICLE_RECIPE, dataDir: '', runsDir: DEFAULT_RUNS_DIR };
   if (modelArg !== undefined) {
@@ -139,14 +157,17 @@ export async function configFromFlags(values: Record<string, string | boolean | 
     const model = await readModelArg(modelArg, s('input'), build === 'code' ? 'always' : 'fallback');
     if (isCodeModel(model) && build === 'spec')
       throw new UsageError(`--build spec: ${model.name} cannot be built from the analysis: ${model.why}`);
+    const config: TrainConfig = { ...base, ...defined, preset: MODEL_PRESET, model, input: model.input[1] };
+    // A network built by its code trains only on PyTorch: --engine auto has nothing to choose.
+    if (isCodeModel(model) && engine === 'auto') return { config: { ...config, backend: 'pytorch' } };
     if (isCodeModel(model) && backend !== 'pytorch')
       throw new UsageError(`--model: ${needsPytorch(model)} (add --engine pytorch)`);
-    return { config: { ...base, ...defined, preset: MODEL_PRESET, model, input: model.input[1] } };
+    return { config, ...chooseEngine };
   }
   const p = (defined.preset ?? ARTICLE_RECIPE.preset) as PresetName;
   // Without --input, a preset trains at its own size: 224 for the article's, 28 for compact.
   const input = defined.input ?? presetSpec(p).input[1];
-  return { config: { ...base, ...defined, preset: p, input } };
+  return { config: { ...base, ...defined, preset: p, input }, ...chooseEngine };
 }
 
 function duration(s: number): string {
@@ -234,6 +255,26 @@ function humanView(tty: boolean): (e: TrainEvent) => void {
   };
 }
 
+/** Where `--engine auto` keeps its calibrations (a week, as the extension's). */
+export function cliCalibrationFile(): string {
+  return join(defaultCacheRoot(), 'calibration.json');
+}
+
+/**
+ * `--engine auto`: PyTorch's calibration, then TensorFlow.js's (in this process), each from the
+ * cache file while fresh; says on stderr what it measures, since that takes tens of seconds.
+ */
+async function chooseCliEngine(config: TrainConfig, python: FindPythonOptions): Promise<EngineChoice> {
+  const file = cliCalibrationFile();
+  const store = fileCalibrationStore(file);
+  const pytorch = new PytorchEngine({ python: () => python, device: () => config.device ?? 'auto' });
+  const measure: Measure = (r) => {
+    process.stderr.write(`--engine auto: measuring ${r.backend} on ${r.preset}@${r.input} (cached in ${file})\n`);
+    return r.backend === 'pytorch' ? pytorch.calibrate(r) : calibrate(r);
+  };
+  return chooseForRun(store, measure, config);
+}
+
 /** Signals that stop a run with a checkpoint: Ctrl-C, a kill or container stop, a closed terminal. */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 type StopSignal = (typeof STOP_SIGNALS)[number];
@@ -265,11 +306,21 @@ export async function trainCommand(argv: string[]): Promise<number> {
     json: { type: 'boolean', default: false },
   });
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  const { config, resume } = await configFromFlags(values);
-  if ((config.processes ?? 1) > 1 && config.backend !== 'pytorch')
+  const flags = await configFromFlags(values);
+  const { resume } = flags;
+  let config = flags.config;
+  if ((config.processes ?? 1) > 1 && config.backend !== 'pytorch' && !flags.chooseEngine)
     throw new UsageError('--processes trains data-parallel with torch.distributed: it goes with --engine pytorch');
   const json = values.json === true;
-  const view = json ? (e: TrainEvent) => printJson(e) : humanView(Boolean(process.stderr.isTTY));
+  const python = values.python as string | undefined;
+  const pythonOptions = python ? { configured: python, configuredBy: '--python' } : {};
+  const shown = json ? (e: TrainEvent) => printJson(e) : humanView(Boolean(process.stderr.isTTY));
+  let view = shown;
+  if (flags.chooseEngine) {
+    const choice = await chooseCliEngine(config, pythonOptions);
+    config = { ...config, backend: choice.backend };
+    view = (e) => shown(e.type === 'start' ? { ...e, backendReason: choiceReason(choice, e.backendReason) } : e);
+  }
 
   // The first signal wins: its number makes the exit code once the checkpoint is written.
   let stopSignal: StopSignal | undefined;
@@ -292,12 +343,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
       shouldStop: stopRequested,
       data: { cacheDir: datasetCacheDir(defaultCacheRoot()) },
     };
-    const python = values.python as string | undefined;
     const outcome =
       config.backend === 'pytorch'
         ? await runPytorchTraining(config, resume, {
             ...hooks,
-            python: python ? { configured: python, configuredBy: '--python' } : {},
+            python: pythonOptions,
             // The user named the file (--model) or the run (--resume): its code may build the model.
             allowUserCode: true,
           })

@@ -2,12 +2,14 @@
  * The one place the extension gets its TrainingEngine from: runs and calibrations go to the
  * worker engine (TensorFlow.js in one long-lived worker_threads Worker) or, with
  * `nin.backend: pytorch`, to the PyTorch engine (a child Python process per run), each created
- * when first needed. The dataset cache lives in the extension's global storage, so a download
- * survives workspaces and reloads.
+ * when first needed; with `auto`, to the faster of the two in this machine's calibration (kept
+ * in globalState, shared with the recipe quick pick's estimates). The dataset cache lives in the
+ * extension's global storage, so a download survives workspaces and reloads.
  */
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { PytorchEngine } from '../train/pytorch/engine';
+import { chooseForRun } from '../train/engineChoice';
 import { RoutingEngine } from '../train/routingEngine';
 import { WorkerEngine } from '../train/workerEngine';
 import { pythonExtensionInterpreter } from './pythonInterpreter';
@@ -34,5 +36,6 @@ export const engineFactory: EngineFactory = (context) => {
             : { fromPythonExtension: pythonExtensionInterpreter };
         },
       }),
+    chooseAuto: (config, measure) => chooseForRun(context.globalState, measure, config),
   });
 };

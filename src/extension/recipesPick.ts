@@ -2,23 +2,29 @@
  * "NiN: Train"'s quick pick: the recipes, each labelled with its estimated time on this machine
  * and backend. The estimate scales a few seconds of calibration on the real engine (cached per
  * backend in globalState) by each recipe's FLOPs and images; the quick pick opens at once and
- * fills in the estimates when the calibration answers.
+ * fills in the estimates when the calibration answers. With `nin.backend: auto` both engines are
+ * measured (PyTorch, then TensorFlow.js), each recipe shows its time on the engine that will
+ * run it (engineChoice.ts, as the run itself chooses) and the other engine's time beside it.
  */
 import * as vscode from 'vscode';
 import {
-  affordable,
-  CALIBRATION_BATCH,
-  CALIBRATION_TARGETS,
-  calibrationFresh,
+  cachedCalibration,
+  calibrationKey,
+  chooseEngine,
+  measured,
+  pytorchRefuses,
+  type EngineChoice,
+  type MachineSettings,
+  type Measured,
+} from '../train/engineChoice';
+import {
   costModel,
   deviations,
+  engineLabel,
   estimateSeconds,
-  forwardFlops,
-  isCalibration,
   RECIPES,
   runSize,
   type Calibration,
-  type CalibrationPoint,
   type RecipeFields,
   type RecipeId,
 } from '../train/recipes';
@@ -35,38 +41,36 @@ export interface PickedRecipe {
 
 type Item = vscode.QuickPickItem & { id: RecipeId | 'settings' | 'recalibrate'; fields?: RecipeFields };
 
-// PyTorch's speed depends on its device too (a GPU run must not reuse a CPU measurement).
-const calibrationKey = (s: Pick<TrainingSettings, 'backend' | 'threads' | 'device'>) =>
-  `nin.calibration.${s.backend}.${s.threads}${s.backend === 'pytorch' ? `.${s.device}` : ''}`;
+/** Calibrations being measured, so that a quick pick opened again waits for them instead of measuring twice. */
+const inFlight = new Map<string, Promise<Calibration>>();
 
 /** The cached calibration for these settings' backend, or a new one measured on the engine. */
-export async function calibration(
+export function calibration(
   context: vscode.ExtensionContext,
   session: TrainingSession,
-  s: Pick<TrainingSettings, 'backend' | 'threads' | 'device'>,
+  s: MachineSettings,
   force = false,
 ): Promise<Calibration> {
   const key = calibrationKey(s);
-  const cached = context.globalState.get<unknown>(key);
-  if (!force && isCalibration(cached) && calibrationFresh(cached, Date.now())) return cached;
-  const points: CalibrationPoint[] = [];
-  let backend = '';
-  for (const target of CALIBRATION_TARGETS) {
-    const flops = forwardFlops(target.preset, target.input);
-    if (flops === undefined || !affordable(points, flops)) break;
-    const r = await session.calibrate({
-      ...target,
-      batchSize: CALIBRATION_BATCH,
-      backend: s.backend,
-      threads: s.threads,
-    });
-    points.push({ flops: r.flops > 0 ? r.flops : flops, imagesPerSecond: r.imagesPerSecond });
-    backend = r.backend;
-  }
-  const c: Calibration = { backend, points, at: Date.now() };
-  await context.globalState.update(key, c);
-  return c;
+  const running = inFlight.get(key);
+  if (running) return running;
+  const p = cachedCalibration(context.globalState, (r) => session.calibrate(r), s, force).finally(() =>
+    inFlight.delete(key),
+  );
+  inFlight.set(key, p);
+  return p;
 }
+
+/**
+ * The engines the quick pick measures: the settings' backend, or with `auto` PyTorch and then
+ * TensorFlow.js's own `auto` (PyTorch first: without it, it fails at once).
+ */
+function enginesToMeasure(s: MachineSettings): MachineSettings[] {
+  return s.backend === 'auto' ? [{ ...s, backend: 'pytorch' }, s] : [s];
+}
+
+/** Each measured engine's state: measuring (undefined) or its outcome, in enginesToMeasure's order. */
+type EngineStates = readonly (Measured | undefined)[];
 
 /** The recipe's name in the list. */
 function recipeLabel(id: RecipeId | 'settings'): string {
@@ -116,16 +120,39 @@ export function deviationText(r: RecipeFields): string {
   return vscode.l10n.t('Deviates from the article: {0}.', d.map((x) => names[x]).join(vscode.l10n.t(', ')));
 }
 
-function estimateText(r: RecipeFields, cal: Calibration | undefined, state: 'measuring' | 'failed' | 'ready'): string {
+const duration = (seconds: number) => formatDuration(seconds, vscode.l10n.t);
+
+/** A recipe's estimate: the quick pick's description, and what the detail line starts with. */
+interface RecipeEstimate {
+  readonly description: string;
+  readonly detail: string;
+}
+
+/** The estimate on the one engine the settings name. */
+function singleEstimate(size: NonNullable<ReturnType<typeof runSize>>, m: Measured): RecipeEstimate {
+  if (!m.ok) return { description: vscode.l10n.t('no estimate'), detail: '' };
+  const seconds = estimateSeconds(costModel(m.calibration.points), size);
+  return { description: vscode.l10n.t('≈ {0} on {1}', duration(seconds), engineLabel(m.calibration)), detail: '' };
+}
+
+/** `auto`: the estimate on the engine that will run, and both engines' in the detail line. */
+function autoEstimate(choice: EngineChoice): RecipeEstimate {
+  const { chosen, other } = choice;
+  if (!chosen) return { description: vscode.l10n.t('no estimate'), detail: '' };
+  const on = (e: typeof chosen) => vscode.l10n.t('≈ {0} on {1}', duration(e.seconds), e.label);
+  return { description: on(chosen), detail: other ? `${on(chosen)} · ${on(other)} · ` : '' };
+}
+
+/** What the quick pick shows for a recipe while the engines are measured and once they are. */
+function recipeEstimate(r: RecipeFields, s: MachineSettings, states: EngineStates): RecipeEstimate {
   const size = runSize(r);
-  if (!size) return vscode.l10n.t('$(error) shapes collapse');
-  if (state === 'measuring') return vscode.l10n.t('$(loading~spin) measuring this machine…');
-  if (state === 'failed' || !cal) return vscode.l10n.t('no estimate');
-  return vscode.l10n.t(
-    '≈ {0} on {1}',
-    formatDuration(estimateSeconds(costModel(cal.points), size), vscode.l10n.t),
-    cal.backend,
-  );
+  if (!size) return { description: vscode.l10n.t('$(error) shapes collapse'), detail: '' };
+  if (states.some((m) => m === undefined))
+    return { description: vscode.l10n.t('$(loading~spin) measuring this machine…'), detail: '' };
+  const [first, second] = states as readonly Measured[];
+  if (s.backend !== 'auto') return singleEstimate(size, first);
+  const refused = pytorchRefuses(r);
+  return autoEstimate(chooseEngine(size, second, refused ? { ok: false, reason: refused } : first));
 }
 
 /**
@@ -182,73 +209,94 @@ export async function pickRecipe(
       )
     : vscode.l10n.t('Times are estimated for this machine from a few seconds of measurement on the training engine');
   qp.matchOnDetail = true;
-  let cal: Calibration | undefined;
-  let state: 'measuring' | 'failed' | 'ready' = 'measuring';
+  const engines = enginesToMeasure(settings);
+  let states: EngineStates = engines.map(() => undefined);
+  // Accepted (maybe waiting for the measurements), and what the pick resolves with.
+  let picked: PickedRecipe | undefined;
+  let result: PickedRecipe | undefined;
+  let hidden = false;
   const render = () => {
+    if (hidden) return;
     const active = qp.activeItems[0]?.id;
     const items: Item[] = choices.map(({ id, fields }) => {
       const problem = shapeProblem(fields);
+      const estimate = recipeEstimate(fields, settings, states);
       return {
         id,
         fields,
         label: recipeLabel(id),
-        description: estimateText(fields, cal, state),
-        // the deviation first: a long detail line is cut at the quick pick's width
-        detail: problem ? problem.message : `${deviationText(fields)} ${recipeSummary(fields)}`,
+        description: estimate.description,
+        // the engines' times and the deviation first: a long detail line is cut at the quick pick's width
+        detail: problem ? problem.message : `${estimate.detail}${deviationText(fields)} ${recipeSummary(fields)}`,
       };
     });
+    const at = Math.max(0, ...states.map((m) => (m?.ok ? m.calibration.at : 0)));
     items.push({
       id: 'recalibrate',
       label: vscode.l10n.t('$(dashboard) Measure this machine again'),
-      description: cal ? vscode.l10n.t('measured {0}', new Date(cal.at).toLocaleString()) : '',
+      description: at ? vscode.l10n.t('measured {0}', new Date(at).toLocaleString()) : '',
       alwaysShow: true,
     });
     qp.items = items;
     const again = items.find((i) => i.id === active);
     if (again) qp.activeItems = [again];
   };
-  const measure = (force: boolean) => {
-    state = 'measuring';
+  const logOutcome = (m: Measured, s: MachineSettings) => {
+    if (!m.ok) {
+      log.warn(`calibration (${s.backend}) failed: ${m.reason}`);
+      return;
+    }
+    const c = m.calibration;
+    log.info(
+      `calibration (${engineLabel(c)}): ${c.points.map((p) => `${(p.flops / 1e6).toFixed(1)} MFLOPs/image at ${p.imagesPerSecond.toFixed(1)} images/s`).join(', ')}`,
+    );
+  };
+  const measure = async (force: boolean) => {
+    states = engines.map(() => undefined);
     qp.busy = true;
     render();
-    calibration(context, session, settings, force)
-      .then(
-        (c) => {
-          cal = c;
-          state = 'ready';
-          log.info(
-            `calibration (${c.backend}): ${c.points.map((p) => `${(p.flops / 1e6).toFixed(1)} MFLOPs/image at ${p.imagesPerSecond.toFixed(1)} images/s`).join(', ')}`,
-          );
-        },
-        (e: unknown) => {
-          state = 'failed';
-          qp.placeholder = vscode.l10n.t('No estimates: {0}', (e as Error).message);
-          log.warn(`calibration failed: ${(e as Error).message}`);
-        },
-      )
-      .finally(() => {
-        qp.busy = false;
-        render();
-      });
+    // One engine after the other: measured side by side, each would slow the other down.
+    for (const [i, s] of engines.entries()) {
+      const m = await measured(calibration(context, session, s, force));
+      logOutcome(m, s);
+      states = states.map((x, j) => (j === i ? m : x));
+      render();
+    }
+    const failures = states.filter((m): m is Extract<Measured, { ok: false }> => m?.ok === false);
+    if (failures.length === states.length)
+      qp.placeholder = vscode.l10n.t('No estimates: {0}', failures.map((m) => m.reason).join('; '));
+    qp.busy = false;
+    render();
+    if (picked && !hidden) {
+      // accepted while measuring: the run's engine is known now
+      result = picked;
+      qp.hide();
+    }
   };
   return new Promise<PickedRecipe | undefined>((resolve) => {
-    let picked: PickedRecipe | undefined;
     qp.onDidAccept(() => {
       const item = qp.selectedItems[0];
-      if (!item) return;
+      if (!item || picked) return;
       if (item.id === 'recalibrate') {
-        if (!qp.busy) measure(true);
+        if (!qp.busy) void measure(true);
         return;
       }
       if (!item.fields || shapeProblem(item.fields)) return; // the detail line says why
       picked = { id: item.id, fields: item.fields };
-      qp.hide();
+      // With auto, the run takes the engine these measurements choose: they finish first.
+      if (settings.backend === 'auto' && qp.busy)
+        qp.placeholder = vscode.l10n.t('Measuring the engines to choose the faster one; training starts when done');
+      else {
+        result = picked;
+        qp.hide();
+      }
     });
     qp.onDidHide(() => {
+      hidden = true;
       qp.dispose();
-      resolve(picked);
+      resolve(result);
     });
-    measure(false);
+    void measure(false);
     qp.show();
   });
 }

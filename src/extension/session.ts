@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { StartEvent, TrainConfig, TrainEvent, WorkerEvent } from '../protocol/index';
-import type { CalibrationRequest, TrainingEngine } from '../train/engineApi';
+import type { CalibrationRequest, CalibrationResult, TrainingEngine } from '../train/engineApi';
 import { COMMANDS, type RunFeed } from './runFeed';
 import { percent, prepareMessage, progressMessage, runFraction, statusText } from './sessionFormat';
 import { readMetrics, runFacts } from '../runs';
@@ -157,7 +157,7 @@ export class TrainingSession implements RunFeed, vscode.Disposable {
   }
 
   /** Measure the engine's speed (for estimates); refused while a run is in progress. */
-  async calibrate(request: CalibrationRequest): Promise<{ imagesPerSecond: number; flops: number; backend: string }> {
+  async calibrate(request: CalibrationRequest): Promise<CalibrationResult> {
     if (this.isRunning) throw new Error(vscode.l10n.t('A NiN training run is in progress.'));
     const engine = await this.getEngine();
     const p = engine.calibrate(request);

@@ -16,6 +16,17 @@ export interface CalibrationRequest {
   readonly threads: number;
 }
 
+/** What a calibration measured. */
+export interface CalibrationResult {
+  readonly imagesPerSecond: number;
+  /** Forward FLOPs of one image of the measured network. */
+  readonly flops: number;
+  /** The backend that ran (what `auto` chose among the TensorFlow.js ones; `pytorch`). */
+  readonly backend: string;
+  /** The PyTorch engine's device (`cpu`, `cuda`, `mps`); absent for TensorFlow.js. */
+  readonly device?: string;
+}
+
 /** The training engine as seen from the host. */
 export interface TrainingEngine {
   /** Start a run, or resume `resumeRunDir` from its last checkpoint. Throws while another run is active. */
@@ -23,7 +34,7 @@ export interface TrainingEngine {
   /** Ask the current run to stop after its current batch; a checkpoint is kept. */
   stop(): void;
   /** Measure images/s on the real engine (a few seconds); resolves with the measurement. */
-  calibrate(request: CalibrationRequest): Promise<{ imagesPerSecond: number; flops: number; backend: string }>;
+  calibrate(request: CalibrationRequest): Promise<CalibrationResult>;
   /** Listen to every validated event from the worker; returns an unsubscribe function. */
   onEvent(listener: (event: WorkerEvent) => void): () => void;
   /** True between `train` and its done/stopped/error event. */

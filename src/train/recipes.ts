@@ -129,9 +129,16 @@ export interface CalibrationPoint {
 export interface Calibration {
   /** The backend that actually ran (what `auto` chose). */
   readonly backend: string;
+  /** The PyTorch engine's device (`cpu`, `cuda`, `mps`); absent for TensorFlow.js. */
+  readonly device?: string;
   readonly points: readonly CalibrationPoint[];
   /** When it was measured (ms since the epoch). */
   readonly at: number;
+}
+
+/** How estimates name the engine a calibration measured: `wasm`, `pytorch (cpu)`. */
+export function engineLabel(c: Pick<Calibration, 'backend' | 'device'>): string {
+  return c.device ? `${c.backend} (${c.device})` : c.backend;
 }
 
 /** Per-image training time model `overhead + flops * perFlop` (seconds). */
@@ -237,6 +244,7 @@ export function isCalibration(v: unknown): v is Calibration {
   const c = v as Record<string, unknown>;
   return (
     typeof c.backend === 'string' &&
+    (c.device === undefined || typeof c.device === 'string') &&
     typeof c.at === 'number' &&
     Array.isArray(c.points) &&
     c.points.every(

@@ -14,7 +14,7 @@ import {
   type WorkerCommand,
   type WorkerEvent,
 } from '../protocol';
-import type { CalibrationRequest, TrainingEngine } from './engineApi';
+import type { CalibrationRequest, CalibrationResult, TrainingEngine } from './engineApi';
 
 /** Where the worker bundle is and what it needs. */
 export interface WorkerEngineOptions {
@@ -25,7 +25,7 @@ export interface WorkerEngineOptions {
 }
 
 interface PendingCalibration {
-  resolve(v: { imagesPerSecond: number; flops: number; backend: string }): void;
+  resolve(v: CalibrationResult): void;
   reject(e: Error): void;
 }
 
@@ -136,7 +136,7 @@ export class WorkerEngine implements TrainingEngine {
     if (this.running) this.worker?.postMessage({ type: 'stop' } satisfies WorkerCommand);
   }
 
-  calibrate(request: CalibrationRequest): Promise<{ imagesPerSecond: number; flops: number; backend: string }> {
+  calibrate(request: CalibrationRequest): Promise<CalibrationResult> {
     if (this.running) return Promise.reject(new Error('cannot calibrate while a run is in progress'));
     if (this.calibration) return Promise.reject(new Error('a calibration is already in progress'));
     return new Promise((resolve, reject) => {

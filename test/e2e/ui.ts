@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Frame, Locator, Page } from 'playwright-core';
 import { repoRoot, waitFor } from './workspace';
+import { pytorchUiChecks } from './uiPytorch';
 
 /** One browser-side check's outcome. */
 export interface UiCheck {
@@ -27,7 +28,7 @@ export interface UiOptions {
 }
 
 /** What the panel webview exposes for tests (src/webview/panel/main.ts, read-only). */
-interface PanelProbe {
+export interface PanelProbe {
   status: string;
   points: number;
   loss: number[][];
@@ -35,9 +36,12 @@ interface PanelProbe {
   epoch: string;
   test: string;
   backend: string;
+  /** The backend line under the stats: engine, why, parameters, images, batch. */
+  line: string;
 }
 
-async function probePanel(frame: Frame): Promise<PanelProbe> {
+/** What the training panel shows now. */
+export async function probePanel(frame: Frame): Promise<PanelProbe> {
   return frame.evaluate(() => {
     type Shown = { shown: (number | null)[][] };
     const p = (
@@ -59,6 +63,7 @@ async function probePanel(frame: Frame): Promise<PanelProbe> {
       epoch: stat('epoch'),
       test: stat('test'),
       backend: stat('backend'),
+      line: document.querySelector('.backend-line')?.textContent ?? '',
     };
   });
 }
@@ -66,7 +71,7 @@ async function probePanel(frame: Frame): Promise<PanelProbe> {
 const WORKBENCH_TIMEOUT_MS = 90_000;
 
 /** Runs `f` as a named check; an exception is a failed check with its message, and the rest go on. */
-async function check(
+export async function check(
   list: UiCheck[],
   name: string,
   f: () => Promise<string | void>,
@@ -479,7 +484,7 @@ export async function uiChecks(page: Page, opts: UiOptions): Promise<UiCheck[]> 
       const shapes = await f.locator('[data-shape-after]').allTextContents();
       await page.mouse.move(5, 450);
       await page.screenshot({ path: path.join(opts.resultsDir, 'panel-training.png') });
-      return `${probe.status}: ${probe.loss[0].length} loss points (first ${loss[0].toFixed(3)}), epoch ${probe.epoch}, backend ${probe.backend}; block 1: ${block1}; shapes ${shapes.join(' ')} (test-results/panel-training.png)`;
+      return `${probe.status}: ${probe.loss[0].length} loss points (first ${loss[0].toFixed(3)}), epoch ${probe.epoch}, backend ${probe.backend} ("${probe.line}"); block 1: ${block1}; shapes ${shapes.join(' ')} (test-results/panel-training.png)`;
     },
   );
 
@@ -533,6 +538,7 @@ export async function uiChecks(page: Page, opts: UiOptions): Promise<UiCheck[]> 
   );
 
   if (opts.variantFile) await modelChecks(page, opts, opts.variantFile, step);
+  await pytorchUiChecks(page, opts, step);
   return out;
 }
 

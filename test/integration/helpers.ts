@@ -59,3 +59,73 @@ export function webviewTabs(viewType: string): vscode.Tab[] {
     .flatMap((g) => g.tabs)
     .filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith(viewType));
 }
+
+/** One event of a run's log. */
+export type Ev = ReturnType<typeof runEvents>[number];
+
+/** Position of "Quick check on a subset" in the recipe quick pick (article, seed96, compact28, quick, ...). */
+const QUICK_INDEX = 3;
+/** How long one training run may take (NIN_TEST_TRAIN_TIMEOUT_S, default 600). */
+export const RUN_TIMEOUT_MS = Number(process.env.NIN_TEST_TRAIN_TIMEOUT_S ?? 600) * 1000;
+
+/**
+ * Runs "NiN: Train" and picks the quick recipe in its quick pick, as keyboard navigation would
+ * (Home, then Down to the recipe, Enter): the command's handler shows the pick before its first
+ * I/O, so once this turn of the event loop ends the pick is on screen and the navigation
+ * commands sent after it reach it, in order. The picked recipe is then checked on the run's own
+ * `start` event; a wrong one is stopped and fails the test.
+ */
+export async function trainQuick(runsDir: string): Promise<string> {
+  const before = new Set(runDirs(runsDir));
+  let returned = false;
+  const command = Promise.resolve(vscode.commands.executeCommand('nin.train')).finally(() => (returned = true));
+  await new Promise((r) => setImmediate(r));
+  await vscode.commands.executeCommand('quickInput.first');
+  for (let i = 0; i < QUICK_INDEX; i++) await vscode.commands.executeCommand('quickInput.next');
+  await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+  try {
+    await until(
+      '"NiN: Train" to return after the recipe was picked',
+      () => (returned ? true : undefined),
+      // with nin.backend auto the pick waits for both engines' calibration
+      300_000,
+      100,
+    );
+  } catch (e) {
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    throw e;
+  }
+  await command;
+  const runDir = await until(
+    'a new run folder under nin.runsFolder',
+    () => runDirs(runsDir).find((d) => !before.has(d)),
+    120_000,
+    250,
+  );
+  const start = await until(
+    'the run\'s "start" event',
+    () => runEvents(runDir).find((e) => e.type === 'start'),
+    120_000,
+    250,
+  );
+  const config = start.config as { preset: string; input: number; limitTrain: number; epochs: number };
+  if (config.limitTrain !== 4000 || config.preset !== 'compact') {
+    await vscode.commands.executeCommand('nin.stop');
+    await ended(runDir).catch(() => undefined);
+    assert.fail(`the quick pick started another recipe than "Quick check": ${JSON.stringify(config)}`);
+  }
+  return runDir;
+}
+
+/** Waits for the run to end (done, stopped or error) and returns that event. */
+export function ended(runDir: string, after = 0): Promise<Ev> {
+  return until(
+    `the run in ${runDir} to end`,
+    () =>
+      runEvents(runDir)
+        .slice(after)
+        .find((e) => e.type === 'done' || e.type === 'stopped' || e.type === 'error'),
+    RUN_TIMEOUT_MS,
+    500,
+  );
+}

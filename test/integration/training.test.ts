@@ -6,74 +6,7 @@ import * as assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { activeExtension, runDirs, runEvents, tempDir, until } from './helpers';
-
-type Ev = ReturnType<typeof runEvents>[number];
-
-/** Position of "Quick check on a subset" in the recipe quick pick (article, seed96, compact28, quick, ...). */
-const QUICK_INDEX = 3;
-const RUN_TIMEOUT_MS = Number(process.env.NIN_TEST_TRAIN_TIMEOUT_S ?? 600) * 1000;
-
-/**
- * Runs "NiN: Train" and picks the quick recipe in its quick pick, as keyboard navigation would
- * (Home, then Down to the recipe, Enter): the command's handler shows the pick before its first
- * I/O, so once this turn of the event loop ends the pick is on screen and the navigation
- * commands sent after it reach it, in order. The picked recipe is then checked on the run's own
- * `start` event; a wrong one is stopped and fails the test.
- */
-async function trainQuick(runsDir: string): Promise<string> {
-  const before = new Set(runDirs(runsDir));
-  let returned = false;
-  const command = Promise.resolve(vscode.commands.executeCommand('nin.train')).finally(() => (returned = true));
-  await new Promise((r) => setImmediate(r));
-  await vscode.commands.executeCommand('quickInput.first');
-  for (let i = 0; i < QUICK_INDEX; i++) await vscode.commands.executeCommand('quickInput.next');
-  await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-  try {
-    await until(
-      '"NiN: Train" to return after the recipe was picked',
-      () => (returned ? true : undefined),
-      120_000,
-      100,
-    );
-  } catch (e) {
-    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
-    throw e;
-  }
-  await command;
-  const runDir = await until(
-    'a new run folder under nin.runsFolder',
-    () => runDirs(runsDir).find((d) => !before.has(d)),
-    120_000,
-    250,
-  );
-  const start = await until(
-    'the run\'s "start" event',
-    () => runEvents(runDir).find((e) => e.type === 'start'),
-    120_000,
-    250,
-  );
-  const config = start.config as { preset: string; input: number; limitTrain: number; epochs: number };
-  if (config.limitTrain !== 4000 || config.preset !== 'compact') {
-    await vscode.commands.executeCommand('nin.stop');
-    await ended(runDir).catch(() => undefined);
-    assert.fail(`the quick pick started another recipe than "Quick check": ${JSON.stringify(config)}`);
-  }
-  return runDir;
-}
-
-/** Waits for the run to end (done, stopped or error) and returns that event. */
-function ended(runDir: string, after = 0): Promise<Ev> {
-  return until(
-    `the run in ${runDir} to end`,
-    () =>
-      runEvents(runDir)
-        .slice(after)
-        .find((e) => e.type === 'done' || e.type === 'stopped' || e.type === 'error'),
-    RUN_TIMEOUT_MS,
-    500,
-  );
-}
+import { activeExtension, ended, RUN_TIMEOUT_MS, runEvents, tempDir, trainQuick, until } from './helpers';
 
 suite('NiN: Train on real Fashion-MNIST', function () {
   this.timeout(RUN_TIMEOUT_MS * 2 + 240_000);
@@ -81,10 +14,15 @@ suite('NiN: Train on real Fashion-MNIST', function () {
 
   suiteSetup(async () => {
     runsDir = tempDir('nin-runs-');
-    await vscode.workspace.getConfiguration('nin').update('runsFolder', runsDir, vscode.ConfigurationTarget.Global);
+    const nin = vscode.workspace.getConfiguration('nin');
+    await nin.update('runsFolder', runsDir, vscode.ConfigurationTarget.Global);
+    // The TensorFlow.js engine: with auto, a PyTorch found here may be the faster (pytorch.test.ts runs that).
+    await nin.update('backend', 'wasm', vscode.ConfigurationTarget.Global);
   });
   suiteTeardown(async () => {
-    await vscode.workspace.getConfiguration('nin').update('runsFolder', undefined, vscode.ConfigurationTarget.Global);
+    const nin = vscode.workspace.getConfiguration('nin');
+    await nin.update('runsFolder', undefined, vscode.ConfigurationTarget.Global);
+    await nin.update('backend', undefined, vscode.ConfigurationTarget.Global);
     rmSync(runsDir, { recursive: true, force: true });
   });
 
@@ -97,9 +35,9 @@ suite('NiN: Train on real Fashion-MNIST', function () {
     const start = events.find((e) => e.type === 'start')!;
     assert.equal(start.trainSize, 4000);
     assert.equal(start.testSize, 1000);
-    // Without tfjs-node (as here), the wasm backend trains, with our FMA kernel in VS Code's runtime too.
-    if (start.backend === 'wasm') assert.match(String(start.backendReason), /fused multiply-add convolutions/);
-    else assert.equal(start.backend, 'tensorflow');
+    // The wasm backend trains, with our FMA kernel in VS Code's runtime too.
+    assert.equal(start.backend, 'wasm');
+    assert.match(String(start.backendReason), /fused multiply-add convolutions/);
     const epochs = events.filter((e) => e.type === 'epoch');
     assert.deepEqual(
       epochs.map((e) => e.epoch),

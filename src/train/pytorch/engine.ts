@@ -11,8 +11,8 @@ import { inferShapes } from '../../model/shapes';
 import { presetSpec } from '../../model/spec';
 import { jobSpec } from './jobSpec';
 import type { DevicePreference } from '../../backends/backend-names';
-import type { CalibrationRequest, TrainingEngine } from '../engineApi';
-import { checkDevice, findPython, pythonEnv, type FindPythonOptions } from './python';
+import type { CalibrationRequest, CalibrationResult, TrainingEngine } from '../engineApi';
+import { checkDevice, findPython, pythonEnv, resolvedDevice, type FindPythonOptions } from './python';
 import { runPytorchTraining, type PytorchHooks } from './run';
 
 /** What the engine needs from its host. */
@@ -93,7 +93,7 @@ export class PytorchEngine implements TrainingEngine {
     if (this.running) this.stopRequested = true;
   }
 
-  async calibrate(request: CalibrationRequest): Promise<{ imagesPerSecond: number; flops: number; backend: string }> {
+  async calibrate(request: CalibrationRequest): Promise<CalibrationResult> {
     if (this.running) throw new Error('cannot calibrate while a run is in progress');
     if (this.calibrating) throw new Error('a calibration is already in progress');
     this.calibrating = true;
@@ -109,7 +109,12 @@ export class PytorchEngine implements TrainingEngine {
       const answer = await oneAnswer(info.command, job);
       if (answer.type !== 'calibration')
         throw new Error(answer.type === 'error' ? answer.message : `unexpected "${answer.type}" event`);
-      return { imagesPerSecond: answer.imagesPerSecond, flops: answer.flops, backend: answer.backend };
+      return {
+        imagesPerSecond: answer.imagesPerSecond,
+        flops: answer.flops,
+        backend: answer.backend,
+        device: resolvedDevice(info, device),
+      };
     } finally {
       this.calibrating = false;
     }

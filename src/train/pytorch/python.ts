@@ -220,3 +220,9 @@ export function checkDevice(info: PythonInfo, device: DevicePreference): void {
       `device mps was asked for, but torch ${info.torch} in ${info.executable} has no Apple MPS (an Apple-silicon Mac is needed): set nin.device (CLI: --device) to auto or cpu`,
     );
 }
+
+/** The device `preference` trains on with this interpreter's torch (`auto`: CUDA, then MPS, then the CPU). */
+export function resolvedDevice(info: PythonInfo, preference: DevicePreference): Exclude<DevicePreference, 'auto'> {
+  if (preference !== 'auto') return preference;
+  return info.cuda.length ? 'cuda' : info.mps ? 'mps' : 'cpu';
+}
