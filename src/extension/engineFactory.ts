@@ -27,6 +27,8 @@ export const engineFactory: EngineFactory = (context) => {
       new PytorchEngine({
         cacheDir,
         device: () => currentSettings().device,
+        // A model built by running the reader's code: only in a workspace the user trusts.
+        allowUserCode: () => vscode.workspace.isTrusted,
         python: () => {
           const setting = currentSettings().pythonPath;
           // `~/...` to the home folder; a bare name (python3.11) is looked up on the PATH.
