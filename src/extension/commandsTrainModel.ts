@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { MODEL_PRESET, type ModelSource } from '../protocol/config';
 import { train } from './commands';
 import { shapeText, type ModelLookup } from './language/codeLens';
-import type { LensModel } from './language/codeLensModels';
+import type { LensModel } from '../pyshape/trainability';
 import { COMMANDS } from './runFeed';
 import type { TrainingSession } from './session';
 import type { NetworkChoice } from '../model/spec';

@@ -93,6 +93,7 @@ export interface AnalysisData {
   readonly steps: number;
   readonly budgetExceeded: boolean;
   readonly partial?: { readonly models: number };
+  readonly trainability?: readonly unknown[];
 }
 
 /** The parser is loaded and warmed up. */
@@ -163,6 +164,7 @@ const ANALYSIS = partly<AnalysisData>({
   steps: int(),
   budgetExceeded: isBool,
   partial: optional(shape('partial', { models: int() })),
+  trainability: optional(objects),
 });
 
 const checkRequest = union<ShapeRequest>('shape request', {

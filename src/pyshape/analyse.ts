@@ -95,6 +95,8 @@ export interface Analysis {
   readonly budgetExceeded: boolean;
   /** Set when a focused analysis left out models (see AnalyseOptions.maxCallers). */
   readonly partial?: { readonly models: number };
+  /** Per model, how it trains (src/pyshape/trainability.ts): set by the analysis worker. */
+  readonly trainability?: readonly import('./trainability').Trainability[];
 }
 
 /** Default limits: generous for real model files, small enough to stay fast on anything. */

@@ -10,6 +10,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { validateShapeRequest, type AnalyseRequest, type ShapeReply, type ShapeRequest } from '../protocol/index';
 import { analyseSteps, analyseTree, type Analysis } from './analyse';
+import { trainabilities } from './trainability';
+
+/** The analysis with each model's trainability, which needs the models' `mod` that stays here. */
+const withTrainability = (a: Analysis, text: string): Analysis => ({ ...a, trainability: trainabilities(a, text) });
 import { DocumentTrees } from './documents';
 import { loadPythonParser, type SyntaxTree } from './parser';
 import { SourceRejected } from './textGuard';
@@ -63,7 +67,7 @@ async function analyse(r: AnalyseRequest): Promise<void> {
     const slice = performance.now();
     const tree = r.options.notebook ? t.treeOfText(r.doc, r.version, r.text) : t.tree(r.doc, r.version, r.text);
     if (!r.sliced) {
-      const analysis = analyseTree(tree, r.text, r.options);
+      const analysis = withTrainability(analyseTree(tree, r.text, r.options), r.text);
       return post({ type: 'analysed', id: r.id, analysis, ms: performance.now() - slice });
     }
     const result = await runSliced(r, t, tree, slice);
@@ -88,7 +92,7 @@ async function runSliced(
   for (;;) {
     const step = steps.next();
     const now = performance.now();
-    if (step.done) return { analysis: step.value, ms: busy + now - slice };
+    if (step.done) return { analysis: withTrainability(step.value, r.text), ms: busy + now - slice };
     if (now - slice < SLICE_MS) continue;
     busy += now - slice;
     await nextTurn();

@@ -1,4 +1,4 @@
-// What the code lens offers for each model of a file (src/extension/language/codeLensModels.ts):
+// What the code lens offers for each model of a file (src/pyshape/trainability.ts):
 // the reader's NiN variant trains, with PyTorch's parameter count; every other model says why
 // not, as a kind the PyTorch path can route on and toSpec's reason.
 import * as assert from 'node:assert/strict';
@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analysePython } from '../../src/pyshape/analyse';
 import { loadPythonParser, type PythonParser } from '../../src/pyshape/parser';
-import { lensModels } from '../../src/extension/language/codeLensModels';
+import { lensModels, trainabilities } from '../../src/pyshape/trainability';
 import { ROOT } from './helpers';
 
 const DIR = join(ROOT, 'test', 'fixtures', 'codelens');
@@ -102,5 +102,20 @@ describe('code lens: which models train without running the code, and why not', 
         ['b', 'not-10-classes'],
       ],
     );
+  });
+
+  it("from the shape worker's analysis (copied across threads, the models' resolved modules left behind): the same offers", () => {
+    const file = join(DIR, 'nin_one1x1_28.py');
+    const source = readFileSync(file, 'utf8');
+    const a = analysePython(parser, source);
+    const sent = structuredClone({ ...a, trainability: trainabilities(a, source) });
+    assert.equal(sent.models[0].mod, undefined, 'the module does not cross');
+    const here = lensModels(a, file, source);
+    const there = lensModels(sent, file, source);
+    assert.deepEqual(
+      there.map((m) => [m.train, m.code]),
+      here.map((m) => [m.train, m.code]),
+    );
+    assert.ok(there[0].train.ok && there[0].train.model.file === file);
   });
 });

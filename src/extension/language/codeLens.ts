@@ -8,7 +8,7 @@
 import * as vscode from 'vscode';
 import type { CellPlace } from '../../pyshape/notebook';
 import { COMMANDS, SETTINGS } from '../runFeed';
-import { lensModels, type LensModel } from './codeLensModels';
+import { lensModels, type LensModel } from '../../pyshape/trainability';
 import type { NotebookSource } from './notebook';
 import type { ShapeService, ShapeSource } from './service';
 

@@ -4,11 +4,11 @@
  * the reason, and a model refused only for its own `forward` can be routed to the PyTorch path.
  * Pure (no vscode), so the unit tests read it directly.
  */
-import type { ModelSource } from '../../protocol';
-import type { Analysis, ModelReport } from '../../pyshape/analyse';
-import { formatMessage } from '../../pyshape/messages';
-import { pickModelOrCode } from '../../pyshape/codeModel';
-import { pickModel } from '../../pyshape/toSpec';
+import type { ModelSource } from '../protocol';
+import type { Analysis, ModelReport } from './analyse';
+import { formatMessage } from './messages';
+import { pickModelOrCode } from './codeModel';
+import { pickModel } from './toSpec';
 
 /**
  * Why the TensorFlow.js path refuses a model: its shapes do not resolve, it does not end in ten
@@ -86,12 +86,44 @@ export function trainability(a: Analysis, m: ModelReport, file: string, source: 
   return { ok: false, kind: /is not known/.test(picked.why) ? 'unresolved' : 'layer', why: picked.why };
 }
 
-/** Every model of an analysis with its trainability (the code lens, the commands' quick pick). */
+/** How each model trains, computed where the analysis ran (the models' `mod` stays there). */
+export interface Trainability {
+  readonly train: ModelTrainability;
+  readonly code?: ModelSource;
+}
+
+function trainabilityOf(a: Analysis, report: ModelReport, file: string, source: string): Trainability {
+  const train = trainability(a, report, file, source);
+  if (train.ok || (train.kind !== 'custom-forward' && train.kind !== 'layer')) return { train };
+  const code = pickModelOrCode({ ...a, models: [report] }, file, source);
+  return code.ok ? { train, code: code.model } : { train };
+}
+
+/**
+ * Each model's trainability, for the worker to send with its analysis: a model's resolved
+ * module (`mod`, non-enumerable) does not cross to the extension host, this does. The file is
+ * filled in by the host (lensModels), which knows the document.
+ */
+export function trainabilities(a: Analysis, source: string): Trainability[] {
+  return a.models.map((report) => trainabilityOf(a, report, '', source));
+}
+
+/** `t` with the model's file and source set. */
+function located(t: Trainability, file: string, source: string): Trainability {
+  const at = (m: ModelSource): ModelSource => ({ ...m, file, source });
+  return {
+    train: t.train.ok ? { ok: true, model: at(t.train.model) } : t.train,
+    ...(t.code ? { code: at(t.code) } : {}),
+  };
+}
+
+/**
+ * Every model of an analysis with its trainability (the code lens, the commands' quick pick):
+ * from the worker's `trainability` where the analysis came from it, else computed here.
+ */
 export function lensModels(a: Analysis, file: string, source: string): LensModel[] {
-  return a.models.map((report) => {
-    const train = trainability(a, report, file, source);
-    if (train.ok || (train.kind !== 'custom-forward' && train.kind !== 'layer')) return { report, train };
-    const code = pickModelOrCode({ ...a, models: [report] }, file, source);
-    return code.ok ? { report, train, code: code.model } : { report, train };
+  return a.models.map((report, i) => {
+    const pre = a.trainability?.[i];
+    return { report, ...(pre ? located(pre, file, source) : trainabilityOf(a, report, file, source)) };
   });
 }
