@@ -16,6 +16,16 @@ import {
   type ShapeTextChange,
 } from '../../protocol/index';
 
+/**
+ * The analysis as analysePython gives it, with the worker's per-model trainability kept beside
+ * it (non-enumerable, as the models' own `mod` is where the analysis runs on this thread).
+ */
+function withHiddenTrainability(a: AnalysisData): AnalysisData {
+  const { trainability, ...rest } = a;
+  if (trainability) Object.defineProperty(rest, 'trainability', { value: trainability, enumerable: false });
+  return rest;
+}
+
 /** A request's outcome: analysed, abandoned (cancelled, or its document changed), or failed. */
 export type ShapeOutcome =
   | { readonly kind: 'analysed'; readonly analysis: AnalysisData; readonly ms: number }
@@ -147,7 +157,9 @@ export class ShapeWorker {
       case 'pong':
         return;
       case 'analysed':
-        return this.pending.get(r.id)?.settle({ kind: 'analysed', analysis: r.analysis, ms: r.ms });
+        return this.pending
+          .get(r.id)
+          ?.settle({ kind: 'analysed', analysis: withHiddenTrainability(r.analysis), ms: r.ms });
       case 'abandoned':
         return this.pending.get(r.id)?.settle({ kind: 'abandoned' });
       case 'failed':
