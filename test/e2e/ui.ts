@@ -514,26 +514,7 @@ export async function uiChecks(page: Page, opts: UiOptions): Promise<UiCheck[]> 
     "the panel's evaluation after the real run: heat map over the whole test subset, gallery of test images",
     async () => {
       if (!panel) throw new Error('no panel');
-      const f = panel;
-      await f.locator('#tab-evaluation').click();
-      const counts = await waitFor(
-        'the confusion heat map',
-        async () => {
-          const c = await f
-            .locator('table.heatmap td.cell')
-            .evaluateAll((tds) => tds.map((td) => Number(td.getAttribute('data-count'))));
-          return c.length === 100 ? c : undefined;
-        },
-        30_000,
-      );
-      const total = counts.reduce((a, b) => a + b, 0);
-      // The quick-check recipe evaluates 1,000 test images: every one is counted once.
-      if (total !== 1000) throw new Error(`the heat map counts ${total} test images, expected 1000`);
-      const tiles = await f.locator('.gallery .tile').count();
-      if (tiles < 1) throw new Error('the gallery shows no test images');
-      await page.mouse.move(5, 450);
-      await page.screenshot({ path: path.join(opts.resultsDir, 'panel-evaluation.png') });
-      return `heat map counts ${total} test images, gallery shows ${tiles} (test-results/panel-evaluation.png)`;
+      return evaluationTab(page, panel, path.join(opts.resultsDir, 'panel-evaluation.png'));
     },
   );
 
@@ -689,4 +670,30 @@ async function modelChecks(
     await page.screenshot({ path: path.join(opts.resultsDir, 'runs-overlay.png') });
     return `legend: ${labels.filter((x) => /compact|nin/.test(x)).join(' | ')} (test-results/runs-overlay.png)`;
   });
+}
+
+/**
+ * The panel's evaluation tab after a quick-recipe run: the confusion heat map counts each of
+ * the 1,000 test images once and the gallery shows test images; screenshot to `shot`.
+ */
+export async function evaluationTab(page: Page, f: Frame, shot: string): Promise<string> {
+  await f.locator('#tab-evaluation').click();
+  const counts = await waitFor(
+    'the confusion heat map',
+    async () => {
+      const c = await f
+        .locator('table.heatmap td.cell')
+        .evaluateAll((tds) => tds.map((td) => Number(td.getAttribute('data-count'))));
+      return c.length === 100 ? c : undefined;
+    },
+    30_000,
+  );
+  const total = counts.reduce((a, b) => a + b, 0);
+  // The quick-check recipe evaluates 1,000 test images: every one is counted once.
+  if (total !== 1000) throw new Error(`the heat map counts ${total} test images, expected 1000`);
+  const tiles = await f.locator('.gallery .tile').count();
+  if (tiles < 1) throw new Error('the gallery shows no test images');
+  await page.mouse.move(5, 450);
+  await page.screenshot({ path: shot });
+  return `heat map counts ${total} test images, gallery shows ${tiles} (test-results/${path.basename(shot)})`;
 }

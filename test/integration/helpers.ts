@@ -68,34 +68,42 @@ const QUICK_INDEX = 3;
 /** How long one training run may take (NIN_TEST_TRAIN_TIMEOUT_S, default 600). */
 export const RUN_TIMEOUT_MS = Number(process.env.NIN_TEST_TRAIN_TIMEOUT_S ?? 600) * 1000;
 
+/** A run's `start` event. */
+export type StartEv = Extract<Ev, { type: 'start' }>;
+
 /**
- * Runs "NiN: Train" and picks the quick recipe in its quick pick, as keyboard navigation would
- * (Home, then Down to the recipe, Enter): the command's handler shows the pick before its first
- * I/O, so once this turn of the event loop ends the pick is on screen and the navigation
- * commands sent after it reach it, in order. The picked recipe is then checked on the run's own
- * `start` event; a wrong one is stopped and fails the test.
+ * Runs `command` (with `args`) and picks the quick recipe in its quick pick, as keyboard
+ * navigation would (Home, then Down to the recipe, Enter): the command's handler shows the pick
+ * before its first I/O, so once this turn of the event loop ends the pick is on screen and the
+ * navigation commands sent after it reach it, in order. The picked recipe is then checked on the
+ * run's own `start` event (`isQuick`); a wrong one is stopped and fails the test. Returns the new
+ * run folder and its start event.
  */
-export async function trainQuick(runsDir: string): Promise<string> {
+export async function pickQuickRecipe(
+  runsDir: string,
+  command: string,
+  args: readonly unknown[],
+  opts: { readonly pickTimeoutMs: number; readonly isQuick: (config: StartEv['config']) => boolean },
+): Promise<[string, StartEv]> {
   const before = new Set(runDirs(runsDir));
   let returned = false;
-  const command = Promise.resolve(vscode.commands.executeCommand('nin.train')).finally(() => (returned = true));
+  const running = Promise.resolve(vscode.commands.executeCommand(command, ...args)).finally(() => (returned = true));
   await new Promise((r) => setImmediate(r));
   await vscode.commands.executeCommand('quickInput.first');
   for (let i = 0; i < QUICK_INDEX; i++) await vscode.commands.executeCommand('quickInput.next');
   await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
   try {
     await until(
-      '"NiN: Train" to return after the recipe was picked',
+      `${command} to return after the recipe was picked`,
       () => (returned ? true : undefined),
-      // with nin.backend auto the pick waits for both engines' calibration
-      300_000,
+      opts.pickTimeoutMs,
       100,
     );
   } catch (e) {
     await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
     throw e;
   }
-  await command;
+  await running;
   const runDir = await until(
     'a new run folder under nin.runsFolder',
     () => runDirs(runsDir).find((d) => !before.has(d)),
@@ -104,16 +112,27 @@ export async function trainQuick(runsDir: string): Promise<string> {
   );
   const start = await until(
     'the run\'s "start" event',
-    () => runEvents(runDir).find((e) => e.type === 'start'),
+    () => runEvents(runDir).find((e): e is StartEv => e.type === 'start'),
     120_000,
     250,
   );
-  const config = start.config as { preset: string; input: number; limitTrain: number; epochs: number };
-  if (config.limitTrain !== 4000 || config.preset !== 'compact') {
+  if (!opts.isQuick(start.config)) {
     await vscode.commands.executeCommand('nin.stop');
     await ended(runDir).catch(() => undefined);
-    assert.fail(`the quick pick started another recipe than "Quick check": ${JSON.stringify(config)}`);
+    assert.fail(
+      `the quick pick started another recipe than "Quick check": ${JSON.stringify(start.config).slice(0, 300)}`,
+    );
   }
+  return [runDir, start];
+}
+
+/** "NiN: Train" on the quick recipe (compact, 4,000 images); returns the new run folder. */
+export async function trainQuick(runsDir: string): Promise<string> {
+  const [runDir] = await pickQuickRecipe(runsDir, 'nin.train', [], {
+    // with nin.backend auto the pick waits for both engines' calibration
+    pickTimeoutMs: 300_000,
+    isQuick: (c) => c.limitTrain === 4000 && c.preset === 'compact',
+  });
   return runDir;
 }
 

@@ -12,10 +12,17 @@ import { diagramLayout, english } from '../../src/model/diagram';
 import { inferShapes } from '../../src/model/shapes';
 import { specOf } from '../../src/model/spec';
 import { readCurves } from '../../src/runs';
-import { activeExtension, runDirs, runEvents, tempDir, until, webviewTabs } from './helpers';
-
-type Ev = ReturnType<typeof runEvents>[number];
-type Start = Extract<Ev, { type: 'start' }>;
+import {
+  activeExtension,
+  ended,
+  pickQuickRecipe,
+  RUN_TIMEOUT_MS,
+  runEvents,
+  tempDir,
+  until,
+  webviewTabs,
+  type StartEv,
+} from './helpers';
 
 /** The repository this suite was built in (out/test/integration/..): an installed VSIX has no test/. */
 const FIXTURES = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'codelens');
@@ -38,10 +45,6 @@ const torch = JSON.parse(readFileSync(path.join(FIXTURES, 'nin_one1x1_28.torch.j
 /** The workspace's copy (test/e2e/workspace.ts), else one made next to the runs. */
 const VARIANT = 'nin_one1x1.py';
 
-/** Position of "Quick check on a subset" in the recipe quick pick (article, seed96, compact28, quick, ...). */
-const QUICK_INDEX = 3;
-const RUN_TIMEOUT_MS = Number(process.env.NIN_TEST_TRAIN_TIMEOUT_S ?? 600) * 1000;
-
 const titles = (lenses: readonly vscode.CodeLens[] | undefined) => (lenses ?? []).map((l) => l.command?.title ?? '');
 
 /** The lenses of `doc` once one of them satisfies `ok` (the first analysis may still be running). */
@@ -57,55 +60,12 @@ function lensesUntil(doc: vscode.TextDocument, what: string, ok: (titles: string
   );
 }
 
-/**
- * Runs `command` (args) and picks the quick recipe in its recipe pick as keyboard navigation
- * would (Home, Down to the recipe, Enter). The model's analysis is cached by then (the lens read
- * it), so the command shows the pick before its first I/O, as NiN: Train does. Returns the new
- * run folder and its start event.
- */
-async function trainQuick(runsDir: string, command: string, ...args: unknown[]): Promise<[string, Start]> {
-  const before = new Set(runDirs(runsDir));
-  let returned = false;
-  const running = Promise.resolve(vscode.commands.executeCommand(command, ...args)).finally(() => (returned = true));
-  await new Promise((r) => setImmediate(r));
-  await vscode.commands.executeCommand('quickInput.first');
-  for (let i = 0; i < QUICK_INDEX; i++) await vscode.commands.executeCommand('quickInput.next');
-  await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-  try {
-    await until(`${command} to return after the recipe was picked`, () => (returned ? true : undefined), 120_000);
-  } catch (e) {
-    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
-    throw e;
-  }
-  await running;
-  const runDir = await until(
-    'a new run folder under nin.runsFolder',
-    () => runDirs(runsDir).find((d) => !before.has(d)),
-    120_000,
-    250,
-  );
-  const start = await until(
-    'the run\'s "start" event',
-    () => runEvents(runDir).find((e): e is Start => e.type === 'start'),
-    120_000,
-    250,
-  );
-  if (start.config.limitTrain !== 4000 || start.config.epochs !== 2) {
-    await vscode.commands.executeCommand('nin.stop');
-    await ended(runDir).catch(() => undefined);
-    assert.fail(`the pick started another recipe than "Quick check": ${JSON.stringify(start.config).slice(0, 300)}`);
-  }
-  return [runDir, start];
-}
-
-function ended(runDir: string): Promise<Ev> {
-  return until(
-    `the run in ${runDir} to end`,
-    () => runEvents(runDir).find((e) => e.type === 'done' || e.type === 'stopped' || e.type === 'error'),
-    RUN_TIMEOUT_MS,
-    500,
-  );
-}
+/** `command` (args) on the quick recipe (4,000 images, 2 epochs): the run folder and its start event. */
+const trainQuick = (runsDir: string, command: string, ...args: unknown[]): Promise<[string, StartEv]> =>
+  pickQuickRecipe(runsDir, command, args, {
+    pickTimeoutMs: 120_000,
+    isQuick: (c) => c.limitTrain === 4000 && c.epochs === 2,
+  });
 
 suite('Code lens: train the model you wrote (TensorFlow.js, no Python)', function () {
   this.timeout(RUN_TIMEOUT_MS * 2 + 240_000);
