@@ -10,24 +10,10 @@ import { validatePanelHostMessage, type TrainConfig, type TrainEvent } from '../
 import { listRuns, panelSummary, runFacts, runPaths } from '../../src/runs';
 import { runTraining } from '../../src/train/engine';
 import { statusText } from '../../src/webview/panel/statusText';
+import { smallRun } from './helpers';
 
-const config = (runsDir: string, over: Partial<TrainConfig>): TrainConfig => ({
-  preset: 'compact',
-  input: 16,
-  epochs: 2,
-  batchSize: 32,
-  lr: 0.005,
-  optimizer: 'adam',
-  limitTrain: 256,
-  limitTest: 32,
-  backend: 'wasm',
-  seed: 1,
-  threads: 1,
-  dataDir: '',
-  runsDir,
-  checkpointMinutes: 0,
-  ...over,
-});
+const config = (runsDir: string, over: Partial<TrainConfig>): TrainConfig =>
+  smallRun(runsDir, { limitTrain: 256, ...over });
 
 describe('a diverged run in the run listings', () => {
   let runs: string;

@@ -30,7 +30,7 @@ import { listCheckpoints, readCheckpoint } from '../../src/train/checkpoint';
 import { firstNonFinite } from '../../src/train/divergence';
 import { runTraining, type EngineHooks } from '../../src/train/engine';
 import { readModelFiles } from '../../src/extension/commandsModel';
-import { runCliStreaming as cli, ROOT, runCli } from './helpers';
+import { runCliStreaming as cli, ROOT, runCli, smallRun } from './helpers';
 
 type Of<T extends TrainEvent['type']> = Extract<TrainEvent, { type: T }>;
 const of = <T extends TrainEvent['type']>(events: readonly TrainEvent[], type: T): Of<T>[] =>
@@ -92,24 +92,7 @@ describe('faults: divergence, signals, resource guards, hostile files, a full di
   before(() => (runs = mkdtempSync(join(tmpdir(), 'nin-faults-'))));
   after(() => rmSync(runs, { recursive: true, force: true }));
 
-  // compact at 16x16 keeps the in-process runs to seconds; the loop is the same at any size.
-  const base = (over: Partial<TrainConfig>): TrainConfig => ({
-    preset: 'compact',
-    input: 16,
-    epochs: 2,
-    batchSize: 32,
-    lr: 0.005,
-    optimizer: 'adam',
-    limitTrain: 128,
-    limitTest: 32,
-    backend: 'wasm',
-    seed: 1,
-    threads: 1,
-    dataDir: '',
-    runsDir: runs,
-    checkpointMinutes: 0,
-    ...over,
-  });
+  const base = (over: Partial<TrainConfig>): TrainConfig => smallRun(runs, over);
 
   describe('divergence', () => {
     it('a NaN weight stops the run where it happened, keeps only finite checkpoints and exports nothing', async () => {

@@ -2,6 +2,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { TrainConfig } from '../../src/protocol';
 
 /** Repository root (tests run from out/test/unit). */
 export const ROOT = resolve(__dirname, '..', '..', '..');
@@ -63,3 +64,26 @@ export function runCliStreaming(
 
 /** The interpreter with the real PyTorch here (Debian's python3-torch; see ENVIRONMENT.md). */
 export const TORCH_PYTHON = process.env.NIN_TEST_PYTHON ?? '/usr/bin/python3';
+
+/**
+ * A small wasm run of the compact network at 16x16 (16 -> 7 -> 3 -> 1 keeps a run to seconds;
+ * the loop is the same at any size): 2 epochs of 128 images, Adam, seed 1, one thread, no
+ * time-based checkpoints. `over` changes what a test needs.
+ */
+export const smallRun = (runsDir: string, over: Partial<TrainConfig> = {}): TrainConfig => ({
+  preset: 'compact',
+  input: 16,
+  epochs: 2,
+  batchSize: 32,
+  lr: 0.005,
+  optimizer: 'adam',
+  limitTrain: 128,
+  limitTest: 32,
+  backend: 'wasm',
+  seed: 1,
+  threads: 1,
+  dataDir: '',
+  runsDir,
+  checkpointMinutes: 0,
+  ...over,
+});

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { TrainConfig, TrainEvent } from '../../src/protocol/index';
 import { epochRecords, readMetrics, runPaths } from '../../src/runs';
 import { WorkerEngine } from '../../src/train/workerEngine';
-import { ROOT } from './helpers';
+import { ROOT, smallRun } from './helpers';
 
 import './session-fake-vscode';
 // Loaded after the hook: esbuild keeps a require() of a bundled module lazy.
@@ -41,23 +41,8 @@ describe('training session: shutdown mid-run (a closed or reloaded window)', () 
 
   it('stops after the batch with a checkpoint and a released lock, then resumes to done', async function () {
     this.timeout(240_000);
-    const config: TrainConfig = {
-      preset: 'compact',
-      input: 16,
-      epochs: 2,
-      batchSize: 32,
-      lr: 0.005,
-      optimizer: 'adam',
-      limitTrain: 2048,
-      limitTest: 64,
-      backend: 'wasm',
-      seed: 1,
-      threads: 1,
-      dataDir: '',
-      runsDir: runs,
-      // No time-based checkpoint: the only one before epoch 1 ends is the shutdown's own.
-      checkpointMinutes: 0,
-    };
+    // No time-based checkpoint (smallRun has none): the only one before epoch 1 ends is the shutdown's own.
+    const config: TrainConfig = smallRun(runs, { limitTrain: 2048, limitTest: 64 });
     const first = engine();
     const session = new TrainingSession(context, () => first, log);
     const firstBatch = new Promise<string>((resolve) =>

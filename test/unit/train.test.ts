@@ -17,6 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { buildNetwork, seedDropout } from '../../src/model/network';
 import { presetSpec } from '../../src/model/spec';
 import { runPaths } from '../../src/runs';
+import { smallRun } from './helpers';
 
 /** Collects a run's events and validates each one as the host would. */
 function recorder(
@@ -45,23 +46,7 @@ const of = <T extends TrainEvent['type']>(events: TrainEvent[], type: T) =>
 
 describe('training engine on real Fashion-MNIST (wasm, small subsets)', () => {
   let runs: string;
-  // compact at 16x16 (16 -> 7 -> 3 -> 1) keeps these runs to seconds; the loop is the same at any size.
-  const base = (over: Partial<TrainConfig>): TrainConfig => ({
-    preset: 'compact',
-    input: 16,
-    epochs: 2,
-    batchSize: 32,
-    lr: 0.005,
-    optimizer: 'adam',
-    limitTrain: 64,
-    limitTest: 64,
-    backend: 'wasm',
-    seed: 1,
-    threads: 1,
-    dataDir: '',
-    runsDir: runs,
-    ...over,
-  });
+  const base = (over: Partial<TrainConfig>): TrainConfig => smallRun(runs, { limitTrain: 64, limitTest: 64, ...over });
   before(() => (runs = mkdtempSync(join(tmpdir(), 'nin-runs-'))));
   after(() => rmSync(runs, { recursive: true, force: true }));
 
