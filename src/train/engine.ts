@@ -28,7 +28,7 @@ import { createParallelTrainer } from './parallel/parallelTrainer';
 import { SecondsPerImage } from './rate';
 import { EVAL_COST_RATIO } from './recipes';
 import { writeRunConfig } from '../runs';
-import { appendIfLocked, openRunFolder, type RunWriter } from './runFolder';
+import { appendIfLocked, openRunFolder, refuseCompletedRun, shouldLogError, type RunWriter } from './runFolder';
 
 /** Minutes of training between checkpoints inside an epoch, unless the config says otherwise. */
 export const DEFAULT_CHECKPOINT_MINUTES = 5;
@@ -147,12 +147,9 @@ export async function runTraining(
     const resumeFrom = resumeRunDir ? latestCheckpoint(ckDir) : undefined;
     // Killed before its first checkpoint, a run has nothing saved to lose: it resumes from the start.
     const ck = resumeFrom ? readCheckpoint(resumeFrom) : undefined;
-    // All epochs trained but no model (killed while exporting): the loop below runs no epoch and exports it.
-    if (ck && ck.completedEpochs >= config.epochs && existsSync(join(paths.model, 'model.json'))) {
-      throw new Error(
-        `the run has already completed ${ck.completedEpochs} of ${config.epochs} epochs; ask for more epochs to continue it`,
-      );
-    }
+    // All epochs trained but no model, or no `done` after it (killed while exporting): the loop below runs no epoch and exports it.
+    if (ck)
+      await refuseCompletedRun(runDir, ck.completedEpochs, config.epochs, existsSync(join(paths.model, 'model.json')));
     writeRunConfig(runDir, config);
 
     // --- network, data, trainer
@@ -336,7 +333,7 @@ export async function runTraining(
       ...(e instanceof DivergedError ? { diverged: e.at } : {}),
     };
     try {
-      appendIfLocked(writer, error);
+      if (shouldLogError(e)) appendIfLocked(writer, error);
     } catch {
       // The disk that failed the run may refuse its log too; the listener still hears why.
     }

@@ -10,6 +10,7 @@ import {
   appendRunEvent,
   createRunFolder,
   lockRun,
+  readMetrics,
   readRunConfig,
   removeStaleTemps,
   runPaths,
@@ -81,4 +82,41 @@ export async function openRunFolder(
   w.lock = lockRun(runDir);
   removeStaleTemps(runDir);
   return { config, runId, runDir, paths: runPaths(runDir) };
+}
+
+/**
+ * A resume asked of a run that has nothing left to do. Its refusal is not written to the run's
+ * log: the run stays listed as done.
+ */
+export class CompletedRunError extends Error {}
+
+/**
+ * Refuses to resume a run whose epochs are all trained (`completed` of `epochs`), whose model is
+ * exported (`exported`) and whose log records `done` after its last `start`. A kill between the
+ * model's export and that record leaves a model but no `done`: such a run is resumed, exports
+ * again and ends `done`.
+ */
+export async function refuseCompletedRun(
+  runDir: string,
+  completed: number,
+  epochs: number,
+  exported: boolean,
+): Promise<void> {
+  if (completed < epochs || !exported) return;
+  const { events } = await readMetrics(runDir);
+  let lastStart = -1;
+  let lastDone = -1;
+  events.forEach((e, i) => {
+    if (e.type === 'start') lastStart = i;
+    else if (e.type === 'done') lastDone = i;
+  });
+  if (lastDone > lastStart)
+    throw new CompletedRunError(
+      `the run has already completed ${completed} of ${epochs} epochs; ask for more epochs to continue it`,
+    );
+}
+
+/** The `error` event to log for `e`: none for a refused resume of a completed run (see CompletedRunError). */
+export function shouldLogError(e: unknown): boolean {
+  return !(e instanceof CompletedRunError);
 }

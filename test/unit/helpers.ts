@@ -31,12 +31,12 @@ export interface CliRun {
 
 /**
  * Run the bundled CLI without blocking; `onLine` sees each stdout line as it arrives and may
- * signal the child (the fault tests stop or kill a run at a chosen event); `env` adds to its
- * environment.
+ * signal the child (the fault tests stop or kill a run at a chosen event; `pid` is the child's);
+ * `env` adds to its environment.
  */
 export function runCliStreaming(
   args: string[],
-  onLine: (line: string, kill: (s: NodeJS.Signals) => void) => void = () => {},
+  onLine: (line: string, kill: (s: NodeJS.Signals) => void, pid: number) => void = () => {},
   env: Record<string, string> = {},
 ): Promise<CliRun> {
   return new Promise((resolve) => {
@@ -54,7 +54,7 @@ export function runCliStreaming(
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
         lines.push(line);
-        onLine(line, (s) => child.kill(s));
+        onLine(line, (s) => child.kill(s), child.pid ?? -1);
       }
     });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -267,6 +267,23 @@ describe('models built by their code, on the PyTorch engine (real torch, real da
     assert.ok(Math.abs(out.testAcc - out.runTestAcc) <= 1 / 128, `${out.testAcc} vs ${out.runTestAcc}`);
   });
 
+  it("the reader's NiN variant (one 1x1 convolution per block) trains to done on PyTorch, from its analysis and by its code", () => {
+    const variant = join(ROOT, 'test', 'fixtures', 'codelens', 'nin_one1x1_28.py');
+    const torch = JSON.parse(readFileSync(variant.replace(/\.py$/, '.torch.json'), 'utf8')) as { params: number };
+    for (const build of ['spec', 'code']) {
+      const r = train(['--model', `${variant}:nin()`, '--build', build]);
+      assert.equal(r.code, 0, `--build ${build}: ${r.stderr}${r.stdout.slice(-2000)}`);
+      const es = events(r.stdout);
+      const [start] = ofType(es, 'start');
+      assert.equal(start.backend, 'pytorch');
+      assert.equal(start.config.model?.name, 'nin()');
+      assert.equal(start.params, torch.params, `--build ${build}: PyTorch's parameter count`);
+      const [done] = ofType(es, 'done');
+      assert.equal(done.modelFormat, 'tfjs-layers', `--build ${build}: the same network exports TensorFlow.js`);
+      assert.equal(ofType(es, 'epoch').length, 1);
+    }
+  });
+
   it('without torch the message says the model trains on PyTorch only, and what to install', () => {
     // Debian's python3 without its site packages (-S): a Python 3 that has no torch.
     const bare = join(dir, 'python-without-torch');

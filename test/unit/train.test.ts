@@ -16,7 +16,7 @@ import { runTraining, type EngineHooks } from '../../src/train/engine';
 import * as tf from '@tensorflow/tfjs-core';
 import { buildNetwork, seedDropout } from '../../src/model/network';
 import { presetSpec } from '../../src/model/spec';
-import { runPaths } from '../../src/runs';
+import { readMetrics, runFacts, runPaths } from '../../src/runs';
 import { smallRun } from './helpers';
 
 /** Collects a run's events and validates each one as the host would. */
@@ -226,10 +226,28 @@ describe('training engine on real Fashion-MNIST (wasm, small subsets)', () => {
       [],
     );
     assert.deepEqual(readdirSync(paths.checkpoints), ['epoch-0001.ckpt']);
-    // Now it has its model: asking again is the "already completed" error.
+    // Now it has its model: asking again is the "already completed" error, which leaves the run listed as done.
     const r3 = recorder();
     assert.equal(await runTraining(cfg, runDir, r3), 'error');
     assert.match(of(r3.events, 'error')[0].message, /already completed 1 of 1 epochs/);
+    assert.equal(runFacts((await readMetrics(runDir)).events).status, 'done');
+  });
+
+  it('a run killed after its model was written but before `done` was logged resumes to done by exporting again', async () => {
+    const cfg = base({ limitTrain: 64, limitTest: 32, epochs: 1 });
+    const r1 = recorder();
+    assert.equal(await runTraining(cfg, undefined, r1), 'done');
+    const runDir = of(r1.events, 'done')[0].runDir;
+    const log = runPaths(runDir).metrics;
+    // The kill's window: model/ renamed into place, the `done` record not yet appended.
+    const lines = readFileSync(log, 'utf8').split('\n');
+    writeFileSync(log, lines.filter((l) => !l.startsWith('{"type":"done"')).join('\n'));
+    assert.equal(runFacts((await readMetrics(runDir)).events).status, 'incomplete');
+    const r2 = recorder();
+    assert.equal(await runTraining(cfg, runDir, r2), 'done', JSON.stringify(of(r2.events, 'error')));
+    assert.equal(of(r2.events, 'batch').length, 0, 'no epoch trained again');
+    assert.equal(of(r2.events, 'done')[0].testAcc, of(r1.events, 'done')[0].testAcc);
+    assert.equal(runFacts((await readMetrics(runDir)).events).status, 'done');
   });
 
   it("batch events come at a bounded rate (at most one per 100 ms, plus each epoch's last batch)", async () => {

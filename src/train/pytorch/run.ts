@@ -15,7 +15,7 @@ import { defaultCacheRoot, datasetCacheDir, resolveDatasetFiles } from '../../da
 import { writeRunConfig } from '../../runs';
 import { latestCheckpoint, pruneCheckpoints, readCheckpoint } from '../checkpoint';
 import { MAX_SAMPLES, type EngineHooks, type TrainOutcome } from '../engine';
-import { appendIfLocked, openRunFolder, type RunWriter } from '../runFolder';
+import { appendIfLocked, openRunFolder, refuseCompletedRun, shouldLogError, type RunWriter } from '../runFolder';
 import { EVAL_COST_RATIO } from '../recipes';
 import { checkDevice, findPython, pythonEnv, type FindPythonOptions, type PythonInfo } from './python';
 
@@ -83,10 +83,7 @@ export async function runPytorchTraining(
     if (resumeRunDir && !resumeFrom) throw new Error(`${ckDir}: no checkpoint to resume from`);
     const completed = resumeFrom ? readCheckpoint(resumeFrom).completedEpochs : 0;
     const exported = modelFolderFormat(paths.model) !== undefined;
-    if (completed >= config.epochs && exported)
-      throw new Error(
-        `the run has already completed ${completed} of ${config.epochs} epochs; ask for more epochs to continue it`,
-      );
+    await refuseCompletedRun(runDir, completed, config.epochs, exported);
     const code = isCodeModel(config.model);
     if (code && !hooks.allowUserCode) throw new Error(userCodeRefused(config.model!));
     writeRunConfig(runDir, config);
@@ -132,11 +129,12 @@ export async function runPytorchTraining(
     };
     return await superviseChild(found!, job, { ...hooks, emit }, { runDir, ckDir, exportModel });
   } catch (e) {
-    emit({
+    const error: TrainEvent = {
       type: 'error',
       message: e instanceof Error ? e.message : String(e),
       ...(writer.runDir ? { runDir: writer.runDir } : {}),
-    });
+    };
+    (shouldLogError(e) ? emit : hooks.emit)(error);
     return 'error';
   } finally {
     writer.lock?.release();

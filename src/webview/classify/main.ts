@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { validateClassifyInput, type ClassifyInputMessage, type ClassifyToHost } from '../../protocol/index';
-import { classifyLogits } from './predict';
+import { classifyLogits, loadPayloadModel } from './predict';
 import { MNIST_SIDE, prepareImage, topClasses } from './preprocess';
 
 declare function acquireVsCodeApi(): { postMessage(message: unknown): void };
@@ -25,13 +25,6 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: 
   if (cls) e.className = cls;
   if (text !== undefined) e.textContent = text;
   return e;
-}
-
-function base64ToBuffer(b64: string): ArrayBuffer {
-  const bin = atob(b64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return bytes.buffer;
 }
 
 async function decode(dataUrl: string): Promise<{ data: Uint8ClampedArray; width: number; height: number }> {
@@ -134,13 +127,7 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
     await tf.setBackend('cpu');
     const m = input.model;
     model?.dispose();
-    model = await tfl.loadLayersModel(
-      tf.io.fromMemory({
-        modelTopology: m.modelTopology as object,
-        weightSpecs: m.weightSpecs as tf.io.WeightsManifestEntry[],
-        weightData: base64ToBuffer(m.weightData),
-      }),
-    );
+    model = await loadPayloadModel(m);
     rgba = await decode(input.image);
     await classify();
   })().catch(fail);
