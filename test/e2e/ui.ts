@@ -188,6 +188,16 @@ export async function webviewFrame(page: Page, selector: string, what: string, t
   );
 }
 
+/** A recipe row's estimate in the open recipe pick (its whole text once it names an engine), or undefined before. */
+export async function recipeEstimate(page: Page, label: string): Promise<string | undefined> {
+  const t = await page
+    .locator('.quick-input-list .monaco-list-row', { hasText: label })
+    .first()
+    .innerText({ timeout: 1000 })
+    .catch(() => '');
+  return / on /.test(t) ? t.replace(/\s+/g, ' ').trim() : undefined;
+}
+
 /** The editor line whose text contains `text` (under `within`, e.g. a notebook editor). */
 function editorLine(page: Page, text: string, within = ''): Locator {
   return page.locator(`${within} .monaco-editor .view-line`.trim(), { hasText: text }).first();
@@ -451,10 +461,18 @@ export async function uiChecks(page: Page, opts: UiOptions): Promise<UiCheck[]> 
         .first()
         .waitFor({ timeout: 30_000 })
         .catch(() => undefined);
+      // What the pick estimates for the article's recipe on this machine, for the record (not asserted).
+      const article = await waitFor(
+        "the estimate of the article's recipe",
+        () => recipeEstimate(page, "The article's recipe"),
+        180_000,
+        500,
+      ).catch(() => 'not estimated within 3 min');
+      await page.screenshot({ path: path.join(opts.resultsDir, 'recipes-pick.png') });
       await input.fill('Quick check');
       await pickRow(page, 'Quick check on a subset');
       await page.locator('.notification-toast', { hasText: 'NiN training' }).first().waitFor({ timeout: 120_000 });
-      return 'progress notification "NiN training" shown';
+      return `progress notification "NiN training" shown; the pick estimated the article's recipe as "${article}" (test-results/recipes-pick.png)`;
     },
   );
 

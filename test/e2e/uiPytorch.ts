@@ -2,12 +2,14 @@
  * Browser-side checks of the PyTorch engine: with `nin.backend: pytorch` (and `nin.pythonPath`
  * the interpreter with torch, NIN_TEST_PYTHON or Debian's /usr/bin/python3) in the workspace's
  * settings, as a user would set them, "NiN: Train" on the quick recipe ends done, the panel shows
- * the pytorch engine and its device, and the evaluation tab fills in.
+ * the pytorch engine and its device, the evaluation tab fills in, and Classify Image runs the
+ * run's exported model on a test image.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { dismissToasts, evaluationTab, pickRow, probePanel, runCommand, webviewFrame, type UiOptions } from './ui';
+import { classifyCheck } from './uiClassify';
 import { waitFor } from './workspace';
 
 const PYTHON = process.env.NIN_TEST_PYTHON ?? '/usr/bin/python3';
@@ -107,6 +109,17 @@ export async function pytorchUiChecks(
       await panel.locator('#tab-training').click();
       return shown;
     });
+    await step(
+      "NiN: Classify Image... with the PyTorch run's model: a Fashion-MNIST test image (PNG) through the view",
+      () =>
+        classifyCheck(page, {
+          workspace: path.dirname(opts.pythonFile),
+          runsDir: path.join(path.dirname(opts.pythonFile), '.nin', 'runs'),
+          backend: 'pytorch',
+          index: 0,
+          shot: path.join(opts.resultsDir, 'classify-pytorch.png'),
+        }),
+    );
   } finally {
     rmSync(settingsDir, { recursive: true, force: true });
   }
