@@ -424,7 +424,12 @@ describe('faults: divergence, signals, resource guards, hostile files, a full di
         // The kill came after the end: the run's log says done (its stdout may not have told yet).
         if ((await runInfo(join(dir, run)))?.status === 'done') {
           const refused = await cli(['train', '--resume', join(dir, run), '--json']);
-          assert.match(refused.stderr, /already completed 3 of 3 epochs/, what);
+          assert.equal(refused.code, 1, `${what}: ${refused.stderr}`);
+          assert.match(
+            of(jsonEvents(refused.lines), 'error')[0]?.message ?? '',
+            /already completed 3 of 3 epochs/,
+            what,
+          );
           continue;
         }
         const lastCk = of(logged, 'checkpoint').at(-1);
