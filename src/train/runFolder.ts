@@ -116,7 +116,7 @@ export async function refuseCompletedRun(
     );
 }
 
-/** The `error` event to log for `e`: none for a refused resume of a completed run (see CompletedRunError). */
+/** Whether a run's failure `e` goes into its log: not a refused resume of a completed run (see CompletedRunError). */
 export function shouldLogError(e: unknown): boolean {
   return !(e instanceof CompletedRunError);
 }
